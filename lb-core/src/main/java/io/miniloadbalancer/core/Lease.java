@@ -1,0 +1,116 @@
+package io.miniloadbalancer.core;
+
+import io.miniloadbalancer.core.internal.EndpointRuntime;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * One request's hold on an endpoint, from {@link LoadBalancer#acquire} until it is completed.
+ *
+ * <p>While a lease is open it counts in its endpoint's in-flight total, which least-connections,
+ * p2c, bounded-load hashing and draining all read. End it exactly once with an outcome; further
+ * calls are ignored, so {@code complete} followed by {@code close} (as try-with-resources does) is
+ * safe, and {@code close} alone releases the lease as {@link Outcome#CANCELLED}:
+ *
+ * <pre>{@code
+ * try (Lease lease = balancer.acquire(RequestContext.none())) {
+ *   Response r = call(lease.endpoint());
+ *   if (r.code() >= 500) lease.failure(); else lease.success();
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe: any thread may complete a lease, and concurrent completions are resolved by one
+ * compare-and-set (the first wins). A lease is the one object the data path allocates per request.
+ */
+public final class Lease implements AutoCloseable {
+
+  private static final VarHandle DONE;
+
+  static {
+    try {
+      DONE = MethodHandles.lookup().findVarHandle(Lease.class, "done", boolean.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private final LoadBalancer balancer;
+  private final EndpointRuntime runtime;
+  private final Endpoint endpoint;
+  private final long startNanos;
+  private final boolean countedInTotal;
+  private volatile boolean done;
+
+  Lease(LoadBalancer balancer, EndpointRuntime runtime, long startNanos, boolean countedInTotal) {
+    this.balancer = balancer;
+    this.runtime = runtime;
+    this.endpoint = runtime.endpoint();
+    this.startNanos = startNanos;
+    this.countedInTotal = countedInTotal;
+  }
+
+  /** The endpoint this request must go to, as it was defined when the lease was taken. */
+  public Endpoint endpoint() {
+    return endpoint;
+  }
+
+  /** When the lease was taken, on the balancer's ticker. */
+  public long startNanos() {
+    return startNanos;
+  }
+
+  /** Whether the lease has been completed or closed. */
+  public boolean isDone() {
+    return done;
+  }
+
+  /** Completes as {@link Outcome#SUCCESS}, timing the request from acquisition until now. */
+  public void success() {
+    long now = balancer.nanoTime();
+    finish(Outcome.SUCCESS, now - startNanos, now);
+  }
+
+  /** Completes as {@link Outcome#FAILURE}, timing the request from acquisition until now. */
+  public void failure() {
+    long now = balancer.nanoTime();
+    finish(Outcome.FAILURE, now - startNanos, now);
+  }
+
+  /**
+   * Completes with an outcome the caller measured.
+   *
+   * @param outcome how the request ended
+   * @param latencyNanos how long it took, or a negative value when unknown (no EWMA sample)
+   * @param statusCode the protocol status (for example HTTP 503), or 0 when there is none; kept for
+   *     outcome classification by health policies
+   */
+  public void complete(Outcome outcome, long latencyNanos, int statusCode) {
+    if (outcome == null) {
+      throw new NullPointerException("outcome");
+    }
+    finish(outcome, latencyNanos, balancer.nanoTime());
+  }
+
+  /** Releases the lease as {@link Outcome#CANCELLED} unless it was already completed. */
+  @Override
+  public void close() {
+    if (!done) {
+      finish(Outcome.CANCELLED, -1L, 0L);
+    }
+  }
+
+  private void finish(Outcome outcome, long latencyNanos, long nowNanos) {
+    if (!DONE.compareAndSet(this, false, true)) {
+      return;
+    }
+    runtime.completeLease(outcome, latencyNanos, nowNanos);
+    if (countedInTotal) {
+      balancer.leaseEndedInTotal();
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Lease[" + endpoint.id() + (done ? ", done]" : ", open]");
+  }
+}

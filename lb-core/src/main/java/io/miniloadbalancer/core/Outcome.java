@@ -1,0 +1,14 @@
+package io.miniloadbalancer.core;
+
+/** How a request on a {@link Lease} ended, as the caller reports it. */
+public enum Outcome {
+  /** The endpoint answered usefully. Latency feeds the EWMA. */
+  SUCCESS,
+  /** The endpoint failed: connection error, timeout, a 5xx. Counts against its health. */
+  FAILURE,
+  /**
+   * The caller gave up before an answer (cancelled, or closed the lease without an outcome). Releases
+   * the lease; says nothing about the endpoint's health and does not feed the EWMA.
+   */
+  CANCELLED
+}

@@ -1,0 +1,79 @@
+package io.miniloadbalancer.core;
+
+import static java.util.Objects.requireNonNull;
+
+import io.miniloadbalancer.core.internal.Hashing;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What a strategy may know about a request when it picks an endpoint: for now, an optional hash key
+ * for {@code ring-hash} and {@code maglev}.
+ *
+ * <p>Immutable and thread-safe; the key's 64-bit hash is computed once, here, so a context built
+ * once and reused costs nothing per pick. Strategies that do not hash ignore the key. A hash
+ * strategy given a context without a key does not fail: it picks as weighted random would (see
+ * {@link LoadBalancer}).
+ *
+ * <pre>{@code
+ * try (Lease lease = balancer.acquire(RequestContext.ofKey(userId))) { ... }
+ * }</pre>
+ */
+public final class RequestContext {
+
+  private static final RequestContext NONE = new RequestContext(null, 0L, false);
+
+  private final @Nullable String key;
+  private final long keyHash;
+  private final boolean hasKey;
+
+  private RequestContext(@Nullable String key, long keyHash, boolean hasKey) {
+    this.key = key;
+    this.keyHash = keyHash;
+    this.hasKey = hasKey;
+  }
+
+  /** A context with no hash key. The same instance every time. */
+  public static RequestContext none() {
+    return NONE;
+  }
+
+  /**
+   * A context whose hash key is {@code key}, hashed with the same 64-bit function the rings use, so
+   * every process that runs this library maps a key to the same endpoint.
+   */
+  public static RequestContext ofKey(CharSequence key) {
+    requireNonNull(key, "key");
+    String k = key.toString();
+    return new RequestContext(k, Hashing.hash64(k, 0), true);
+  }
+
+  /** A context whose key is already a well-mixed 64-bit hash (for example of a client address). */
+  public static RequestContext ofKeyHash(long keyHash) {
+    return new RequestContext(null, keyHash, true);
+  }
+
+  /** Whether this context carries a hash key. */
+  public boolean hasKey() {
+    return hasKey;
+  }
+
+  /** The key's 64-bit hash; meaningless when {@link #hasKey()} is false. */
+  public long keyHash() {
+    return keyHash;
+  }
+
+  /** The key as given to {@link #ofKey}, or null (no key, or built from a hash). */
+  public @Nullable String key() {
+    return key;
+  }
+
+  @Override
+  public String toString() {
+    if (!hasKey) {
+      return "RequestContext[no key]";
+    }
+    return key != null
+        ? "RequestContext[key=" + key + "]"
+        : "RequestContext[keyHash=" + Long.toHexString(keyHash) + "]";
+  }
+}

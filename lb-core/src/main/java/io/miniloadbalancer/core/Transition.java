@@ -1,0 +1,34 @@
+package io.miniloadbalancer.core;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Instant;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * One change of an endpoint's state, with the reason it happened.
+ *
+ * @param endpointId the endpoint that changed
+ * @param from the previous state, or null when the endpoint was just added
+ * @param to the new state ({@link EndpointState#REMOVED} when it left the pool)
+ * @param reason why, in words an operator can act on (for example {@code "removed by source;
+ *     draining 3 in-flight"})
+ * @param tickerNanos when, on the balancer's ticker (for ordering and durations)
+ * @param at when, on the balancer's wall clock (for people)
+ */
+public record Transition(
+    String endpointId,
+    @Nullable EndpointState from,
+    EndpointState to,
+    String reason,
+    long tickerNanos,
+    Instant at) {
+
+  /** Checks that required fields are present. */
+  public Transition {
+    requireNonNull(endpointId, "endpointId");
+    requireNonNull(to, "to");
+    requireNonNull(reason, "reason");
+    requireNonNull(at, "at");
+  }
+}

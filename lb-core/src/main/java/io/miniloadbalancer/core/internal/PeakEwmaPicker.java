@@ -1,0 +1,35 @@
+package io.miniloadbalancer.core.internal;
+
+import io.miniloadbalancer.core.RequestContext;
+import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Power of two choices on peak-EWMA cost (Finagle's and Linkerd's default): {@code cost = ewma
+ * latency x (inFlight + 1) / weight}, lower wins. The EWMA reacts to a slow endpoint at once (a
+ * slower sample replaces the average) and forgives it over the decay time (10 s by default).
+ */
+final class PeakEwmaPicker implements Picker {
+
+  private final EndpointRuntime[] endpoints;
+  private final double[] inverseWeights;
+  private final PowerOfTwoChoices choices;
+
+  PeakEwmaPicker(EndpointRuntime[] endpoints, double[] weights, LongSupplier random) {
+    this.endpoints = endpoints;
+    this.inverseWeights = LeastConnectionsPicker.inverse(weights);
+    this.choices = new PowerOfTwoChoices(weights, random);
+  }
+
+  @Override
+  public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos) {
+    int a = choices.first();
+    int b = choices.second(a);
+    return endpoints[cost(b, nowNanos) < cost(a, nowNanos) ? b : a];
+  }
+
+  private double cost(int i, long nowNanos) {
+    EndpointRuntime e = endpoints[i];
+    return e.ewmaNanosAt(nowNanos) * (e.inFlight() + 1) * inverseWeights[i];
+  }
+}

@@ -1,0 +1,32 @@
+package io.miniloadbalancer.core.internal;
+
+import io.miniloadbalancer.core.NoEndpointAvailableException;
+
+/**
+ * One published, immutable routing state: what the data path reads with a single volatile load.
+ *
+ * @param strategy the strategy's name
+ * @param picker the strategy's choice function over {@code routable}
+ * @param routable the endpoints a new request may go to
+ * @param weights their effective weights, index-aligned with {@code routable}
+ * @param members every endpoint in the pool, routable or not, in pool order
+ * @param noEndpoint the shared exception thrown when {@code picker} finds nothing
+ */
+public record RoutingTable(
+    String strategy,
+    Picker picker,
+    EndpointRuntime[] routable,
+    double[] weights,
+    EndpointRuntime[] members,
+    NoEndpointAvailableException noEndpoint) {
+
+  /** The effective weight of {@code endpoint} in this table, or 0 when it is not routable. */
+  public double effectiveWeight(EndpointRuntime endpoint) {
+    for (int i = 0; i < routable.length; i++) {
+      if (routable[i] == endpoint) {
+        return weights[i];
+      }
+    }
+    return 0;
+  }
+}
