@@ -80,15 +80,18 @@ public final class Lease implements AutoCloseable {
    * Completes with an outcome the caller measured.
    *
    * @param outcome how the request ended
-   * @param latencyNanos how long it took, or a negative value when unknown (no EWMA sample)
-   * @param statusCode the protocol status (for example HTTP 503), or 0 when there is none; kept for
-   *     outcome classification by health policies
+   * @param latencyNanos how long it took, on the balancer's ticker scale, or a negative value when
+   *     unknown (then no EWMA sample is taken)
+   * @param statusCode the protocol status (for example HTTP 503), or 0 when there is none; reserved
+   *     for outcome classification by health policies
    */
   public void complete(Outcome outcome, long latencyNanos, int statusCode) {
     if (outcome == null) {
       throw new NullPointerException("outcome");
     }
-    finish(outcome, latencyNanos, balancer.nanoTime());
+    // The caller timed the request: its end is start + latency, no need to read the ticker again.
+    long end = latencyNanos >= 0 ? startNanos + latencyNanos : balancer.nanoTime();
+    finish(outcome, latencyNanos, end);
   }
 
   /** Releases the lease as {@link Outcome#CANCELLED} unless it was already completed. */

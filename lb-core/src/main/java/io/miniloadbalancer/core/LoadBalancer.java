@@ -88,7 +88,7 @@ public final class LoadBalancer implements AutoCloseable {
   private final ControlContext control;
   private final TransitionLog transitions;
   private final List<BalancerListener> listeners;
-  private final ScheduledExecutorService timer;
+  private @Nullable ScheduledExecutorService timer;
 
   private volatile RoutingTable table;
   private volatile @Nullable StrategySwitch lastSwitch;
@@ -124,13 +124,6 @@ public final class LoadBalancer implements AutoCloseable {
     this.listeners = new CopyOnWriteArrayList<>(b.listeners);
     this.strategy = b.strategy;
     this.table = emptyTable(b.strategy);
-    this.timer =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "lb-" + name + "-timer");
-              t.setDaemon(true);
-              return t;
-            });
   }
 
   /** A builder with every default; see each setting for its value and why. */
@@ -331,10 +324,26 @@ public final class LoadBalancer implements AutoCloseable {
   }
 
   private ScheduledFuture<?> scheduleRemovalDeadline(EndpointRuntime r) {
-    return timer.schedule(
+    return timer().schedule(
         () -> control.execute(() -> onRemovalDeadline(r)),
         removalDrainTimeoutNanos,
         TimeUnit.NANOSECONDS);
+  }
+
+  // Created on first use: most balancers never remove an endpoint and need no thread.
+  private ScheduledExecutorService timer() {
+    ScheduledExecutorService t = timer;
+    if (t == null) {
+      t =
+          Executors.newSingleThreadScheduledExecutor(
+              runnable -> {
+                Thread thread = new Thread(runnable, "lb-" + name + "-timer");
+                thread.setDaemon(true);
+                return thread;
+              });
+      timer = t;
+    }
+    return t;
   }
 
   private void onRemovalDeadline(EndpointRuntime r) {
@@ -518,7 +527,9 @@ public final class LoadBalancer implements AutoCloseable {
           if (!closed) {
             closed = true;
             removalDeadlines.values().forEach(f -> f.cancel(false));
-            timer.shutdownNow();
+            if (timer != null) {
+              timer.shutdownNow();
+            }
             try {
               source.close();
             } catch (RuntimeException e) {
@@ -556,7 +567,7 @@ public final class LoadBalancer implements AutoCloseable {
     private int hashBalanceFactor;
     private int ringPointsPerEndpoint = 500;
     private int minRingSize = 1024;
-    private int maxRingSize = 1 << 22;
+    private int maxRingSize = 1 << 20;
     private int maglevMinTableSize = 65_537;
     private int transitionLogSize = 256;
     private Ticker ticker = Ticker.system();
@@ -670,8 +681,8 @@ public final class LoadBalancer implements AutoCloseable {
     }
 
     /**
-     * Bounds on the ring's total points. Defaults 1,024 (Envoy's minimum) and 4,194,304 (memory: 32
-     * MiB of ring and index at most).
+     * Bounds on the ring's total points. Defaults 1,024 (Envoy's minimum) and 1,048,576 (at most 8
+     * MiB of ring plus 8 MiB of index; Envoy allows 8M).
      */
     public Builder ringSize(int min, int max) {
       if (min < 1 || max < min) {

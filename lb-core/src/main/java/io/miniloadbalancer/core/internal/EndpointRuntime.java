@@ -15,21 +15,29 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Two kinds of writer touch this object. The control context (one logical thread) writes {@link
  * #state}, {@link #endpoint}, {@link #routable} and {@link #awaitingIdle}; the data path writes only
- * the counters, with one atomic read-modify-write each, and never blocks.
+ * the counters, with atomic read-modify-writes, and never blocks.
+ *
+ * <p><b>One word for load.</b> {@code load} packs the in-flight count (low {@value #IN_FLIGHT_BITS}
+ * bits) and the success count (the high bits), so a successful completion is a single atomic add
+ * of {@code 2^20 - 1}: it counts the success and ends the lease at once. A lease is refused rather
+ * than allowed to carry into the success bits, so one endpoint holds at most {@value
+ * #MAX_IN_FLIGHT} leases; the success count wraps after 2^44 (years at a million requests per
+ * second per endpoint), which metrics treat as a counter reset.
  *
  * <p><b>No pick on a removed endpoint.</b> A picker may still hold a routing table that includes an
- * endpoint the control context has just taken out. The data path therefore increments {@link
- * #inFlight} first and reads {@link #routable} after; the control context publishes the new table,
- * clears {@code routable}, then reads {@code inFlight}. Both sides use volatile accesses, so at
+ * endpoint the control context has just taken out. The data path therefore increments the in-flight
+ * count first and reads {@link #routable} after; the control context publishes the new table,
+ * clears {@code routable}, then reads the in-flight count. Both sides use volatile accesses, so at
  * least one of them sees the other: either the data path sees {@code routable == false} and backs
- * out (and re-picks from the new table), or the control context sees the lease in {@code inFlight}
- * and waits for it. No lease starts unseen on an endpoint that has stopped taking requests.
+ * out (and re-picks from the new table), or the control context sees the lease and waits for it. No
+ * lease starts unseen on an endpoint that has stopped taking requests.
  *
  * <p><b>EWMA.</b> Peak EWMA (Finagle, Linkerd): a sample above the current value replaces it at
  * once; below it, it decays in with weight {@code exp(-dt / tau)}. Readers decay the value to the
  * present without writing, so an endpoint that stopped getting traffic looks better over time and
- * is tried again. The value and its time stamp are two volatile fields; concurrent updates may lose
- * one sample (last writer wins), which is harmless for a moving average and keeps the path lock-free.
+ * is tried again. The value and its time stamp are two fields written with release stores;
+ * concurrent updates may lose one sample (last writer wins), which is harmless for a moving average
+ * and keeps the path lock-free.
  */
 public final class EndpointRuntime {
 
@@ -40,18 +48,25 @@ public final class EndpointRuntime {
     void onIdle(EndpointRuntime endpoint);
   }
 
-  private static final VarHandle IN_FLIGHT;
-  private static final VarHandle SUCCESSES;
+  static final int IN_FLIGHT_BITS = 20;
+  static final int MAX_IN_FLIGHT = (1 << IN_FLIGHT_BITS) - 2;
+  private static final long IN_FLIGHT_MASK = (1L << IN_FLIGHT_BITS) - 1;
+  private static final long SUCCESS_AND_END = (1L << IN_FLIGHT_BITS) - 1;
+
+  private static final VarHandle LOAD;
   private static final VarHandle FAILURES;
   private static final VarHandle CANCELLATIONS;
+  private static final VarHandle EWMA;
+  private static final VarHandle EWMA_STAMP;
 
   static {
     try {
       MethodHandles.Lookup l = MethodHandles.lookup();
-      IN_FLIGHT = l.findVarHandle(EndpointRuntime.class, "inFlight", int.class);
-      SUCCESSES = l.findVarHandle(EndpointRuntime.class, "successes", long.class);
+      LOAD = l.findVarHandle(EndpointRuntime.class, "load", long.class);
       FAILURES = l.findVarHandle(EndpointRuntime.class, "failures", long.class);
       CANCELLATIONS = l.findVarHandle(EndpointRuntime.class, "cancellations", long.class);
+      EWMA = l.findVarHandle(EndpointRuntime.class, "ewmaNanos", double.class);
+      EWMA_STAMP = l.findVarHandle(EndpointRuntime.class, "ewmaStampNanos", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -67,8 +82,7 @@ public final class EndpointRuntime {
   private volatile boolean awaitingIdle;
   private volatile @Nullable Transition lastTransition;
 
-  private volatile int inFlight;
-  private volatile long successes;
+  private volatile long load;
   private volatile long failures;
   private volatile long cancellations;
   private volatile double ewmaNanos;
@@ -98,66 +112,79 @@ public final class EndpointRuntime {
 
   // ---- data path -------------------------------------------------------------------------------
 
-  /** Counts a new lease. Returns false (and counts nothing) when the endpoint stopped routing. */
+  /**
+   * Counts a new lease. Returns false (and counts nothing) when the endpoint stopped routing or holds
+   * the most leases one endpoint can count.
+   */
   public boolean tryStartLease() {
-    IN_FLIGHT.getAndAdd(this, 1);
-    if (routable) {
+    long before = (long) LOAD.getAndAdd(this, 1L);
+    if (routable && (before & IN_FLIGHT_MASK) < MAX_IN_FLIGHT) {
       return true;
     }
-    endLease();
+    endLease(-1L);
     return false;
   }
 
   /** Ends a lease with its outcome; {@code latencyNanos < 0} means unknown. */
   public void completeLease(Outcome outcome, long latencyNanos, long nowNanos) {
+    if (latencyNanos >= 0 && outcome != Outcome.CANCELLED) {
+      observeLatency(latencyNanos, nowNanos);
+    }
     switch (outcome) {
-      case SUCCESS -> {
-        SUCCESSES.getAndAdd(this, 1L);
-        if (latencyNanos >= 0) {
-          observeLatency(latencyNanos, nowNanos);
-        }
-      }
+      case SUCCESS -> endLease(SUCCESS_AND_END);
       case FAILURE -> {
         FAILURES.getAndAdd(this, 1L);
-        if (latencyNanos >= 0) {
-          observeLatency(latencyNanos, nowNanos);
-        }
+        endLease(-1L);
       }
-      case CANCELLED -> CANCELLATIONS.getAndAdd(this, 1L);
+      case CANCELLED -> {
+        CANCELLATIONS.getAndAdd(this, 1L);
+        endLease(-1L);
+      }
       default -> throw new AssertionError(outcome);
     }
-    endLease();
   }
 
-  private void endLease() {
-    int left = (int) IN_FLIGHT.getAndAdd(this, -1) - 1;
-    if (left == 0 && awaitingIdle) {
+  private void endLease(long delta) {
+    long after = (long) LOAD.getAndAdd(this, delta) + delta;
+    if ((after & IN_FLIGHT_MASK) == 0 && awaitingIdle) {
       idleListener.onIdle(this);
     }
   }
 
+  // Release stores, not volatile ones: readers need a recent value, not a total order, and a
+  // volatile store is a full fence on x86 (see the class comment on lost samples).
   private void observeLatency(long latencyNanos, long nowNanos) {
     double current = ewmaNanos;
     if (latencyNanos > current) {
-      ewmaNanos = latencyNanos;
+      EWMA.setRelease(this, (double) latencyNanos);
     } else {
-      long dt = Math.max(nowNanos - ewmaStampNanos, 0L);
-      double w = Math.exp(-dt / ewmaTauNanos);
-      ewmaNanos = current * w + latencyNanos * (1.0 - w);
+      double w = decay(nowNanos - ewmaStampNanos);
+      EWMA.setRelease(this, current * w + latencyNanos * (1.0 - w));
     }
-    ewmaStampNanos = nowNanos;
+    EWMA_STAMP.setRelease(this, nowNanos);
+  }
+
+  /**
+   * {@code exp(-dt / tau)}. Busy endpoints update every few microseconds, so {@code dt / tau} is
+   * usually tiny: there a second-order Taylor polynomial is exact to 5e-6 and costs a few multiplies
+   * instead of a call to {@link Math#exp}.
+   */
+  private double decay(long dtNanos) {
+    if (dtNanos <= 0) {
+      return 1.0;
+    }
+    double x = dtNanos / ewmaTauNanos;
+    return x < 0.03 ? 1.0 - x + 0.5 * x * x : Math.exp(-x);
   }
 
   /** Open leases. */
   public int inFlight() {
-    return inFlight;
+    return (int) (load & IN_FLIGHT_MASK);
   }
 
   /** Peak-EWMA latency decayed to {@code nowNanos}, in nanoseconds. */
   public double ewmaNanosAt(long nowNanos) {
-    long dt = nowNanos - ewmaStampNanos;
-    double value = ewmaNanos;
-    return dt <= 0 ? value : value * Math.exp(-dt / ewmaTauNanos);
+    return ewmaNanos * decay(nowNanos - ewmaStampNanos);
   }
 
   // ---- control context -------------------------------------------------------------------------
@@ -213,9 +240,9 @@ public final class EndpointRuntime {
     return awaitingIdle;
   }
 
-  /** Successful completions so far. */
+  /** Successful completions so far (modulo 2^44). */
   public long successes() {
-    return successes;
+    return load >>> IN_FLIGHT_BITS;
   }
 
   /** Failed completions so far. */
@@ -230,6 +257,6 @@ public final class EndpointRuntime {
 
   @Override
   public String toString() {
-    return id + "[" + state + ", inFlight=" + inFlight + "]";
+    return id + "[" + state + ", inFlight=" + inFlight() + "]";
   }
 }

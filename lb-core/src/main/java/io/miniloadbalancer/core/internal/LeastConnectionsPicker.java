@@ -6,18 +6,24 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Weighted least connections by full scan (HAProxy's {@code leastconn}): the endpoint with the
- * lowest {@code inFlight / weight}. O(n) per pick; the scan starts at a random index so ties do not
- * all land on the first endpoint. For large pools prefer {@code least-connections-p2c}.
+ * lowest {@code inFlight / weight}. O(n) per pick; for large pools prefer {@code
+ * least-connections-p2c}.
+ *
+ * <p>The scan starts at an index drawn by weight and keeps the first endpoint with the lowest load,
+ * so ties (an idle pool, sequential callers) go to endpoints in proportion to their weights instead
+ * of all to the first one.
  */
 final class LeastConnectionsPicker implements Picker {
 
   private final EndpointRuntime[] endpoints;
   private final double[] inverseWeights;
+  private final AliasTable start;
   private final LongSupplier random;
 
   LeastConnectionsPicker(EndpointRuntime[] endpoints, double[] weights, LongSupplier random) {
     this.endpoints = endpoints;
     this.inverseWeights = inverse(weights);
+    this.start = new AliasTable(weights);
     this.random = random;
   }
 
@@ -32,7 +38,7 @@ final class LeastConnectionsPicker implements Picker {
   @Override
   public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos) {
     int n = endpoints.length;
-    int i = Hashing.reduce(random.getAsLong(), n);
+    int i = start.sample(random.getAsLong());
     int best = i;
     double bestLoad = endpoints[i].inFlight() * inverseWeights[i];
     for (int k = 1; k < n && bestLoad > 0; k++) {

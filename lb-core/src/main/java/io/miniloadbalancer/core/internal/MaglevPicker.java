@@ -135,6 +135,15 @@ final class MaglevPicker implements Picker {
     return table.length;
   }
 
+  /** How many slots each endpoint owns (for tests). */
+  int[] slotCounts() {
+    int[] counts = new int[endpoints.length];
+    for (int owner : table) {
+      counts[owner]++;
+    }
+    return counts;
+  }
+
   @Override
   public String toString() {
     return "maglev[" + endpoints.length + " endpoints, table " + table.length + "]";

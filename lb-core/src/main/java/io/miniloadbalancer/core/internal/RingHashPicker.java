@@ -151,6 +151,16 @@ final class RingHashPicker implements Picker {
     return ring.length;
   }
 
+  /** The owner index of the point {@link #pick} would start from (for tests). */
+  int ownerIndexFor(long hash) {
+    return (int) (ring[find(hash)] & OWNER_MASK);
+  }
+
+  /** A copy of the sorted ring (for tests). */
+  long[] ringCopy() {
+    return ring.clone();
+  }
+
   @Override
   public String toString() {
     return "ring-hash[" + endpoints.length + " endpoints, " + ring.length + " points]";
