@@ -86,9 +86,15 @@ public final class BenchmarkFixtures {
     private final RequestContext[] contexts = new RequestContext[COUNT];
     private int next;
 
+    /** Keys in a per-thread random order, so threads do not hit the same endpoints in lock step. */
     public Keys() {
+      java.util.List<Integer> order = new java.util.ArrayList<>();
       for (int i = 0; i < COUNT; i++) {
-        contexts[i] = RequestContext.ofKey("user-" + i);
+        order.add(i);
+      }
+      java.util.Collections.shuffle(order);
+      for (int i = 0; i < COUNT; i++) {
+        contexts[i] = RequestContext.ofKey("user-" + order.get(i));
       }
     }
 
