@@ -6,6 +6,7 @@
  */
 module io.miniloadbalancer.core {
   requires org.slf4j;
+  requires java.net.http;
   requires static org.jspecify;
 
   exports io.miniloadbalancer.core;

@@ -14,8 +14,14 @@ import org.jspecify.annotations.Nullable;
  * @param name the balancer's name (the pool)
  * @param strategy the current strategy's name
  * @param lastSwitch the most recent strategy switch, or null if there was none
+ * @param panic whether panic mode is on (too few healthy endpoints: traffic spreads over all that
+ *     are not draining or in maintenance)
+ * @param zoneMode which zones take traffic and why (for example {@code "local zone eu-west-1a: 3/3
+ *     healthy"}), or {@code "zone-aware routing off"}
+ * @param retryBudgetAvailable retries the budget would allow right now
  * @param endpoints every endpoint in the pool, draining ones included, in pool order
  * @param recentTransitions the transition log, oldest first (bounded)
+ * @param recentEvents pool events, oldest first (bounded)
  * @param tickerNanos when it was taken, on the balancer's ticker
  * @param at when it was taken, on the balancer's wall clock
  */
@@ -23,8 +29,12 @@ public record BalancerSnapshot(
     String name,
     String strategy,
     @Nullable StrategySwitch lastSwitch,
+    boolean panic,
+    String zoneMode,
+    long retryBudgetAvailable,
     List<EndpointSnapshot> endpoints,
     List<Transition> recentTransitions,
+    List<PoolEvent> recentEvents,
     long tickerNanos,
     Instant at) {
 
@@ -32,6 +42,7 @@ public record BalancerSnapshot(
   public BalancerSnapshot {
     endpoints = List.copyOf(endpoints);
     recentTransitions = List.copyOf(recentTransitions);
+    recentEvents = List.copyOf(recentEvents);
   }
 
   /** The endpoint with this id, if it is in the pool. */

@@ -77,13 +77,30 @@ public final class Lease implements AutoCloseable {
   }
 
   /**
+   * Completes as {@link Outcome#OVERLOADED}: the endpoint answered 429, or 503 with Retry-After.
+   * The endpoint is penalized for {@code retryAfter} (capped by the balancer's {@code maxPenalty}):
+   * {@code p2c-ewma} prices the pause in, the other strategies skip the endpoint until it ends. Not a
+   * health failure: it does not count toward ejection.
+   *
+   * @param retryAfter the pause asked for; zero or negative when the response gave none (then 1 s)
+   */
+  public void overloaded(java.time.Duration retryAfter) {
+    long now = balancer.nanoTime();
+    if (finish(Outcome.OVERLOADED, now - startNanos, now)) {
+      long pause = retryAfter.isNegative() || retryAfter.isZero() ? 1_000_000_000L : retryAfter.toNanos();
+      runtime.penalize(now + Math.min(pause, balancer.maxPenaltyNanos()));
+    }
+  }
+
+  /**
    * Completes with an outcome the caller measured.
    *
    * @param outcome how the request ended
    * @param latencyNanos how long it took, on the balancer's ticker scale, or a negative value when
    *     unknown (then no EWMA sample is taken)
-   * @param statusCode the protocol status (for example HTTP 503), or 0 when there is none; reserved
-   *     for outcome classification by health policies
+   * @param statusCode the protocol status (for example HTTP 503), or 0 when there is none; kept for
+   *     symmetry with adapters (the outcome already classifies it). {@link Outcome#OVERLOADED} here
+   *     penalizes the endpoint for 1 s; use {@link #overloaded} to pass the Retry-After.
    */
   public void complete(Outcome outcome, long latencyNanos, int statusCode) {
     if (outcome == null) {
@@ -91,7 +108,9 @@ public final class Lease implements AutoCloseable {
     }
     // The caller timed the request: its end is start + latency, no need to read the ticker again.
     long end = latencyNanos >= 0 ? startNanos + latencyNanos : balancer.nanoTime();
-    finish(outcome, latencyNanos, end);
+    if (finish(outcome, latencyNanos, end) && outcome == Outcome.OVERLOADED) {
+      runtime.penalize(end + Math.min(1_000_000_000L, balancer.maxPenaltyNanos()));
+    }
   }
 
   /** Releases the lease as {@link Outcome#CANCELLED} unless it was already completed. */
@@ -102,14 +121,15 @@ public final class Lease implements AutoCloseable {
     }
   }
 
-  private void finish(Outcome outcome, long latencyNanos, long nowNanos) {
+  private boolean finish(Outcome outcome, long latencyNanos, long nowNanos) {
     if (!DONE.compareAndSet(this, false, true)) {
-      return;
+      return false;
     }
     runtime.completeLease(outcome, latencyNanos, nowNanos);
     if (countedInTotal) {
       balancer.leaseEndedInTotal();
     }
+    return true;
   }
 
   @Override

@@ -2,41 +2,30 @@ package io.miniloadbalancer.core;
 
 import static java.util.Objects.requireNonNull;
 
-import io.miniloadbalancer.core.internal.ControlContext;
 import io.miniloadbalancer.core.internal.EndpointRuntime;
-import io.miniloadbalancer.core.internal.Picker;
+import io.miniloadbalancer.core.internal.Hashing;
+import io.miniloadbalancer.core.internal.PoolController;
+import io.miniloadbalancer.core.internal.RetryBudget;
 import io.miniloadbalancer.core.internal.RoutingTable;
 import io.miniloadbalancer.core.internal.StrategyConfig;
-import io.miniloadbalancer.core.internal.StrategyRegistry;
-import io.miniloadbalancer.core.internal.TransitionLog;
+import io.miniloadbalancer.core.internal.SystemScheduler;
 import io.miniloadbalancer.core.spi.BalancerListener;
 import io.miniloadbalancer.core.spi.EndpointSource;
+import io.miniloadbalancer.core.spi.Scheduler;
 import io.miniloadbalancer.core.spi.Ticker;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.EnumMap;
-import java.util.HashMap;
-import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
-import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-
 /**
  * A client-side load balancer over one pool of endpoints.
  *
@@ -62,68 +51,50 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Endpoint lifecycle</h2>
  *
- * <p>An endpoint its source adds starts {@link EndpointState#HEALTHY} and takes traffic at once. An
- * endpoint its source removes becomes {@link EndpointState#DRAINING}: no new requests, its open
- * leases finish, then it is {@link EndpointState#REMOVED}; if leases are still open after {@link
- * Builder#removalDrainTimeout}, it is removed anyway and the transition says how many were open.
- * Every change of state is a {@link Transition} with a reason, kept in a bounded log.
+ * <p>An endpoint its source adds starts {@link EndpointState#HEALTHY} and takes traffic at once
+ * (unless {@link HealthCheck.Builder#newEndpointsWaitForProbe}). Active checks ({@link
+ * Builder#healthCheck}) move it to {@link EndpointState#UNHEALTHY} and back with rise/fall
+ * hysteresis; passive outlier detection ({@link Builder#outlierDetection}) ejects it for a while
+ * ({@link EndpointState#EJECTED}) with a half-open trial on return; an operator drains it ({@link
+ * #drain}) or puts it in maintenance ({@link #maintenance}). An endpoint its source removes becomes
+ * {@link EndpointState#DRAINING}: no new requests, its open leases finish, then it is {@link
+ * EndpointState#REMOVED}; if leases are still open after {@link Builder#removalDrainTimeout}, it is
+ * removed anyway and the transition says how many were open. Every change of state is a {@link
+ * Transition} with a reason, kept in a bounded log. Only {@code HEALTHY} endpoints take new requests,
+ * except in panic mode ({@link Builder#panicThreshold}).
  */
 public final class LoadBalancer implements AutoCloseable {
 
-  private static final Logger LOG = LoggerFactory.getLogger(LoadBalancer.class);
+  /** Picks tried before the fallback scan (a pick may be excluded or lose a race). */
+  private static final int MAX_PICK_ATTEMPTS = 4;
 
-  /** Picks retried when a racing control change took the picked endpoint out of rotation. */
-  private static final int MAX_PICK_ATTEMPTS = 3;
-
-  private final String name;
+  private final PoolController controller;
   private final Ticker ticker;
-  private final Clock clock;
-  private final long minSwitchIntervalNanos;
-  private final long removalDrainTimeoutNanos;
-  private final double ewmaTauNanos;
-  private final long ewmaDefaultRttNanos;
-  private final StrategyConfig strategyConfig;
-  private final LongAdder totalInFlight = new LongAdder();
+  private final LongSupplier random;
+  private final LongAdder totalInFlight;
   private final EndpointSource source;
-  private final ControlContext control;
-  private final TransitionLog transitions;
+  private final @Nullable SystemScheduler ownScheduler;
+  private final RetryBudget retryBudget;
+  private final long maxPenaltyNanos;
   private final List<BalancerListener> listeners;
-  private @Nullable ScheduledExecutorService timer;
 
-  private volatile RoutingTable table;
-  private volatile @Nullable StrategySwitch lastSwitch;
-
-  // Owned by the control context.
-  private final Map<String, EndpointRuntime> pool = new LinkedHashMap<>();
-  private final Map<String, ScheduledFuture<?>> removalDeadlines = new HashMap<>();
-  private String strategy;
-  private boolean hasSwitched;
-  private long lastSwitchNanos;
-  private boolean closed;
-
-  private LoadBalancer(Builder b, EndpointSource source) {
-    this.name = b.name;
+  private LoadBalancer(
+      PoolController controller,
+      Builder b,
+      LongAdder totalInFlight,
+      EndpointSource source,
+      @Nullable SystemScheduler ownScheduler,
+      RetryBudget retryBudget,
+      List<BalancerListener> listeners) {
+    this.controller = controller;
     this.ticker = b.ticker;
-    this.clock = b.clock;
-    this.minSwitchIntervalNanos = b.minSwitchInterval.toNanos();
-    this.removalDrainTimeoutNanos = b.removalDrainTimeout.toNanos();
-    this.ewmaTauNanos = b.ewmaDecay.toNanos();
-    this.ewmaDefaultRttNanos = b.ewmaDefaultRtt.toNanos();
-    this.strategyConfig =
-        new StrategyConfig(
-            b.random,
-            totalInFlight,
-            b.hashBalanceFactor,
-            b.ringPointsPerEndpoint,
-            b.minRingSize,
-            b.maxRingSize,
-            b.maglevMinTableSize);
+    this.random = b.random;
+    this.totalInFlight = totalInFlight;
     this.source = source;
-    this.control = new ControlContext(name);
-    this.transitions = new TransitionLog(b.transitionLogSize);
-    this.listeners = new CopyOnWriteArrayList<>(b.listeners);
-    this.strategy = b.strategy;
-    this.table = emptyTable(b.strategy);
+    this.ownScheduler = ownScheduler;
+    this.retryBudget = retryBudget;
+    this.maxPenaltyNanos = b.maxPenalty.toNanos();
+    this.listeners = listeners;
   }
 
   /** A builder with every default; see each setting for its value and why. */
@@ -136,39 +107,76 @@ public final class LoadBalancer implements AutoCloseable {
   /**
    * Chooses an endpoint for a new request and opens a lease on it.
    *
-   * @param context the request's hash key, if any ({@link RequestContext#none()} otherwise)
+   * <p>The strategy's pick is taken unless the context excludes it (a retry's tried endpoints) or it
+   * refuses the lease (it left rotation a moment ago, or it is half-open and its trial is full);
+   * then the strategy is asked again (hash strategies offer the key's next candidate), and after a
+   * few tries the routable endpoints are scanned from a random start.
+   *
+   * @param context the request's hash key and exclusions ({@link RequestContext#none()} for none)
    * @return an open lease; the caller must complete or close it
    * @throws NoEndpointAvailableException when no endpoint may take a new request (shared,
    *     stackless; its message summarizes the pool)
    */
   public Lease acquire(RequestContext context) {
     long now = ticker.read();
-    RoutingTable t = table;
+    RoutingTable t = controller.table();
+    boolean excludes = context.exclusionCount() > 0;
     for (int attempt = 0; attempt < MAX_PICK_ATTEMPTS; attempt++) {
-      Picker picker = t.picker();
-      EndpointRuntime endpoint = picker.pick(context, now);
+      EndpointRuntime endpoint = t.picker().pick(context, now, attempt);
       if (endpoint == null) {
-        break;
+        throw t.noEndpoint();
+      }
+      if (excludes && context.excludes(endpoint.id())) {
+        continue;
       }
       if (endpoint.tryStartLease()) {
-        boolean counted = picker.readsTotalInFlight();
-        if (counted) {
-          totalInFlight.increment();
-        }
-        return new Lease(this, endpoint, now, counted);
+        return lease(t, endpoint, now);
       }
-      // The control context took this endpoint out after we read the table: read the new one.
-      t = table;
+      // The control context changed this endpoint after we read the table: read the new one.
+      t = controller.table();
+    }
+    EndpointRuntime[] routable = t.routable();
+    int n = routable.length;
+    int start = n == 0 ? 0 : Hashing.reduce(random.getAsLong(), n);
+    for (int k = 0; k < n; k++) {
+      EndpointRuntime endpoint = routable[(start + k) % n];
+      if (!(excludes && context.excludes(endpoint.id())) && endpoint.tryStartLease()) {
+        return lease(t, endpoint, now);
+      }
     }
     throw t.noEndpoint();
+  }
+
+  private Lease lease(RoutingTable t, EndpointRuntime endpoint, long now) {
+    boolean counted = t.picker().readsTotalInFlight();
+    if (counted) {
+      totalInFlight.increment();
+    }
+    return new Lease(this, endpoint, now, counted);
   }
 
   long nanoTime() {
     return ticker.read();
   }
 
+  long maxPenaltyNanos() {
+    return maxPenaltyNanos;
+  }
+
   void leaseEndedInTotal() {
     totalInFlight.decrement();
+  }
+
+  RetryBudget retryBudget() {
+    return retryBudget;
+  }
+
+  /**
+   * A retry executor over this balancer: bounded, idempotent-only, each attempt on an endpoint not
+   * yet tried, sharing this balancer's retry budget with every other executor of it.
+   */
+  public RetryExecutor retries(RetryPolicy policy) {
+    return new RetryExecutor(this, requireNonNull(policy, "policy"));
   }
 
   // ---- control operations ----------------------------------------------------------------------
@@ -192,56 +200,45 @@ public final class LoadBalancer implements AutoCloseable {
    */
   public CompletableFuture<BalancerSnapshot> switchStrategy(String strategy, String reason) {
     Strategies.requireKnown(requireNonNull(strategy, "strategy"));
-    requireNonNull(reason, "reason");
-    CompletableFuture<BalancerSnapshot> result = new CompletableFuture<>();
-    control.execute(() -> applySwitch(strategy, reason, result));
-    return result;
+    return controller.switchStrategy(strategy, requireNonNull(reason, "reason"));
   }
 
-  private void applySwitch(String to, String reason, CompletableFuture<BalancerSnapshot> result) {
-    if (closed) {
-      result.completeExceptionally(
-          new StrategySwitchRejectedException("balancer '" + name + "' is closed"));
-      return;
-    }
-    if (to.equals(strategy)) {
-      result.complete(snapshot());
-      return;
-    }
-    long now = ticker.read();
-    long sinceLast = now - lastSwitchNanos;
-    if (hasSwitched && sinceLast < minSwitchIntervalNanos) {
-      result.completeExceptionally(
-          new StrategySwitchRejectedException(
-              String.format(
-                  "switch of pool '%s' to '%s' refused: the last switch was %d ms ago and"
-                      + " minSwitchInterval is %d ms; retry in %d ms",
-                  name,
-                  to,
-                  TimeUnit.NANOSECONDS.toMillis(sinceLast),
-                  TimeUnit.NANOSECONDS.toMillis(minSwitchIntervalNanos),
-                  TimeUnit.NANOSECONDS.toMillis(minSwitchIntervalNanos - sinceLast))));
-      return;
-    }
-    String from = strategy;
-    strategy = to;
-    hasSwitched = true;
-    lastSwitchNanos = now;
-    publish();
-    StrategySwitch event = new StrategySwitch(from, to, reason, now, clock.instant());
-    lastSwitch = event;
-    LOG.info("pool '{}': strategy {} -> {} ({})", name, from, to, reason);
-    result.complete(snapshot());
-    for (BalancerListener listener : listeners) {
-      try {
-        listener.onStrategySwitch(event);
-      } catch (RuntimeException e) {
-        LOG.warn("pool '{}': listener {} failed on a strategy switch", name, listener, e);
-      }
-    }
+  /**
+   * Drains an endpoint: no new requests from now on (hash keys that mapped to it move), its open
+   * leases finish. The endpoint stays {@link EndpointState#DRAINING} until {@link #undrain}.
+   *
+   * @return completes when its in-flight count reaches zero, or when {@code timeout} passes (then
+   *     the result says how many were still open); fails with {@link IllegalArgumentException} for
+   *     an unknown id
+   */
+  public CompletableFuture<DrainResult> drain(String endpointId, Duration timeout) {
+    requireNonNull(endpointId, "endpointId");
+    return controller.drain(endpointId, requireNonNull(timeout, "timeout"));
   }
 
-  /** Adds a listener; it hears of transitions and switches from now on. */
+  /**
+   * Returns a drained endpoint to rotation through the normal checks: it becomes whatever its
+   * health says ({@code UNHEALTHY} if its probes failed meanwhile), ramping if slow start is on.
+   *
+   * @return completes when applied; fails with {@link IllegalArgumentException} for an unknown id
+   */
+  public CompletableFuture<Void> undrain(String endpointId) {
+    return controller.undrain(requireNonNull(endpointId, "endpointId"));
+  }
+
+  /**
+   * Puts an endpoint in or out of maintenance ({@link EndpointState#MAINT}): held out of rotation
+   * and not probed. Coming out, with health checks on, it must pass {@code rise} probes first.
+   *
+   * @param reason who or what asked (for example {@code "consul maintenance"})
+   * @return completes when applied; fails with {@link IllegalArgumentException} for an unknown id
+   */
+  public CompletableFuture<Void> maintenance(String endpointId, boolean on, String reason) {
+    return controller.maintenance(
+        requireNonNull(endpointId, "endpointId"), on, requireNonNull(reason, "reason"));
+  }
+
+  /** Adds a listener; it hears of transitions, switches and pool events from now on. */
   public void addListener(BalancerListener listener) {
     listeners.add(requireNonNull(listener, "listener"));
   }
@@ -251,300 +248,49 @@ public final class LoadBalancer implements AutoCloseable {
     listeners.remove(listener);
   }
 
-  // ---- endpoint set ----------------------------------------------------------------------------
-
-  private void onEndpoints(List<Endpoint> endpoints) {
-    List<Endpoint> copy = List.copyOf(endpoints);
-    control.execute(() -> applyEndpoints(copy));
-  }
-
-  private void applyEndpoints(List<Endpoint> endpoints) {
-    if (closed) {
-      return;
-    }
-    Map<String, Endpoint> next = new LinkedHashMap<>();
-    for (Endpoint e : endpoints) {
-      if (next.put(e.id(), e) != null) {
-        LOG.warn(
-            "pool '{}': rejected an endpoint set with duplicate id '{}'; keeping the last good set"
-                + " of {} endpoints",
-            name,
-            e.id(),
-            pool.size());
-        return;
-      }
-    }
-    long now = ticker.read();
-    List<Transition> fired = new ArrayList<>();
-    boolean changed = false;
-    for (Endpoint e : next.values()) {
-      EndpointRuntime r = pool.get(e.id());
-      if (r == null) {
-        r =
-            new EndpointRuntime(
-                e, EndpointState.HEALTHY, ewmaTauNanos, ewmaDefaultRttNanos, now, this::onIdle);
-        pool.put(e.id(), r);
-        fired.add(transition(r, null, EndpointState.HEALTHY, "added by source", now));
-        changed = true;
-        continue;
-      }
-      if (!r.endpoint().equals(e)) {
-        LOG.debug("pool '{}': endpoint {} updated to {}", name, e.id(), e);
-        r.endpoint(e);
-        changed = true;
-      }
-      ScheduledFuture<?> deadline = removalDeadlines.remove(e.id());
-      if (deadline != null) {
-        deadline.cancel(false);
-        r.awaitIdle(false);
-        fired.add(
-            transition(r, r.state(), EndpointState.HEALTHY, "re-added by source while draining", now));
-        changed = true;
-      }
-    }
-    for (EndpointRuntime r : List.copyOf(pool.values())) {
-      if (!next.containsKey(r.id()) && !removalDeadlines.containsKey(r.id())) {
-        r.awaitIdle(true);
-        fired.add(
-            transition(
-                r,
-                r.state(),
-                EndpointState.DRAINING,
-                "removed by source; draining " + r.inFlight() + " in-flight",
-                now));
-        removalDeadlines.put(r.id(), scheduleRemovalDeadline(r));
-        changed = true;
-      }
-    }
-    if (changed) {
-      publish();
-    }
-    notifyTransitions(fired);
-    removeIdleDrained();
-  }
-
-  private ScheduledFuture<?> scheduleRemovalDeadline(EndpointRuntime r) {
-    return timer().schedule(
-        () -> control.execute(() -> onRemovalDeadline(r)),
-        removalDrainTimeoutNanos,
-        TimeUnit.NANOSECONDS);
-  }
-
-  // Created on first use: most balancers never remove an endpoint and need no thread.
-  private ScheduledExecutorService timer() {
-    ScheduledExecutorService t = timer;
-    if (t == null) {
-      t =
-          Executors.newSingleThreadScheduledExecutor(
-              runnable -> {
-                Thread thread = new Thread(runnable, "lb-" + name + "-timer");
-                thread.setDaemon(true);
-                return thread;
-              });
-      timer = t;
-    }
-    return t;
-  }
-
-  private void onRemovalDeadline(EndpointRuntime r) {
-    if (pool.get(r.id()) == r && removalDeadlines.containsKey(r.id())) {
-      finishRemoval(
-          r,
-          "drain timeout after "
-              + TimeUnit.NANOSECONDS.toMillis(removalDrainTimeoutNanos)
-              + " ms with "
-              + r.inFlight()
-              + " still in flight");
-    }
-  }
-
-  /** Data path: the last lease on an endpoint we wait for ended. Hands off, never blocks. */
-  private void onIdle(EndpointRuntime r) {
-    control.execute(this::removeIdleDrained);
-  }
-
-  // Runs after publish(): routable flags are already cleared, so an in-flight count of 0 read here
-  // cannot be followed by a new lease (see EndpointRuntime).
-  private void removeIdleDrained() {
-    for (String id : List.copyOf(removalDeadlines.keySet())) {
-      EndpointRuntime r = pool.get(id);
-      if (r != null && r.inFlight() == 0) {
-        finishRemoval(r, "drained; no request in flight");
-      }
-    }
-  }
-
-  private void finishRemoval(EndpointRuntime r, String reason) {
-    ScheduledFuture<?> deadline = removalDeadlines.remove(r.id());
-    if (deadline != null) {
-      deadline.cancel(false);
-    }
-    pool.remove(r.id());
-    r.awaitIdle(false);
-    Transition t = transition(r, r.state(), EndpointState.REMOVED, reason, ticker.read());
-    publish();
-    notifyTransitions(List.of(t));
-  }
-
-  private Transition transition(
-      EndpointRuntime r, @Nullable EndpointState from, EndpointState to, String reason, long now) {
-    Transition t = new Transition(r.id(), from, to, reason, now, clock.instant());
-    r.transition(t);
-    transitions.add(t);
-    LOG.info("pool '{}': endpoint {} {} -> {} ({})", name, r.id(), from, to, reason);
-    return t;
-  }
-
-  private void notifyTransitions(List<Transition> fired) {
-    for (Transition t : fired) {
-      for (BalancerListener listener : listeners) {
-        try {
-          listener.onTransition(t);
-        } catch (RuntimeException e) {
-          LOG.warn("pool '{}': listener {} failed on a transition", name, listener, e);
-        }
-      }
-    }
-  }
-
-  /**
-   * Builds and publishes the routing table for the current pool and strategy. Ordering matters:
-   * endpoints entering rotation are flagged routable before the table is published, endpoints
-   * leaving are flagged after, so a data-path thread that re-checks the flag never starts a lease
-   * on an endpoint that left (see EndpointRuntime).
-   */
-  private void publish() {
-    List<EndpointRuntime> routable = new ArrayList<>();
-    for (EndpointRuntime r : pool.values()) {
-      if (r.state().acceptsNewRequests()) {
-        routable.add(r);
-      }
-    }
-    EndpointRuntime[] routableArray = routable.toArray(new EndpointRuntime[0]);
-    double[] weights = new double[routableArray.length];
-    for (int i = 0; i < weights.length; i++) {
-      weights[i] = routableArray[i].endpoint().weight();
-    }
-    EndpointRuntime[] members = pool.values().toArray(new EndpointRuntime[0]);
-    Picker picker = StrategyRegistry.create(strategy, routableArray, weights, strategyConfig);
-    RoutingTable previous = table;
-    RoutingTable next =
-        new RoutingTable(strategy, picker, routableArray, weights, members, noEndpoint(members));
-    Set<EndpointRuntime> entering = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
-    entering.addAll(routable);
-    for (EndpointRuntime r : routableArray) {
-      r.routable(true);
-    }
-    table = next;
-    for (EndpointRuntime r : previous.routable()) {
-      if (!entering.contains(r)) {
-        r.routable(false);
-      }
-    }
-  }
-
-  private NoEndpointAvailableException noEndpoint(EndpointRuntime[] members) {
-    if (members.length == 0) {
-      return new NoEndpointAvailableException("no routable endpoint in pool '" + name + "': empty");
-    }
-    Map<EndpointState, Integer> counts = new EnumMap<>(EndpointState.class);
-    for (EndpointRuntime r : members) {
-      counts.merge(r.state(), 1, Integer::sum);
-    }
-    StringBuilder sb = new StringBuilder();
-    counts.forEach((state, n) -> sb.append(sb.length() == 0 ? "" : ", ").append(n).append(' ')
-        .append(state));
-    return new NoEndpointAvailableException(
-        "no routable endpoint in pool '"
-            + name
-            + "': "
-            + members.length
-            + " endpoint"
-            + (members.length == 1 ? "" : "s")
-            + ": "
-            + sb);
-  }
-
-  private RoutingTable emptyTable(String strategyName) {
-    EndpointRuntime[] none = new EndpointRuntime[0];
-    return new RoutingTable(strategyName, Picker.EMPTY, none, new double[0], none, noEndpoint(none));
-  }
-
   // ---- introspection ---------------------------------------------------------------------------
 
   /** The pool's name. */
   public String name() {
-    return name;
+    return controller.name();
   }
 
   /** The current strategy's name. */
   public String strategy() {
-    return table.strategy();
+    return controller.table().strategy();
   }
 
   /**
-   * An immutable picture of the balancer now: strategy, every endpoint with its state, weights,
-   * counters and last transition, and the transition log. Safe from any thread; it does not stop
-   * traffic.
+   * An immutable picture of the balancer now: strategy, panic and zone mode, every endpoint with
+   * its state, weights, counters, breaker, ejection, penalty and last transition, the transition log
+   * and pool events. Safe from any thread; it does not stop traffic.
    */
   public BalancerSnapshot snapshot() {
-    RoutingTable t = table;
-    long now = ticker.read();
-    Map<EndpointRuntime, Double> effective = new IdentityHashMap<>();
-    for (int i = 0; i < t.routable().length; i++) {
-      effective.put(t.routable()[i], t.weights()[i]);
-    }
-    List<EndpointSnapshot> endpoints = new ArrayList<>(t.members().length);
-    for (EndpointRuntime r : t.members()) {
-      Endpoint e = r.endpoint();
-      endpoints.add(
-          new EndpointSnapshot(
-              e,
-              r.state(),
-              r.routable(),
-              e.weight(),
-              effective.getOrDefault(r, 0.0),
-              r.inFlight(),
-              r.ewmaNanosAt(now) / 1e6,
-              r.successes(),
-              r.failures(),
-              r.cancellations(),
-              r.lastTransition()));
-    }
-    return new BalancerSnapshot(
-        name, t.strategy(), lastSwitch, endpoints, transitions.toList(), now, clock.instant());
+    return controller.snapshot();
   }
 
   /**
-   * Stops the endpoint source and the balancer's timer. Leases already open can still be completed;
+   * Stops the endpoint source, probes and timers. Leases already open can still be completed;
    * strategy switches are refused from now on.
    */
   @Override
   public void close() {
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    control.execute(
-        () -> {
-          if (!closed) {
-            closed = true;
-            removalDeadlines.values().forEach(f -> f.cancel(false));
-            if (timer != null) {
-              timer.shutdownNow();
-            }
-            try {
-              source.close();
-            } catch (RuntimeException e) {
-              LOG.warn("pool '{}': endpoint source failed to close", name, e);
-            }
-          }
-          done.complete(null);
-        });
-    done.join();
+    controller.close();
+    try {
+      source.close();
+    } catch (RuntimeException e) {
+      LoggerFactory.getLogger(LoadBalancer.class)
+          .warn("pool '{}': endpoint source failed to close", controller.name(), e);
+    }
+    if (ownScheduler != null) {
+      ownScheduler.shutdown();
+    }
   }
 
   @Override
   public String toString() {
-    RoutingTable t = table;
-    return "LoadBalancer[" + name + ", " + t.strategy() + ", " + t.routable().length + "/"
+    RoutingTable t = controller.table();
+    return "LoadBalancer[" + name() + ", " + t.strategy() + ", " + t.routable().length + "/"
         + t.members().length + " routable]";
   }
 
@@ -573,6 +319,17 @@ public final class LoadBalancer implements AutoCloseable {
     private Ticker ticker = Ticker.system();
     private Clock clock = Clock.systemUTC();
     private LongSupplier random = () -> ThreadLocalRandom.current().nextLong();
+    private @Nullable Scheduler scheduler;
+    private @Nullable HealthCheck healthCheck;
+    private @Nullable OutlierDetection outlierDetection;
+    private @Nullable SlowStart slowStart;
+    private int panicThreshold = 50;
+    private String localZone = "";
+    private int localZoneMinHealthyPercent = 70;
+    private Duration maxPenalty = Duration.ofSeconds(30);
+    private int retryBudgetPercent = 20;
+    private int retryBudgetMinPerSecond = 10;
+    private Duration retryBudgetWindow = Duration.ofSeconds(10);
     private final List<BalancerListener> listeners = new ArrayList<>();
 
     private Builder() {}
@@ -736,6 +493,96 @@ public final class LoadBalancer implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Where timers run (probe rounds, ejection expiry, drain deadlines, slow-start steps). Default:
+     * one daemon thread per balancer, started on first use. Tests pass a scheduler driven by their
+     * fake ticker.
+     */
+    public Builder scheduler(Scheduler scheduler) {
+      this.scheduler = requireNonNull(scheduler, "scheduler");
+      return this;
+    }
+
+    /** Active health checks. Default none: endpoints are healthy until passive signals say not. */
+    public Builder healthCheck(HealthCheck healthCheck) {
+      this.healthCheck = requireNonNull(healthCheck, "healthCheck");
+      return this;
+    }
+
+    /**
+     * Passive outlier detection with per-endpoint circuit breakers. Default none; {@link
+     * OutlierDetection#defaults()} gives Envoy's and gRPC's settings.
+     */
+    public Builder outlierDetection(OutlierDetection outlierDetection) {
+      this.outlierDetection = requireNonNull(outlierDetection, "outlierDetection");
+      return this;
+    }
+
+    /** Slow start for joining and recovering endpoints. Default none, as Envoy and HAProxy. */
+    public Builder slowStart(SlowStart slowStart) {
+      this.slowStart = requireNonNull(slowStart, "slowStart");
+      return this;
+    }
+
+    /**
+     * Panic threshold in percent: below this share of healthy endpoints (among those not drained or
+     * in maintenance), traffic spreads over all of them. Default 50 (Envoy's); 0 disables panic.
+     */
+    public Builder panicThreshold(int percent) {
+      if (percent < 0 || percent > 100) {
+        throw new IllegalArgumentException("panicThreshold must be in 0..100, was " + percent);
+      }
+      this.panicThreshold = percent;
+      return this;
+    }
+
+    /**
+     * The zone this process runs in; endpoints of this zone are preferred while at least {@code
+     * minHealthyPercent} of them are routable (cross-zone traffic costs money on AWS), else traffic
+     * spills over to every zone. Default: no zone, zone-aware routing off. 70% keeps a zone that
+     * lost one of three endpoints local only if it had at least four.
+     */
+    public Builder localZone(String zone, int minHealthyPercent) {
+      requireNonNull(zone, "zone");
+      if (minHealthyPercent < 1 || minHealthyPercent > 100) {
+        throw new IllegalArgumentException(
+            "localZone minHealthyPercent must be in 1..100, was " + minHealthyPercent);
+      }
+      this.localZone = zone;
+      this.localZoneMinHealthyPercent = minHealthyPercent;
+      return this;
+    }
+
+    /**
+     * The longest Retry-After penalty honoured. Default 30 s (the base ejection time): an upstream
+     * may ask for a pause, not take itself out of rotation for an hour.
+     */
+    public Builder maxPenalty(Duration maxPenalty) {
+      this.maxPenalty = nonNegative(maxPenalty, "maxPenalty");
+      return this;
+    }
+
+    /**
+     * The balancer's retry budget, shared by all its retry executors: retries at most {@code
+     * percent}% of requests over {@code window}, plus {@code minPerSecond} per second. Defaults 20%,
+     * 10/s, 10 s (Finagle's and Linkerd's).
+     */
+    public Builder retryBudget(int percent, int minPerSecond, Duration window) {
+      if (percent < 0 || minPerSecond < 0) {
+        throw new IllegalArgumentException(
+            "retryBudget percent and minPerSecond must be >= 0, were " + percent + " and "
+                + minPerSecond);
+      }
+      long seconds = requireNonNull(window, "window").toSeconds();
+      if (seconds < 1 || seconds > 3600) {
+        throw new IllegalArgumentException("retryBudget window must be 1 s..1 h, was " + window);
+      }
+      this.retryBudgetPercent = percent;
+      this.retryBudgetMinPerSecond = minPerSecond;
+      this.retryBudgetWindow = window;
+      return this;
+    }
+
     /** Adds a listener present from the first endpoint set on. */
     public Builder listener(BalancerListener listener) {
       listeners.add(requireNonNull(listener, "listener"));
@@ -757,8 +604,46 @@ public final class LoadBalancer implements AutoCloseable {
                 : "set endpoints(...) or source(...), not both");
       }
       EndpointSource s = source != null ? source : new StaticEndpointSource(endpoints);
-      LoadBalancer balancer = new LoadBalancer(this, s);
-      s.start(balancer::onEndpoints);
+      LongAdder total = new LongAdder();
+      SystemScheduler own = scheduler == null ? new SystemScheduler("lb-" + name + "-timer") : null;
+      RetryBudget budget =
+          new RetryBudget(
+              retryBudgetPercent / 100.0,
+              retryBudgetMinPerSecond,
+              (int) retryBudgetWindow.toSeconds());
+      PoolController.Settings settings =
+          new PoolController.Settings(
+              name,
+              ticker,
+              clock,
+              scheduler != null ? scheduler : own,
+              random,
+              minSwitchInterval.toNanos(),
+              removalDrainTimeout.toNanos(),
+              ewmaDecay.toNanos(),
+              ewmaDefaultRtt.toNanos(),
+              new StrategyConfig(
+                  random,
+                  total,
+                  hashBalanceFactor,
+                  ringPointsPerEndpoint,
+                  minRingSize,
+                  maxRingSize,
+                  maglevMinTableSize),
+              healthCheck,
+              outlierDetection,
+              slowStart,
+              panicThreshold,
+              localZone,
+              localZoneMinHealthyPercent,
+              maxPenalty.toNanos(),
+              transitionLogSize,
+              budget);
+      List<BalancerListener> shared = new CopyOnWriteArrayList<>(listeners);
+      PoolController controller = new PoolController(settings, strategy, shared);
+      LoadBalancer balancer = new LoadBalancer(controller, this, total, s, own, budget, shared);
+      s.start(controller::onEndpoints);
+      controller.start();
       return balancer;
     }
 

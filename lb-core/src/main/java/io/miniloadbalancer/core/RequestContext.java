@@ -20,16 +20,19 @@ import org.jspecify.annotations.Nullable;
  */
 public final class RequestContext {
 
-  private static final RequestContext NONE = new RequestContext(null, 0L, false);
+  private static final String[] NO_EXCLUSIONS = new String[0];
+  private static final RequestContext NONE = new RequestContext(null, 0L, false, NO_EXCLUSIONS);
 
   private final @Nullable String key;
   private final long keyHash;
   private final boolean hasKey;
+  private final String[] excluded;
 
-  private RequestContext(@Nullable String key, long keyHash, boolean hasKey) {
+  private RequestContext(@Nullable String key, long keyHash, boolean hasKey, String[] excluded) {
     this.key = key;
     this.keyHash = keyHash;
     this.hasKey = hasKey;
+    this.excluded = excluded;
   }
 
   /** A context with no hash key. The same instance every time. */
@@ -44,12 +47,38 @@ public final class RequestContext {
   public static RequestContext ofKey(CharSequence key) {
     requireNonNull(key, "key");
     String k = key.toString();
-    return new RequestContext(k, Hashing.hash64(k, 0), true);
+    return new RequestContext(k, Hashing.hash64(k, 0), true, NO_EXCLUSIONS);
   }
 
   /** A context whose key is already a well-mixed 64-bit hash (for example of a client address). */
   public static RequestContext ofKeyHash(long keyHash) {
-    return new RequestContext(null, keyHash, true);
+    return new RequestContext(null, keyHash, true, NO_EXCLUSIONS);
+  }
+
+  /**
+   * A copy that must not be placed on the endpoint {@code endpointId}: what a retry uses so each
+   * attempt goes to an endpoint not yet tried. The key is kept; a hash strategy then offers the
+   * key's next candidate.
+   */
+  public RequestContext excluding(String endpointId) {
+    String[] more = java.util.Arrays.copyOf(excluded, excluded.length + 1);
+    more[excluded.length] = java.util.Objects.requireNonNull(endpointId, "endpointId");
+    return new RequestContext(key, keyHash, hasKey, more);
+  }
+
+  /** Whether this context excludes the endpoint {@code endpointId}. */
+  public boolean excludes(String endpointId) {
+    for (String id : excluded) {
+      if (id.equals(endpointId)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** How many endpoints this context excludes. */
+  public int exclusionCount() {
+    return excluded.length;
   }
 
   /** Whether this context carries a hash key. */

@@ -194,10 +194,12 @@ class ConcurrencyTest {
             });
     start.countDown();
     Endpoint e3 = source.endpoints().get(3);
-    for (int i = 0; i < 2_000; i++) {
+    for (int i = 0; i < 1_000; i++) {
       source.remove("e3");
       // Drained and removed synchronously unless a lease is open; then at most once it finishes.
       org.awaitility.Awaitility.await()
+          .pollDelay(Duration.ZERO)
+          .pollInterval(Duration.ofMillis(1))
           .atMost(Duration.ofSeconds(5))
           .until(() -> lb.snapshot().endpoint("e3").isEmpty());
       e3Present.set(false);
@@ -211,7 +213,7 @@ class ConcurrencyTest {
     running.set(false);
     picker.get(30, TimeUnit.SECONDS);
     pool.shutdown();
-    assertThat(picksWhileAbsent.get()).as("picks made while e3 was out").isGreaterThan(10_000);
+    assertThat(picksWhileAbsent.get()).as("picks made while e3 was out").isGreaterThan(5_000);
     assertThat(violations.get()).isZero();
     assertThat(lb.snapshot().totalInFlight()).isZero();
   }

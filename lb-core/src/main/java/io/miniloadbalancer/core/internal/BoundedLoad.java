@@ -15,6 +15,22 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class BoundedLoad {
 
+  private static final long ADMISSION_SEED = 0x6A09E667F3BCC909L;
+
+  /**
+   * Whether a ramping endpoint (slow start) takes this key: it takes the keys whose second hash
+   * falls below its ramp factor, so as the factor grows it takes a growing, nested set of its own
+   * keys, and the keys it declines walk on exactly as a full endpoint's do. Other endpoints' keys
+   * never move.
+   */
+  static boolean admits(double admission, long keyHash) {
+    if (admission >= 1.0) {
+      return true;
+    }
+    long h = Hashing.mix(keyHash ^ ADMISSION_SEED) >>> 11;
+    return h * 0x1.0p-53 < admission;
+  }
+
   private final double[] capacityPerRequest;
   private final LongAdder totalInFlight;
 

@@ -41,11 +41,23 @@ import org.jspecify.annotations.Nullable;
  */
 public final class EndpointRuntime {
 
-  /** Receives the moment an endpoint that the control context waits on has no lease left. */
-  @FunctionalInterface
-  public interface IdleListener {
-    /** Called on the data path thread that released the last lease; must only hand off. */
+  /**
+   * What the data path reports to the control context. Called on request threads: implementations
+   * only hand off (queue a control task), never block.
+   */
+  public interface Signals {
+
+    /** The last lease ended on an endpoint the control context waits on. */
     void onIdle(EndpointRuntime endpoint);
+
+    /** The consecutive-failure count reached a multiple of the outlier threshold. */
+    void onConsecutiveFailures(EndpointRuntime endpoint, int consecutive);
+
+    /** A trial request on a half-open endpoint ended. */
+    void onTrialResult(EndpointRuntime endpoint, boolean success);
+
+    /** The endpoint asked to be left alone until {@code untilNanos} (429, or 503 + Retry-After). */
+    void onOverloaded(EndpointRuntime endpoint, long untilNanos);
   }
 
   static final int IN_FLIGHT_BITS = 20;
@@ -58,6 +70,9 @@ public final class EndpointRuntime {
   private static final VarHandle CANCELLATIONS;
   private static final VarHandle EWMA;
   private static final VarHandle EWMA_STAMP;
+  private static final VarHandle CONSECUTIVE_FAILURES;
+  private static final VarHandle TRIAL_PERMITS;
+  private static final VarHandle OVERLOADED;
 
   static {
     try {
@@ -67,6 +82,10 @@ public final class EndpointRuntime {
       CANCELLATIONS = l.findVarHandle(EndpointRuntime.class, "cancellations", long.class);
       EWMA = l.findVarHandle(EndpointRuntime.class, "ewmaNanos", double.class);
       EWMA_STAMP = l.findVarHandle(EndpointRuntime.class, "ewmaStampNanos", long.class);
+      CONSECUTIVE_FAILURES =
+          l.findVarHandle(EndpointRuntime.class, "consecutiveFailures", int.class);
+      TRIAL_PERMITS = l.findVarHandle(EndpointRuntime.class, "trialPermits", int.class);
+      OVERLOADED = l.findVarHandle(EndpointRuntime.class, "overloaded", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -74,7 +93,8 @@ public final class EndpointRuntime {
 
   private final String id;
   private final double ewmaTauNanos;
-  private final IdleListener idleListener;
+  private final int consecutiveFailureThreshold;
+  private final Signals signals;
 
   private volatile Endpoint endpoint;
   private volatile EndpointState state;
@@ -87,27 +107,38 @@ public final class EndpointRuntime {
   private volatile long cancellations;
   private volatile double ewmaNanos;
   private volatile long ewmaStampNanos;
+  private volatile int consecutiveFailures;
+  private volatile boolean halfOpen;
+  private volatile int trialPermits;
+  private volatile long overloaded;
+  private volatile long penaltyUntilNanos = Long.MIN_VALUE;
+
+  /** Health facts owned by the control context; volatile so snapshots can read them. */
+  private final HealthFacts facts = new HealthFacts();
 
   /**
    * A runtime in {@code initialState}, not yet routable.
    *
    * @param ewmaTauNanos the EWMA's time constant
    * @param defaultRttNanos the EWMA's value before the first sample
+   * @param consecutiveFailureThreshold report every this many consecutive failures; 0 never
    */
   public EndpointRuntime(
       Endpoint endpoint,
       EndpointState initialState,
       double ewmaTauNanos,
       long defaultRttNanos,
+      int consecutiveFailureThreshold,
       long nowNanos,
-      IdleListener idleListener) {
+      Signals signals) {
     this.id = endpoint.id();
     this.endpoint = endpoint;
     this.state = initialState;
     this.ewmaTauNanos = ewmaTauNanos;
     this.ewmaNanos = defaultRttNanos;
     this.ewmaStampNanos = nowNanos;
-    this.idleListener = idleListener;
+    this.consecutiveFailureThreshold = consecutiveFailureThreshold;
+    this.signals = signals;
   }
 
   // ---- data path -------------------------------------------------------------------------------
@@ -119,7 +150,11 @@ public final class EndpointRuntime {
   public boolean tryStartLease() {
     long before = (long) LOAD.getAndAdd(this, 1L);
     if (routable && (before & IN_FLIGHT_MASK) < MAX_IN_FLIGHT) {
-      return true;
+      // Half-open: only a bounded number of trial requests get through.
+      if (!halfOpen || (int) TRIAL_PERMITS.getAndAdd(this, -1) > 0) {
+        return true;
+      }
+      TRIAL_PERMITS.getAndAdd(this, 1);
     }
     endLease(-1L);
     return false;
@@ -131,23 +166,56 @@ public final class EndpointRuntime {
       observeLatency(latencyNanos, nowNanos);
     }
     switch (outcome) {
-      case SUCCESS -> endLease(SUCCESS_AND_END);
+      case SUCCESS -> {
+        if (consecutiveFailures != 0) {
+          CONSECUTIVE_FAILURES.setRelease(this, 0);
+        }
+        if (halfOpen) {
+          signals.onTrialResult(this, true);
+        }
+        endLease(SUCCESS_AND_END);
+      }
       case FAILURE -> {
         FAILURES.getAndAdd(this, 1L);
+        int consecutive = (int) CONSECUTIVE_FAILURES.getAndAdd(this, 1) + 1;
+        if (consecutiveFailureThreshold > 0 && consecutive % consecutiveFailureThreshold == 0) {
+          signals.onConsecutiveFailures(this, consecutive);
+        }
+        if (halfOpen) {
+          signals.onTrialResult(this, false);
+        }
+        endLease(-1L);
+      }
+      case OVERLOADED -> {
+        OVERLOADED.getAndAdd(this, 1L);
         endLease(-1L);
       }
       case CANCELLED -> {
         CANCELLATIONS.getAndAdd(this, 1L);
+        if (halfOpen) {
+          TRIAL_PERMITS.getAndAdd(this, 1);
+        }
         endLease(-1L);
       }
       default -> throw new AssertionError(outcome);
     }
   }
 
+  /**
+   * Asks the control context to hold this endpoint back until {@code untilNanos}, unless a penalty
+   * at least that long is already in force (so a storm of 429s costs one control task, not one per
+   * response).
+   */
+  public void penalize(long untilNanos) {
+    if (untilNanos > penaltyUntilNanos) {
+      signals.onOverloaded(this, untilNanos);
+    }
+  }
+
   private void endLease(long delta) {
     long after = (long) LOAD.getAndAdd(this, delta) + delta;
     if ((after & IN_FLIGHT_MASK) == 0 && awaitingIdle) {
-      idleListener.onIdle(this);
+      signals.onIdle(this);
     }
   }
 
@@ -180,6 +248,42 @@ public final class EndpointRuntime {
   /** Open leases. */
   public int inFlight() {
     return (int) (load & IN_FLIGHT_MASK);
+  }
+
+  /** When the current Retry-After penalty ends, on the ticker; in the past when there is none. */
+  public long penaltyUntilNanos() {
+    return penaltyUntilNanos;
+  }
+
+  /** Control context only. */
+  public void penaltyUntilNanos(long untilNanos) {
+    this.penaltyUntilNanos = untilNanos;
+  }
+
+  /** Control context only: opens or closes the half-open gate with {@code permits} trials. */
+  public void halfOpen(boolean open, int permits) {
+    TRIAL_PERMITS.setVolatile(this, permits);
+    this.halfOpen = open;
+  }
+
+  /** Whether trial requests are being gated. */
+  public boolean halfOpen() {
+    return halfOpen;
+  }
+
+  /** Consecutive failed completions right now. */
+  public int consecutiveFailures() {
+    return consecutiveFailures;
+  }
+
+  /** Completions reported as overloaded (429, or 503 with Retry-After). */
+  public long overloaded() {
+    return overloaded;
+  }
+
+  /** The control context's health facts about this endpoint. */
+  public HealthFacts facts() {
+    return facts;
   }
 
   /** Peak-EWMA latency decayed to {@code nowNanos}, in nanoseconds. */

@@ -22,7 +22,7 @@ final class LeastConnectionsP2cPicker implements Picker {
   }
 
   @Override
-  public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos) {
+  public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos, int attempt) {
     int a = choices.first();
     int b = choices.second(a);
     double loadA = endpoints[a].inFlight() * inverseWeights[a];

@@ -36,7 +36,7 @@ final class LeastConnectionsPicker implements Picker {
   }
 
   @Override
-  public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos) {
+  public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos, int attempt) {
     int n = endpoints.length;
     int i = start.sample(random.getAsLong());
     int best = i;

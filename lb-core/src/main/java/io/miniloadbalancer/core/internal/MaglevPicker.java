@@ -27,8 +27,15 @@ final class MaglevPicker implements Picker {
   private final int[] table;
   private final LongSupplier random;
   private final @Nullable BoundedLoad boundedLoad;
+  private final double[] admission;
+  private final boolean walks;
 
-  MaglevPicker(EndpointRuntime[] endpoints, double[] weights, StrategyConfig config) {
+  /**
+   * @param weights configured weights (the table's shape)
+   * @param admission per endpoint, the share of its keys it takes now (slow start; 1 = all)
+   */
+  MaglevPicker(
+      EndpointRuntime[] endpoints, double[] weights, double[] admission, StrategyConfig config) {
     this.endpoints = endpoints;
     this.random = config.random();
     int size = nextPrime(Math.max(config.maglevMinTableSize(), 100L * endpoints.length));
@@ -37,6 +44,8 @@ final class MaglevPicker implements Picker {
         config.hashBalanceFactor() > 0
             ? new BoundedLoad(weights, config.hashBalanceFactor(), config.totalInFlight())
             : null;
+    this.admission = admission;
+    this.walks = boundedLoad != null || RingHashPicker.ramping(admission);
   }
 
   private static int[] buildTable(EndpointRuntime[] endpoints, double[] weights, int m) {
@@ -105,17 +114,22 @@ final class MaglevPicker implements Picker {
   }
 
   @Override
-  public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos) {
+  public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos, int attempt) {
     long hash = context.hasKey() ? context.keyHash() : Hashing.mix(random.getAsLong());
+    if (attempt > 0) {
+      hash = Hashing.mix(hash + attempt);
+    }
     int slot = Hashing.reduce(hash, table.length);
     int owner = table[slot];
-    if (boundedLoad == null) {
+    if (!walks) {
       return endpoints[owner];
     }
-    long total = boundedLoad.total();
+    BoundedLoad load = boundedLoad;
+    long total = load == null ? 0 : load.total();
     for (int step = 0; step < table.length; step++) {
       EndpointRuntime candidate = endpoints[owner];
-      if (boundedLoad.hasRoom(candidate, owner, total)) {
+      if (BoundedLoad.admits(admission[owner], hash)
+          && (load == null || load.hasRoom(candidate, owner, total))) {
         return candidate;
       }
       if (++slot == table.length) {

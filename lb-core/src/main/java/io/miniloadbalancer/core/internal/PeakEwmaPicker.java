@@ -8,6 +8,10 @@ import org.jspecify.annotations.Nullable;
  * Power of two choices on peak-EWMA cost (Finagle's and Linkerd's default): {@code cost = ewma
  * latency x (inFlight + 1) / weight}, lower wins. The EWMA reacts to a slow endpoint at once (a
  * slower sample replaces the average) and forgives it over the decay time (10 s by default).
+ *
+ * <p>An endpoint under a Retry-After penalty stays in this strategy's table (the other strategies
+ * skip it) and pays the penalty's remaining time as extra latency: a 5 s Retry-After weighs like a 5
+ * s response, so it is chosen only when the alternative is worse.
  */
 final class PeakEwmaPicker implements Picker {
 
@@ -22,7 +26,7 @@ final class PeakEwmaPicker implements Picker {
   }
 
   @Override
-  public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos) {
+  public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos, int attempt) {
     int a = choices.first();
     int b = choices.second(a);
     return endpoints[cost(b, nowNanos) < cost(a, nowNanos) ? b : a];
@@ -30,6 +34,11 @@ final class PeakEwmaPicker implements Picker {
 
   private double cost(int i, long nowNanos) {
     EndpointRuntime e = endpoints[i];
-    return e.ewmaNanosAt(nowNanos) * (e.inFlight() + 1) * inverseWeights[i];
+    double latency = e.ewmaNanosAt(nowNanos);
+    long penalty = e.penaltyUntilNanos() - nowNanos;
+    if (penalty > 0) {
+      latency += penalty;
+    }
+    return latency * (e.inFlight() + 1) * inverseWeights[i];
   }
 }

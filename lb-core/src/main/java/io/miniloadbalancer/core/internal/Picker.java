@@ -17,8 +17,11 @@ public interface Picker {
    *
    * @param context the request's key, if any
    * @param nowNanos the balancer ticker's current reading (for time-aware strategies)
+   * @param attempt 0 for the first choice; higher when the balancer asks again because the
+   *     previous choice was excluded or refused the lease (hash strategies then offer the key's
+   *     next candidate instead of the same endpoint)
    */
-  @Nullable EndpointRuntime pick(RequestContext context, long nowNanos);
+  @Nullable EndpointRuntime pick(RequestContext context, long nowNanos, int attempt);
 
   /**
    * Whether this picker reads the balancer's total in-flight count (bounded-load hashing); the
@@ -29,5 +32,5 @@ public interface Picker {
   }
 
   /** The picker of an empty table. */
-  Picker EMPTY = (context, nowNanos) -> null;
+  Picker EMPTY = (context, nowNanos, attempt) -> null;
 }

@@ -38,8 +38,15 @@ final class RingHashPicker implements Picker {
   private final int bucketShift;
   private final LongSupplier random;
   private final @Nullable BoundedLoad boundedLoad;
+  private final double[] admission;
+  private final boolean walks;
 
-  RingHashPicker(EndpointRuntime[] endpoints, double[] weights, StrategyConfig config) {
+  /**
+   * @param weights configured weights (the ring's shape)
+   * @param admission per endpoint, the share of its keys it takes now (slow start; 1 = all)
+   */
+  RingHashPicker(
+      EndpointRuntime[] endpoints, double[] weights, double[] admission, StrategyConfig config) {
     if (endpoints.length > MAX_ENDPOINTS) {
       throw new IllegalArgumentException(
           "ring-hash supports at most " + MAX_ENDPOINTS + " endpoints, got " + endpoints.length);
@@ -54,6 +61,17 @@ final class RingHashPicker implements Picker {
         config.hashBalanceFactor() > 0
             ? new BoundedLoad(weights, config.hashBalanceFactor(), config.totalInFlight())
             : null;
+    this.admission = admission;
+    this.walks = boundedLoad != null || ramping(admission);
+  }
+
+  static boolean ramping(double[] admission) {
+    for (double a : admission) {
+      if (a < 1.0) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static long[] buildRing(
@@ -105,14 +123,17 @@ final class RingHashPicker implements Picker {
   }
 
   @Override
-  public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos) {
+  public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos, int attempt) {
     long hash = context.hasKey() ? context.keyHash() : Hashing.mix(random.getAsLong());
+    if (attempt > 0) {
+      hash = Hashing.mix(hash + attempt);
+    }
     int position = find(hash);
     int owner = (int) (ring[position] & OWNER_MASK);
-    if (boundedLoad == null) {
+    if (!walks) {
       return endpoints[owner];
     }
-    return walk(position, owner, boundedLoad);
+    return walk(position, owner, hash);
   }
 
   private int find(long hash) {
@@ -126,12 +147,14 @@ final class RingHashPicker implements Picker {
     return i == ring.length ? 0 : i;
   }
 
-  private EndpointRuntime walk(int position, int firstOwner, BoundedLoad load) {
-    long total = load.total();
+  private EndpointRuntime walk(int position, int firstOwner, long hash) {
+    BoundedLoad load = boundedLoad;
+    long total = load == null ? 0 : load.total();
     int owner = firstOwner;
     for (int step = 0; step < ring.length; step++) {
       EndpointRuntime candidate = endpoints[owner];
-      if (load.hasRoom(candidate, owner, total)) {
+      if (BoundedLoad.admits(admission[owner], hash)
+          && (load == null || load.hasRoom(candidate, owner, total))) {
         return candidate;
       }
       if (++position == ring.length) {

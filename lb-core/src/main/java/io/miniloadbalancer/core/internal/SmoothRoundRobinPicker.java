@@ -42,7 +42,7 @@ final class SmoothRoundRobinPicker implements Picker {
   }
 
   @Override
-  public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos) {
+  public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos, int attempt) {
     int i = next.getAndIncrement() & Integer.MAX_VALUE;
     return endpoints[schedule[mod(i)]];
   }

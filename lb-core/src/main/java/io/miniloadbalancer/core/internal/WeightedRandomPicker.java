@@ -18,7 +18,7 @@ final class WeightedRandomPicker implements Picker {
   }
 
   @Override
-  public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos) {
+  public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos, int attempt) {
     return endpoints[alias.sample(random.getAsLong())];
   }
 }

@@ -1,5 +1,6 @@
 package io.miniloadbalancer.core.spi;
 
+import io.miniloadbalancer.core.PoolEvent;
 import io.miniloadbalancer.core.StrategySwitch;
 import io.miniloadbalancer.core.Transition;
 
@@ -18,4 +19,7 @@ public interface BalancerListener {
 
   /** The balancer switched strategy. */
   default void onStrategySwitch(StrategySwitch strategySwitch) {}
+
+  /** A pool-level event: panic, zone spill-over, a skipped or dry-run ejection, and so on. */
+  default void onPoolEvent(PoolEvent event) {}
 }

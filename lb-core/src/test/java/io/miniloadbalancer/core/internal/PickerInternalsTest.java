@@ -69,7 +69,7 @@ class PickerInternalsTest {
     for (int i = 0; i < n; i++) {
       weights[i] = 1 + random.nextInt(10);
     }
-    RingHashPicker picker = new RingHashPicker(runtimes(n), weights, config(0));
+    RingHashPicker picker = new RingHashPicker(runtimes(n), weights, ones(n), config(0));
     long[] ring = picker.ringCopy();
     for (int k = 0; k < 2_000; k++) {
       long hash = k < 4 ? new long[] {Long.MIN_VALUE, Long.MAX_VALUE, 0, -1}[k] : random.nextLong();
@@ -88,7 +88,7 @@ class PickerInternalsTest {
 
   @Test
   void ringGivesTheLightestEndpointAtLeastAHundredPoints() {
-    RingHashPicker picker = new RingHashPicker(runtimes(3), new double[] {1, 7, 100}, config(0));
+    RingHashPicker picker = new RingHashPicker(runtimes(3), new double[] {1, 7, 100}, ones(3), config(0));
     long[] ring = picker.ringCopy();
     long lightest = Arrays.stream(ring).filter(p -> (p & 0xFFFF) == 0).count();
     assertThat(lightest).isGreaterThanOrEqualTo(100);
@@ -100,7 +100,7 @@ class PickerInternalsTest {
     int n = 1000;
     double[] weights = new double[n];
     Arrays.fill(weights, 1);
-    MaglevPicker picker = new MaglevPicker(runtimes(n), weights, config(0));
+    MaglevPicker picker = new MaglevPicker(runtimes(n), weights, ones(n), config(0));
     assertThat(picker.tableSize()).isEqualTo(100_003); // the first prime >= 100,000
     int[] counts = picker.slotCounts();
     double mean = picker.tableSize() / (double) n;
@@ -111,7 +111,7 @@ class PickerInternalsTest {
 
   @Test
   void maglevHonoursWeights() {
-    MaglevPicker picker = new MaglevPicker(runtimes(3), new double[] {1, 7, 100}, config(0));
+    MaglevPicker picker = new MaglevPicker(runtimes(3), new double[] {1, 7, 100}, ones(3), config(0));
     int[] counts = picker.slotCounts();
     double total = picker.tableSize();
     assertThat(counts[0] / total).isCloseTo(1 / 108.0, org.assertj.core.data.Offset.offset(0.001));
@@ -141,14 +141,35 @@ class PickerInternalsTest {
     assertThat(Long.toHexString(Hashing.hash64("e0", 3))).isEqualTo("59612ea12bc6df3e");
   }
 
+  private static final EndpointRuntime.Signals NO_SIGNALS =
+      new EndpointRuntime.Signals() {
+        @Override
+        public void onIdle(EndpointRuntime endpoint) {}
+
+        @Override
+        public void onConsecutiveFailures(EndpointRuntime endpoint, int consecutive) {}
+
+        @Override
+        public void onTrialResult(EndpointRuntime endpoint, boolean success) {}
+
+        @Override
+        public void onOverloaded(EndpointRuntime endpoint, long untilNanos) {}
+      };
+
   private static EndpointRuntime[] runtimes(int n) {
     EndpointRuntime[] r = new EndpointRuntime[n];
     for (int i = 0; i < n; i++) {
       r[i] =
           new EndpointRuntime(
-              Endpoint.of("e" + i, "127.0.0.1", 10_000 + i), EndpointState.HEALTHY, 1e10, 0, 0, e -> {});
+              Endpoint.of("e" + i, "127.0.0.1", 10_000 + i), EndpointState.HEALTHY, 1e10, 0, 0, 0, NO_SIGNALS);
     }
     return r;
+  }
+
+  private static double[] ones(int n) {
+    double[] a = new double[n];
+    Arrays.fill(a, 1.0);
+    return a;
   }
 
   private static StrategyConfig config(int factor) {

@@ -1,0 +1,148 @@
+package io.miniloadbalancer.core;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Predicate;
+
+
+/**
+ * Runs a request with bounded failover retries: idempotent requests only, each retry on an endpoint
+ * not yet tried for this request, after a full-jitter backoff, and only while the balancer's retry
+ * budget (shared by every caller) allows. Naive retries multiply an outage's traffic; these add at
+ * most the budget's share.
+ *
+ * <pre>{@code
+ * RetryExecutor retries = balancer.retries(RetryPolicy.defaults());
+ * RetryResult<Response> r = retries.execute(RequestContext.none(), true,
+ *     response -> response.code() >= 500,
+ *     lease -> call(lease.endpoint()));
+ * }</pre>
+ *
+ * <p>The attempt function gets the lease and owns it: it completes it when the request really ends
+ * (for a streamed body, when the body is closed). When an attempt is judged failed (it threw, or its
+ * value matched {@code failed}), the executor completes the lease as a failure if the attempt had
+ * not. Retries never nest: an {@code execute} called from inside an attempt, on the same thread,
+ * runs its request once, so stacked clients cannot multiply each other's retries.
+ *
+ * <p>The loop is ours rather than Failsafe's {@code RetryPolicy}: each retry must exclude the
+ * endpoints tried so far, draw from a budget shared across callers, and stop when no untried
+ * endpoint is left, all decisions that need the lease and the balancer at every attempt. Blocking
+ * (the backoff parks the calling thread); thread-safe.
+ */
+public final class RetryExecutor {
+
+  private static final ThreadLocal<Boolean> RUNNING = new ThreadLocal<>();
+
+  private final LoadBalancer balancer;
+  private final RetryPolicy policy;
+
+  RetryExecutor(LoadBalancer balancer, RetryPolicy policy) {
+    this.balancer = balancer;
+    this.policy = policy;
+  }
+
+  /** Does one request's work on the endpoint of {@code lease}. */
+  @FunctionalInterface
+  public interface Attempt<T> {
+    /** Runs the request; throws or returns a value {@code failed} may judge. */
+    T call(Lease lease) throws Exception;
+  }
+
+  /**
+   * Runs {@code attempt}, retrying as described above.
+   *
+   * @param context the request's key (kept across attempts; tried endpoints are added to it)
+   * @param idempotent whether the request may be sent twice (by method, see {@link
+   *     RetryPolicy#isIdempotent}, or by an explicit opt-in such as an idempotency key)
+   * @param failed judges a returned value (for example a 5xx response); exceptions always fail
+   * @return the last attempt's value or error, with every attempt's story; never throws for a
+   *     failed attempt
+   */
+  public <T> RetryResult<T> execute(
+      RequestContext context, boolean idempotent, Predicate<? super T> failed, Attempt<T> attempt) {
+    requireNonNull(context, "context");
+    requireNonNull(failed, "failed");
+    requireNonNull(attempt, "attempt");
+    boolean nested = RUNNING.get() != null;
+    int maxRetries = idempotent && !nested ? policy.maxRetries() : 0;
+    if (!nested) {
+      RUNNING.set(Boolean.TRUE);
+    }
+    try {
+      balancer.retryBudget().recordRequest(balancer.nanoTime());
+      List<RetryResult.Attempt> attempts = new ArrayList<>();
+      RequestContext ctx = context;
+      T value = null;
+      Throwable error = null;
+      boolean budgetExhausted = false;
+      for (int i = 0; ; i++) {
+        Lease lease;
+        try {
+          lease = balancer.acquire(ctx);
+        } catch (NoEndpointAvailableException e) {
+          if (i == 0) {
+            attempts.add(new RetryResult.Attempt(null, true, e.getMessage()));
+            return new RetryResult<>(null, e, attempts, false);
+          }
+          attempts.add(new RetryResult.Attempt(null, true, "no untried endpoint left"));
+          break;
+        }
+        String endpointId = lease.endpoint().id();
+        boolean attemptFailed;
+        String detail;
+        try {
+          value = attempt.call(lease);
+          error = null;
+          attemptFailed = failed.test(value);
+          detail = attemptFailed ? "failed: " + value : "ok";
+        } catch (Exception e) {
+          value = null;
+          error = e;
+          attemptFailed = true;
+          detail = e.toString();
+        }
+        attempts.add(new RetryResult.Attempt(endpointId, attemptFailed, detail));
+        if (!attemptFailed) {
+          break;
+        }
+        lease.failure();
+        if (i >= maxRetries) {
+          break;
+        }
+        if (!balancer.retryBudget().tryWithdraw(balancer.nanoTime())) {
+          budgetExhausted = true;
+          break;
+        }
+        backoff(i + 1);
+        ctx = ctx.excluding(endpointId);
+      }
+      return new RetryResult<>(value, error, attempts, budgetExhausted);
+    } finally {
+      if (!nested) {
+        RUNNING.remove();
+      }
+    }
+  }
+
+  private void backoff(int retry) {
+    long cap = policy.backoffCap().toNanos();
+    long bound = Math.min(cap, policy.backoffBase().toNanos() << Math.min(retry - 1, 20));
+    if (bound > 0) {
+      LockSupport.parkNanos(java.util.concurrent.ThreadLocalRandom.current().nextLong(bound + 1));
+    }
+  }
+
+  /** The policy. */
+  public RetryPolicy policy() {
+    return policy;
+  }
+
+  @Override
+  public String toString() {
+    return "RetryExecutor[" + balancer.name() + ", " + policy + "]";
+  }
+
+}
