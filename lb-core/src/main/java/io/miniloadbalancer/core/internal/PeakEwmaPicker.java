@@ -35,9 +35,9 @@ final class PeakEwmaPicker implements Picker {
   private double cost(int i, long nowNanos) {
     EndpointRuntime e = endpoints[i];
     double latency = e.ewmaNanosAt(nowNanos);
-    long penalty = e.penaltyUntilNanos() - nowNanos;
-    if (penalty > 0) {
-      latency += penalty;
+    long penaltyUntil = e.penaltyUntilNanos();
+    if (penaltyUntil > nowNanos) {
+      latency += penaltyUntil - nowNanos;
     }
     return latency * (e.inFlight() + 1) * inverseWeights[i];
   }

@@ -1035,7 +1035,9 @@ public final class PoolController implements EndpointRuntime.Signals {
               f.breaker,
               f.ejections,
               TimeUnit.NANOSECONDS.toMillis(ejectionLeft),
-              TimeUnit.NANOSECONDS.toMillis(Math.max(0, r.penaltyUntilNanos() - now)),
+              r.penaltyUntilNanos() > now
+                  ? TimeUnit.NANOSECONDS.toMillis(r.penaltyUntilNanos() - now)
+                  : 0,
               f.lastProbe,
               r.lastTransition()));
     }
