@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Turns JMH JSON results (-rf json, with -prof gc) into one markdown table.
+"""Turns JMH JSON results (-rf json, with -prof gc) into markdown tables.
 
 Usage: jmh-table.py T1.json [T2.json]
-One row per (strategy, endpoints); a file with several benchmark methods gets one table each.
+One row per (strategy, endpoints); when the benchmark has a `health` parameter, one column per
+value of it ("off", "on") for each thread count, so both configurations sit side by side.
 Missing values (no t=2 file, no -prof gc) show as "-".
 """
 import json
@@ -11,14 +12,14 @@ from pathlib import Path
 
 
 def load(path):
-    """{(method, strategy, endpoints): (score, error, alloc_norm)} from one JMH JSON file."""
+    """{(method, strategy, endpoints, health): (score, error, alloc_norm)} from one JMH JSON file."""
     if path is None or not Path(path).is_file():
         return {}
     rows = {}
     for r in json.loads(Path(path).read_text() or "[]"):
         p = r.get("params", {})
-        key = (r["benchmark"].rsplit(".", 2)[-2:], p.get("strategy", "-"), p.get("endpoints", "-"))
-        key = (".".join(key[0]),) + key[1:]
+        method = ".".join(r["benchmark"].rsplit(".", 2)[-2:])
+        key = (method, p.get("strategy", "-"), p.get("endpoints", "-"), p.get("health", "-"))
         m = r["primaryMetric"]
         alloc = next((v["score"] for k, v in r.get("secondaryMetrics", {}).items()
                       if k.endswith("gc.alloc.rate.norm")), None)
@@ -34,6 +35,10 @@ def ns(v):
     return f"{score:.1f} ± {err:.1f}" if ok else f"{score:.1f}"
 
 
+def alloc(v):
+    return "-" if v is None or v[2] is None else f"{v[2]:.1f}"
+
+
 def main(argv):
     if not 2 <= len(argv) <= 3:
         sys.exit(__doc__)
@@ -41,17 +46,31 @@ def main(argv):
     if not t1:
         sys.exit(f"no results in {argv[1]}")
     t2 = load(argv[2] if len(argv) == 3 else None)
-    order = list(dict.fromkeys([*t1, *t2]))  # JMH's run order: params as declared
-    methods = list(dict.fromkeys(k[0] for k in order))
+    keys = list(dict.fromkeys([*t1, *t2]))
+    healths = list(dict.fromkeys(k[3] for k in keys))
+    methods = list(dict.fromkeys(k[0] for k in keys))
     for method in methods:
         if len(methods) > 1:
             print(f"\n### {method}\n")
-        print("| strategy | endpoints | ns/op t=1 | ns/op t=2 | B/op (gc.alloc.rate.norm) t=1 |")
-        print("|---|---:|---:|---:|---:|")
-        for k in (k for k in order if k[0] == method):
-            a = t1.get(k)
-            alloc = "-" if a is None or a[2] is None else f"{a[2]:.1f}"
-            print(f"| {k[1]} | {k[2]} | {ns(a)} | {ns(t2.get(k))} | {alloc} |")
+        rows = list(dict.fromkeys((k[1], k[2]) for k in keys if k[0] == method))
+        if healths == ["-"]:
+            print("| strategy | endpoints | ns/op t=1 | ns/op t=2 | B/op t=1 |")
+            print("|---|---:|---:|---:|---:|")
+            for s, e in rows:
+                a, b = t1.get((method, s, e, "-")), t2.get((method, s, e, "-"))
+                print(f"| {s} | {e} | {ns(a)} | {ns(b)} | {alloc(a)} |")
+            continue
+        head = " | ".join(f"ns/op t=1 health {h}" for h in healths)
+        head += " | " + " | ".join(f"ns/op t=2 health {h}" for h in healths)
+        head += " | " + " | ".join(f"B/op t=1 health {h}" for h in healths)
+        n = 3 * len(healths)
+        print(f"| strategy | endpoints | {head} |")
+        print("|---|---:|" + "---:|" * n)
+        for s, e in rows:
+            cells = [ns(t1.get((method, s, e, h))) for h in healths]
+            cells += [ns(t2.get((method, s, e, h))) for h in healths]
+            cells += [alloc(t1.get((method, s, e, h))) for h in healths]
+            print(f"| {s} | {e} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the pick benchmarks with the GC profiler at 1 and 2 threads and writes JMH JSON results to
-# lb-benchmarks/target/{pick,bounded}-t{1,2}.json, then prints the markdown tables.
+# lb-benchmarks/target/{pick,bounded,breaker}-t{1,2}.json, then prints the markdown tables.
 # Builds nothing: first run `mvn -o -q -pl lb-benchmarks package`. Run from the repository root.
 # Extra arguments go to JMH, e.g. `-p endpoints=100` or `-wi 1 -i 1` for a quick pass.
 set -euo pipefail
@@ -16,6 +16,7 @@ run() { # name regex threads
 for t in 1 2; do
   run pick '\.PickBenchmark\.acquireAndComplete$' "$t" "$@"
   run bounded '\.BoundedLoadBenchmark\.acquireAndComplete$' "$t" "$@"
+  run breaker '\.BreakerBenchmark\.' "$t" "$@"
 done
 
 echo
@@ -24,3 +25,6 @@ python3 lb-benchmarks/jmh-table.py "$OUT/pick-t1.json" "$OUT/pick-t2.json"
 echo
 echo "## BoundedLoadBenchmark.acquireAndComplete (hashBalanceFactor 150)"
 python3 lb-benchmarks/jmh-table.py "$OUT/bounded-t1.json" "$OUT/bounded-t2.json"
+echo
+echo "## BreakerBenchmark"
+python3 lb-benchmarks/jmh-table.py "$OUT/breaker-t1.json" "$OUT/breaker-t2.json"

@@ -1,6 +1,7 @@
 package io.miniloadbalancer.examples;
 
 import io.miniloadbalancer.core.BalancerSnapshot;
+import io.miniloadbalancer.core.DrainResult;
 import io.miniloadbalancer.core.Endpoint;
 import io.miniloadbalancer.core.EndpointSnapshot;
 import io.miniloadbalancer.core.Lease;
@@ -8,11 +9,14 @@ import io.miniloadbalancer.core.LoadBalancer;
 import io.miniloadbalancer.core.RequestContext;
 import io.miniloadbalancer.core.Strategies;
 import io.miniloadbalancer.core.StaticEndpointSource;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * The lb-core quickstart from the README, as a program: a weighted pool, some picks, a strategy
- * switch at runtime, an endpoint removed while a request is in flight, and the snapshot.
+ * switch at runtime, an endpoint drained while a request is in flight and then removed, and the
+ * snapshot.
  *
  * <p>Run: {@code mvn -q -pl examples -am install -DskipTests && mvn -q -pl examples exec:java}
  */
@@ -48,16 +52,19 @@ public final class Quickstart {
       String again = pick(balancer, "user-42");
       System.out.println("ring-hash: user-42 -> " + first + ", again -> " + again);
 
-      // Remove an endpoint while a request holds it: it drains, then leaves the pool.
+      // Drain an endpoint while a request holds it: no new requests, the open one finishes.
       Lease open = balancer.acquire(RequestContext.ofKey("user-42"));
-      pool.remove(open.endpoint().id());
+      String id = open.endpoint().id();
+      CompletableFuture<DrainResult> drained = balancer.drain(id, Duration.ofSeconds(5));
       System.out.println(
-          "removed " + open.endpoint().id() + " with a request in flight: "
-              + balancer.snapshot().endpoint(open.endpoint().id()).orElseThrow().state());
+          "drained " + id + " with a request in flight: "
+              + balancer.snapshot().endpoint(id).orElseThrow().state());
       open.success();
-      System.out.println(
-          "after the request finished, still in pool: "
-              + balancer.snapshot().endpoint(open.endpoint().id()).isPresent());
+      System.out.println("drain finished: " + drained.join());
+
+      // Then its source removes it: nothing is in flight, so it leaves the pool at once.
+      pool.remove(id);
+      System.out.println("after removal, still in pool: " + balancer.snapshot().endpoint(id).isPresent());
 
       BalancerSnapshot snapshot = balancer.snapshot();
       System.out.println("strategy " + snapshot.strategy() + ", endpoints:");

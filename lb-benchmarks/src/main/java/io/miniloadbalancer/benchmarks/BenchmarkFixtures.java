@@ -1,6 +1,11 @@
 package io.miniloadbalancer.benchmarks;
 
 import io.miniloadbalancer.core.Endpoint;
+import io.miniloadbalancer.core.HealthCheck;
+import io.miniloadbalancer.core.OutlierDetection;
+import io.miniloadbalancer.core.ProbeResult;
+import io.miniloadbalancer.core.spi.HealthProbe;
+import java.util.concurrent.CompletableFuture;
 import io.miniloadbalancer.core.Lease;
 import io.miniloadbalancer.core.LoadBalancer;
 import io.miniloadbalancer.core.RequestContext;
@@ -20,13 +25,14 @@ public final class BenchmarkFixtures {
   private BenchmarkFixtures() {}
 
   /**
-   * {@code n} endpoints {@code e0 .. e(n-1)} on valid IPv4 hosts, port 8080, with deterministic mixed
-   * weights {@code 1 + (i % 7 == 0 ? 99 : i % 3)}: 1, 2, 3 and the occasional heavy 100.
+   * {@code n} endpoints {@code e0 .. e(n-1)} on loopback addresses (nothing connects to them),
+   * port 8080, with deterministic mixed weights {@code 1 + (i % 7 == 0 ? 99 : i % 3)}: 1, 2, 3 and
+   * the occasional heavy 100.
    */
   static List<Endpoint> endpoints(int n) {
     List<Endpoint> list = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
-      String host = "10.0." + (i / 250) + "." + (i % 250 + 1);
+      String host = "127.0." + (i / 250) + "." + (i % 250 + 1);
       int weight = 1 + (i % 7 == 0 ? 99 : i % 3);
       list.add(new Endpoint("e" + i, host, 8080, weight, "", Map.of()));
     }
@@ -39,13 +45,28 @@ public final class BenchmarkFixtures {
    * key to the same endpoint twice (otherwise it would be measuring its keyless random fallback).
    */
   static LoadBalancer balancer(String strategy, int endpoints, int hashBalanceFactor) {
-    LoadBalancer balancer =
+    return balancer(strategy, endpoints, hashBalanceFactor, false);
+  }
+
+  /**
+   * As {@link #balancer(String, int, int)}; with {@code health}, active health checks (every 2 s,
+   * through an in-process probe that always passes: a fake, because the benchmark's endpoints are
+   * not real servers), outlier detection with breakers, and panic are all on, as in production.
+   */
+  static LoadBalancer balancer(
+      String strategy, int endpoints, int hashBalanceFactor, boolean health) {
+    LoadBalancer.Builder builder =
         LoadBalancer.builder()
             .name("bench-" + strategy + "-" + endpoints)
             .endpoints(endpoints(endpoints))
             .strategy(strategy)
-            .hashBalanceFactor(hashBalanceFactor)
-            .build();
+            .hashBalanceFactor(hashBalanceFactor);
+    if (health) {
+      builder
+          .healthCheck(HealthCheck.builder(ALWAYS_PASSES).build())
+          .outlierDetection(OutlierDetection.defaults());
+    }
+    LoadBalancer balancer = builder.build();
     int routable = balancer.snapshot().endpoints().size();
     if (routable != endpoints || !balancer.strategy().equals(strategy)) {
       balancer.close();
@@ -65,6 +86,9 @@ public final class BenchmarkFixtures {
     }
     return balancer;
   }
+
+  private static final HealthProbe ALWAYS_PASSES =
+      endpoint -> CompletableFuture.completedFuture(ProbeResult.pass("in-process fake"));
 
   private static String acquireAndRelease(LoadBalancer balancer, RequestContext key) {
     try (Lease lease = balancer.acquire(key)) {

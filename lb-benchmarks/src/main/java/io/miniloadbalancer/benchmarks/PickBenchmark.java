@@ -77,11 +77,15 @@ public class PickBenchmark {
   @Param({"10", "100", "1000"})
   public int endpoints;
 
+  /** "off": the bare data path; "on": health checks, outlier detection, breakers and panic on. */
+  @Param({"off", "on"})
+  public String health;
+
   private LoadBalancer balancer;
 
   @Setup(Level.Trial)
   public void setUp() {
-    balancer = BenchmarkFixtures.balancer(strategy, endpoints, 0);
+    balancer = BenchmarkFixtures.balancer(strategy, endpoints, 0, health.equals("on"));
   }
 
   @TearDown(Level.Trial)

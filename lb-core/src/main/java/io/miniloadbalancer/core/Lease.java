@@ -39,14 +39,21 @@ public final class Lease implements AutoCloseable {
   private final Endpoint endpoint;
   private final long startNanos;
   private final boolean countedInTotal;
+  private final boolean trial;
   private volatile boolean done;
 
-  Lease(LoadBalancer balancer, EndpointRuntime runtime, long startNanos, boolean countedInTotal) {
+  Lease(
+      LoadBalancer balancer,
+      EndpointRuntime runtime,
+      long startNanos,
+      boolean countedInTotal,
+      boolean trial) {
     this.balancer = balancer;
     this.runtime = runtime;
     this.endpoint = runtime.endpoint();
     this.startNanos = startNanos;
     this.countedInTotal = countedInTotal;
+    this.trial = trial;
   }
 
   /** The endpoint this request must go to, as it was defined when the lease was taken. */
@@ -125,7 +132,7 @@ public final class Lease implements AutoCloseable {
     if (!DONE.compareAndSet(this, false, true)) {
       return false;
     }
-    runtime.completeLease(outcome, latencyNanos, nowNanos);
+    runtime.completeLease(outcome, latencyNanos, nowNanos, trial);
     if (countedInTotal) {
       balancer.leaseEndedInTotal();
     }

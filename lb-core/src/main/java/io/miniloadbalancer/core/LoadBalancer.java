@@ -129,8 +129,9 @@ public final class LoadBalancer implements AutoCloseable {
       if (excludes && context.excludes(endpoint.id())) {
         continue;
       }
-      if (endpoint.tryStartLease()) {
-        return lease(t, endpoint, now);
+      int started = endpoint.tryStartLease();
+      if (started != EndpointRuntime.REFUSED) {
+        return lease(t, endpoint, now, started);
       }
       // The control context changed this endpoint after we read the table: read the new one.
       t = controller.table();
@@ -140,19 +141,23 @@ public final class LoadBalancer implements AutoCloseable {
     int start = n == 0 ? 0 : Hashing.reduce(random.getAsLong(), n);
     for (int k = 0; k < n; k++) {
       EndpointRuntime endpoint = routable[(start + k) % n];
-      if (!(excludes && context.excludes(endpoint.id())) && endpoint.tryStartLease()) {
-        return lease(t, endpoint, now);
+      if (excludes && context.excludes(endpoint.id())) {
+        continue;
+      }
+      int started = endpoint.tryStartLease();
+      if (started != EndpointRuntime.REFUSED) {
+        return lease(t, endpoint, now, started);
       }
     }
     throw t.noEndpoint();
   }
 
-  private Lease lease(RoutingTable t, EndpointRuntime endpoint, long now) {
+  private Lease lease(RoutingTable t, EndpointRuntime endpoint, long now, int started) {
     boolean counted = t.picker().readsTotalInFlight();
     if (counted) {
       totalInFlight.increment();
     }
-    return new Lease(this, endpoint, now, counted);
+    return new Lease(this, endpoint, now, counted, started == EndpointRuntime.STARTED_TRIAL);
   }
 
   long nanoTime() {

@@ -72,24 +72,23 @@ public final class RetryExecutor {
       RUNNING.set(Boolean.TRUE);
     }
     try {
-      balancer.retryBudget().recordRequest(balancer.nanoTime());
+      if (!nested) {
+        // A nested request is part of its outer one: counting it would inflate the budget.
+        balancer.retryBudget().recordRequest(balancer.nanoTime());
+      }
       List<RetryResult.Attempt> attempts = new ArrayList<>();
       RequestContext ctx = context;
       T value = null;
       Throwable error = null;
       boolean budgetExhausted = false;
+      Lease lease;
+      try {
+        lease = balancer.acquire(ctx);
+      } catch (NoEndpointAvailableException e) {
+        attempts.add(new RetryResult.Attempt(null, true, e.getMessage()));
+        return new RetryResult<>(null, e, attempts, false);
+      }
       for (int i = 0; ; i++) {
-        Lease lease;
-        try {
-          lease = balancer.acquire(ctx);
-        } catch (NoEndpointAvailableException e) {
-          if (i == 0) {
-            attempts.add(new RetryResult.Attempt(null, true, e.getMessage()));
-            return new RetryResult<>(null, e, attempts, false);
-          }
-          attempts.add(new RetryResult.Attempt(null, true, "no untried endpoint left"));
-          break;
-        }
         String endpointId = lease.endpoint().id();
         boolean attemptFailed;
         String detail;
@@ -98,6 +97,12 @@ public final class RetryExecutor {
           error = null;
           attemptFailed = failed.test(value);
           detail = attemptFailed ? "failed: " + value : "ok";
+        } catch (InterruptedException e) {
+          // The caller is being stopped: not the endpoint's fault, and no time for retries.
+          Thread.currentThread().interrupt();
+          lease.close();
+          attempts.add(new RetryResult.Attempt(endpointId, true, "interrupted"));
+          return new RetryResult<>(null, e, attempts, false);
         } catch (Exception e) {
           value = null;
           error = e;
@@ -112,12 +117,23 @@ public final class RetryExecutor {
         if (i >= maxRetries) {
           break;
         }
-        if (!balancer.retryBudget().tryWithdraw(balancer.nanoTime())) {
+        long now = balancer.nanoTime();
+        if (!balancer.retryBudget().tryWithdraw(now)) {
           budgetExhausted = true;
           break;
         }
-        backoff(i + 1);
         ctx = ctx.excluding(endpointId);
+        if (!backoff(i + 1)) {
+          balancer.retryBudget().refund(now);
+          break;
+        }
+        try {
+          lease = balancer.acquire(ctx);
+        } catch (NoEndpointAvailableException e) {
+          balancer.retryBudget().refund(now);
+          attempts.add(new RetryResult.Attempt(null, true, "no untried endpoint left"));
+          break;
+        }
       }
       return new RetryResult<>(value, error, attempts, budgetExhausted);
     } finally {
@@ -127,12 +143,14 @@ public final class RetryExecutor {
     }
   }
 
-  private void backoff(int retry) {
+  /** Waits the full-jitter backoff; false when the thread was interrupted meanwhile. */
+  private boolean backoff(int retry) {
     long cap = policy.backoffCap().toNanos();
     long bound = Math.min(cap, policy.backoffBase().toNanos() << Math.min(retry - 1, 20));
     if (bound > 0) {
       LockSupport.parkNanos(java.util.concurrent.ThreadLocalRandom.current().nextLong(bound + 1));
     }
+    return !Thread.currentThread().isInterrupted();
   }
 
   /** The policy. */

@@ -140,8 +140,6 @@ class ConcurrencyTest {
       String next = names.get(round % names.size());
       lb.switchStrategy(next, "test").join();
       switches++;
-      // Open leases are counted across every switch.
-      assertThat(lb.snapshot().totalInFlight()).isGreaterThanOrEqualTo(0);
     }
     running.set(false);
     for (Future<?> f : futures) {

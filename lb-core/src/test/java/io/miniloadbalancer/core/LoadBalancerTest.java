@@ -109,7 +109,11 @@ class LoadBalancerTest {
     onE0.get(0).success();
     assertThat(lb.snapshot().endpoint("e0")).isPresent();
     onE0.get(1).failure();
-    assertThat(lb.snapshot().endpoint("e0")).isEmpty();
+    // The last lease's end is handed to the balancer's timer thread, which removes the endpoint.
+    org.awaitility.Awaitility.await()
+        .atMost(Duration.ofSeconds(5))
+        .pollInterval(Duration.ofMillis(5))
+        .until(() -> lb.snapshot().endpoint("e0").isEmpty());
     assertThat(heard)
         .extracting(Transition::endpointId, Transition::to)
         .containsSubsequence(

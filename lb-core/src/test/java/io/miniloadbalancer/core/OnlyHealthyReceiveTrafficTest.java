@@ -125,6 +125,7 @@ class OnlyHealthyReceiveTrafficTest {
         case TIME -> time.advance(Duration.ofMillis(500L * s.amount()));
         default -> throw new AssertionError(s.op());
       }
+      time.runDue();
       for (int i = 0; i < 20; i++) {
         Lease lease = pickChecked(lb);
         if (lease != null) {
@@ -136,12 +137,23 @@ class OnlyHealthyReceiveTrafficTest {
     assertThat(lb.snapshot().totalInFlight()).isZero();
   }
 
-  /** Picks and checks the guarantee; null when the pool has nothing to offer. */
-  private static Lease pickChecked(LoadBalancer lb) {
+  private int picks;
+
+  /** Picks and checks the guarantee; null only when the pool legitimately has nothing to offer. */
+  private Lease pickChecked(LoadBalancer lb) {
     Lease lease;
     try {
-      lease = lb.acquire(RequestContext.ofKey("k" + System.nanoTime() % 97));
+      lease = lb.acquire(RequestContext.ofKey("k" + (picks++ % 97)));
     } catch (NoEndpointAvailableException e) {
+      // Refusing is only right when no endpoint in the table could take it (a half-open endpoint
+      // with its trial full may refuse; a closed, healthy, routable one may not).
+      assertThat(lb.snapshot().endpoints())
+          .as("acquire failed while a healthy, closed, routable endpoint existed")
+          .noneMatch(
+              snap ->
+                  snap.routable()
+                      && snap.state() == EndpointState.HEALTHY
+                      && snap.breaker() == BreakerState.CLOSED);
       return null;
     }
     BalancerSnapshot s = lb.snapshot();

@@ -122,6 +122,7 @@ class OutlierDetectionTest {
     }
     assertThat(held).hasSize(3);
     held.forEach(Lease::success);
+    time.runDue();
     assertThat(snap(lb, "e0").breaker()).isEqualTo(BreakerState.CLOSED);
     assertThat(lb.snapshot().recentEvents())
         .extracting(PoolEvent::kind)
@@ -167,7 +168,42 @@ class OutlierDetectionTest {
     }
   }
 
-  static void failOn(LoadBalancer lb, String id, int times) {
+  @Test
+  void trialLeasesThatGiveNoVerdictHandTheirPermitBack() {
+    LoadBalancer lb = balancer(10, noJitter().trialRequests(2).build());
+    Lease before = RoutingFloorsTest.holdOn(lb, "e0", 1).get(0); // an ordinary lease, pre-ejection
+    failOn(lb, "e0", 5);
+    time.advance(Duration.ofSeconds(30));
+    assertThat(snap(lb, "e0").breaker()).isEqualTo(BreakerState.HALF_OPEN);
+    before.close(); // not a trial lease: must not add a permit
+    List<Lease> trials = RoutingFloorsTest.holdOn(lb, "e0", 5);
+    assertThat(trials).hasSize(2);
+    trials.get(0).overloaded(Duration.ofSeconds(1)); // no verdict: permit back
+    trials.get(1).close(); // no verdict: permit back
+    time.runDue();
+    assertThat(snap(lb, "e0").breaker()).isEqualTo(BreakerState.HALF_OPEN);
+    time.advance(Duration.ofSeconds(2)); // the 429 penalty ends
+    List<Lease> again = RoutingFloorsTest.holdOn(lb, "e0", 5);
+    assertThat(again).hasSize(2);
+    again.forEach(Lease::success);
+    time.runDue();
+    assertThat(snap(lb, "e0").breaker()).isEqualTo(BreakerState.CLOSED);
+  }
+
+  @Test
+  void aHalfOpenEndpointThatLeavesAndReturnsGetsAFreshTrial() {
+    LoadBalancer lb = balancer(10, noJitter().trialRequests(2).build());
+    failOn(lb, "e0", 5);
+    time.advance(Duration.ofSeconds(30));
+    List<Lease> trials = RoutingFloorsTest.holdOn(lb, "e0", 2);
+    lb.drain("e0", Duration.ofSeconds(1));
+    trials.forEach(Lease::close);
+    lb.undrain("e0").join();
+    time.runDue();
+    assertThat(RoutingFloorsTest.holdOn(lb, "e0", 5)).hasSize(2);
+  }
+
+  static void failOnNow(LoadBalancer lb, String id, int times) {
     int done = 0;
     for (int i = 0; i < 100_000 && done < times; i++) {
       Lease lease = lb.acquire(RequestContext.none());
@@ -180,7 +216,7 @@ class OutlierDetectionTest {
     }
   }
 
-  static void succeedOn(LoadBalancer lb, String id) {
+  static void succeedOnNow(LoadBalancer lb, String id) {
     for (int i = 0; i < 100_000; i++) {
       Lease lease = lb.acquire(RequestContext.none());
       if (lease.endpoint().id().equals(id)) {
@@ -189,6 +225,17 @@ class OutlierDetectionTest {
       }
       lease.close();
     }
+  }
+
+  /** Fails {@code times} requests on {@code id}, then lets the data-path signals run. */
+  private void failOn(LoadBalancer lb, String id, int times) {
+    failOnNow(lb, id, times);
+    time.runDue();
+  }
+
+  private void succeedOn(LoadBalancer lb, String id) {
+    succeedOnNow(lb, id);
+    time.runDue();
   }
 
   static EndpointSnapshot snap(LoadBalancer lb, String id) {

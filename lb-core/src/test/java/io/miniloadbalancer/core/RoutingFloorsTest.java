@@ -74,9 +74,11 @@ class RoutingFloorsTest {
     assertThat(HealthCheckTest.state(lb, "e0")).isEqualTo(EndpointState.DRAINING);
     assertThat(picks(lb, 1_000, RequestContext.none())).doesNotContainKey("e0");
     onE0.get(0).success();
+    time.runDue();
     assertThat(drained).isNotDone();
     time.advance(Duration.ofSeconds(3));
     onE0.get(1).failure();
+    time.runDue();
     DrainResult result = drained.join();
     assertThat(result.completed()).isTrue();
     assertThat(result.stillInFlight()).isZero();
@@ -204,6 +206,7 @@ class RoutingFloorsTest {
     LoadBalancer lb = builder(TestPools.uniform(3)).build();
     Lease lease = holdOn(lb, "e0", 1).get(0);
     lease.overloaded(Duration.ofSeconds(5));
+    time.runDue();
     EndpointSnapshot e0 = lb.snapshot().endpoint("e0").orElseThrow();
     assertThat(e0.state()).isEqualTo(EndpointState.HEALTHY);
     assertThat(e0.penaltyRemainingMillis()).isEqualTo(5_000);
@@ -218,6 +221,7 @@ class RoutingFloorsTest {
     LoadBalancer lb =
         builder(TestPools.uniform(3)).strategy(Strategies.P2C_EWMA).maxPenalty(Duration.ofSeconds(10)).build();
     holdOn(lb, "e0", 1).get(0).overloaded(Duration.ofHours(1));
+    time.runDue();
     assertThat(lb.snapshot().endpoint("e0").orElseThrow().penaltyRemainingMillis()).isEqualTo(10_000);
     Map<String, Integer> counts = picks(lb, 3_000, RequestContext.none());
     assertThat(counts.getOrDefault("e0", 0)).as("only when both p2c draws are e0").isLessThan(60);
@@ -244,7 +248,8 @@ class RoutingFloorsTest {
 
     LoadBalancer lb2 = builder(endpoints).localZone("a", 70).outlierDetection(
         OutlierDetection.builder().maxEjectionPercent(50).ejectionJitter(0).build()).build();
-    OutlierDetectionTest.failOn(lb2, "a1", 5); // 2 of 3 routable in a: 67% < 70%
+    OutlierDetectionTest.failOnNow(lb2, "a1", 5); // 2 of 3 routable in a: 67% < 70%
+    time.runDue();
     assertThat(lb2.snapshot().zoneMode()).startsWith("all zones: 2/3");
     assertThat(picks(lb2, 3_000, RequestContext.none()).keySet())
         .containsExactlyInAnyOrder("a2", "a3", "b1", "b2");

@@ -61,7 +61,9 @@ public final class EndpointRuntime {
   }
 
   static final int IN_FLIGHT_BITS = 20;
-  static final int MAX_IN_FLIGHT = (1 << IN_FLIGHT_BITS) - 2;
+  // Half the field: refusals that briefly over-count (add, see the limit, subtract) have 2^19 of
+  // headroom before they could carry into the success bits.
+  static final int MAX_IN_FLIGHT = 1 << (IN_FLIGHT_BITS - 1);
   private static final long IN_FLIGHT_MASK = (1L << IN_FLIGHT_BITS) - 1;
   private static final long SUCCESS_AND_END = (1L << IN_FLIGHT_BITS) - 1;
 
@@ -143,25 +145,40 @@ public final class EndpointRuntime {
 
   // ---- data path -------------------------------------------------------------------------------
 
+  /** {@link #tryStartLease} refused. */
+  public static final int REFUSED = 0;
+  /** {@link #tryStartLease} started an ordinary lease. */
+  public static final int STARTED = 1;
+  /** {@link #tryStartLease} started a half-open trial lease (it holds a trial permit). */
+  public static final int STARTED_TRIAL = 2;
+
   /**
-   * Counts a new lease. Returns false (and counts nothing) when the endpoint stopped routing or holds
-   * the most leases one endpoint can count.
+   * Counts a new lease. Returns {@link #REFUSED} (and counts nothing) when the endpoint stopped
+   * routing, holds the most leases one endpoint may count, or is half-open with its trial full;
+   * {@link #STARTED_TRIAL} when the lease took a half-open trial permit; else {@link #STARTED}.
    */
-  public boolean tryStartLease() {
+  public int tryStartLease() {
     long before = (long) LOAD.getAndAdd(this, 1L);
     if (routable && (before & IN_FLIGHT_MASK) < MAX_IN_FLIGHT) {
+      if (!halfOpen) {
+        return STARTED;
+      }
       // Half-open: only a bounded number of trial requests get through.
-      if (!halfOpen || (int) TRIAL_PERMITS.getAndAdd(this, -1) > 0) {
-        return true;
+      if ((int) TRIAL_PERMITS.getAndAdd(this, -1) > 0) {
+        return STARTED_TRIAL;
       }
       TRIAL_PERMITS.getAndAdd(this, 1);
     }
     endLease(-1L);
-    return false;
+    return REFUSED;
   }
 
-  /** Ends a lease with its outcome; {@code latencyNanos < 0} means unknown. */
-  public void completeLease(Outcome outcome, long latencyNanos, long nowNanos) {
+  /**
+   * Ends a lease with its outcome; {@code latencyNanos < 0} means unknown. {@code trial} says the
+   * lease holds a half-open trial permit: its success or failure is the trial's verdict, and a
+   * lease that gives no verdict (cancelled, overloaded) hands its permit back.
+   */
+  public void completeLease(Outcome outcome, long latencyNanos, long nowNanos, boolean trial) {
     if (latencyNanos >= 0 && outcome != Outcome.CANCELLED) {
       observeLatency(latencyNanos, nowNanos);
     }
@@ -170,7 +187,7 @@ public final class EndpointRuntime {
         if (consecutiveFailures != 0) {
           CONSECUTIVE_FAILURES.setRelease(this, 0);
         }
-        if (halfOpen) {
+        if (trial) {
           signals.onTrialResult(this, true);
         }
         endLease(SUCCESS_AND_END);
@@ -181,18 +198,21 @@ public final class EndpointRuntime {
         if (consecutiveFailureThreshold > 0 && consecutive % consecutiveFailureThreshold == 0) {
           signals.onConsecutiveFailures(this, consecutive);
         }
-        if (halfOpen) {
+        if (trial) {
           signals.onTrialResult(this, false);
         }
         endLease(-1L);
       }
       case OVERLOADED -> {
         OVERLOADED.getAndAdd(this, 1L);
+        if (trial && halfOpen) {
+          TRIAL_PERMITS.getAndAdd(this, 1);
+        }
         endLease(-1L);
       }
       case CANCELLED -> {
         CANCELLATIONS.getAndAdd(this, 1L);
-        if (halfOpen) {
+        if (trial && halfOpen) {
           TRIAL_PERMITS.getAndAdd(this, 1);
         }
         endLease(-1L);

@@ -22,6 +22,8 @@ public final class HealthFacts {
   public int fallFailures;
   /** The next probe round, if scheduled. */
   public Scheduler.@Nullable Cancellable probeTask;
+  /** Bumped to retire a probe chain: results and rounds of an older generation are ignored. */
+  public int probeGeneration;
 
   // Holds.
   /** Removed by the source; drains, then leaves. */
@@ -30,8 +32,10 @@ public final class HealthFacts {
   public volatile boolean operatorDrain;
   /** In maintenance. */
   public volatile boolean maint;
-  /** The drain's deadline task, if any. */
+  /** The operator drain's deadline task, if any. */
   public Scheduler.@Nullable Cancellable drainDeadline;
+  /** The removal drain's deadline task, if any. */
+  public Scheduler.@Nullable Cancellable removalDeadline;
 
   // Passive health.
   /** How many times this endpoint was ejected (decays while it stays clean). */

@@ -185,10 +185,10 @@ public final class PoolController implements EndpointRuntime.Signals {
           f.activeUp = false;
           reason += "; waiting for " + hc.rise() + " passing probes";
         }
-        if (joinedLater && s.slowStart() != null) {
+        EndpointState state = derive(f);
+        if (joinedLater && s.slowStart() != null && state == EndpointState.HEALTHY) {
           f.rampStartNanos = now;
         }
-        EndpointState state = derive(f);
         r.transition(record(fired, r, null, state, reason, now));
         if (hc != null) {
           scheduleProbe(r, (long) (s.random().getAsLong() >>> 1) % hc.interval().toNanos());
@@ -201,6 +201,7 @@ public final class PoolController implements EndpointRuntime.Signals {
       }
       if (r.facts().removalPending) {
         r.facts().removalPending = false;
+        cancel(r.facts().removalDeadline);
         r.awaitIdle(r.facts().operatorDrain);
         reconcile(fired, r, "re-added by source while draining", now);
       }
@@ -210,7 +211,11 @@ public final class PoolController implements EndpointRuntime.Signals {
         r.facts().removalPending = true;
         r.awaitIdle(true);
         reconcile(fired, r, "removed by source; draining " + r.inFlight() + " in-flight", now);
-        scheduleDrainDeadline(r, s.removalDrainTimeoutNanos());
+        r.facts().removalDeadline =
+            s.scheduler()
+                .schedule(
+                    () -> control.execute(() -> onRemovalDeadline(r)),
+                    s.removalDrainTimeoutNanos());
       }
     }
     publish(fired);
@@ -266,6 +271,13 @@ public final class PoolController implements EndpointRuntime.Signals {
         // share at once.
         if (s.slowStart() != null) {
           r.facts().rampStartNanos = now;
+        }
+        // A half-open endpoint that was out meanwhile (probes, drain) starts a fresh trial, so
+        // permits taken by leases that then gave no verdict cannot leave it gated shut.
+        OutlierDetection od = s.outlierDetection();
+        if (od != null && r.facts().breaker == BreakerState.HALF_OPEN) {
+          r.facts().trialSuccesses = 0;
+          r.halfOpen(true, od.trialRequests());
         }
       }
       case UNHEALTHY, EJECTED, DRAINING, MAINT, REMOVED -> r.facts().rampStartNanos = Long.MIN_VALUE;
@@ -425,9 +437,11 @@ public final class PoolController implements EndpointRuntime.Signals {
             + ": " + local.size() + "/" + localEligible + " routable in " + zone
             + " (minimum " + s.localZoneMinHealthyPercent() + "%)" + (panicNow ? ", panic" : "");
     if (!mode.equals(zoneMode)) {
+      // An event when the decision flips (or is first made); count changes only update the mode.
+      boolean first = !zoneMode.startsWith("local zone") && !zoneMode.startsWith("all zones");
       boolean wasLocal = zoneMode.startsWith("local zone");
       zoneMode = mode;
-      if (wasLocal != stay || fired.isEmpty()) {
+      if (first || wasLocal != stay) {
         event(fired, stay ? PoolEvent.Kind.ZONE_LOCAL : PoolEvent.Kind.ZONE_SPILLOVER, null, mode);
       }
     }
@@ -500,7 +514,6 @@ public final class PoolController implements EndpointRuntime.Signals {
           if (r.facts().operatorDrain) {
             r.facts().operatorDrain = false;
             r.awaitIdle(r.facts().removalPending);
-            cancel(r.facts().drainDeadline);
             completeWaiters(r, false);
             reconcile(fired, r, "undrained by operator", now());
             publish(fired);
@@ -534,6 +547,7 @@ public final class PoolController implements EndpointRuntime.Signals {
               f.risePasses = 0;
               why += "; waiting for " + hc.rise() + " passing probes";
               cancel(f.probeTask);
+              f.probeGeneration++;
               scheduleProbe(r, 0);
             }
             reconcile(fired, r, why, now());
@@ -554,28 +568,43 @@ public final class PoolController implements EndpointRuntime.Signals {
     HealthFacts f = r.facts();
     cancel(f.drainDeadline);
     f.drainDeadline =
-        s.scheduler().schedule(() -> control.execute(() -> onDrainDeadline(r)), delayNanos);
+        s.scheduler()
+            .schedule(
+                () ->
+                    control.execute(
+                        () -> {
+                          if (pool.get(r.id()) == r) {
+                            completeWaiters(r, false);
+                          }
+                        }),
+                delayNanos);
   }
 
-  private void onDrainDeadline(EndpointRuntime r) {
-    if (pool.get(r.id()) != r) {
+  private void onRemovalDeadline(EndpointRuntime r) {
+    if (pool.get(r.id()) != r || !r.facts().removalPending) {
       return;
     }
     List<Object> fired = new ArrayList<>();
-    completeWaiters(r, false);
-    if (r.facts().removalPending) {
-      finishRemoval(
-          fired,
-          r,
-          "drain timeout after " + TimeUnit.NANOSECONDS.toMillis(s.removalDrainTimeoutNanos())
-              + " ms with " + r.inFlight() + " still in flight");
-    }
+    finishRemoval(
+        fired,
+        r,
+        "drain timeout after " + TimeUnit.NANOSECONDS.toMillis(s.removalDrainTimeoutNanos())
+            + " ms with " + r.inFlight() + " still in flight");
     notify(fired);
+  }
+
+  /**
+   * Data-path signals are handed to the scheduler's thread rather than run on the request thread
+   * that raised them: control work (an ejection rebuilds a routing table) must not land in one
+   * unlucky request's latency.
+   */
+  private void signal(Runnable task) {
+    s.scheduler().schedule(() -> control.execute(task), 0);
   }
 
   @Override
   public void onIdle(EndpointRuntime endpoint) {
-    control.execute(
+    signal(
         () -> {
           List<Object> fired = new ArrayList<>();
           settleDrains(fired);
@@ -604,9 +633,7 @@ public final class PoolController implements EndpointRuntime.Signals {
     if (waiters == null) {
       return;
     }
-    if (!r.facts().removalPending) {
-      cancel(r.facts().drainDeadline);
-    }
+    cancel(r.facts().drainDeadline);
     long now = now();
     int open = completed ? 0 : r.inFlight();
     for (DrainWaiter w : waiters) {
@@ -618,6 +645,7 @@ public final class PoolController implements EndpointRuntime.Signals {
   private void finishRemoval(List<Object> fired, EndpointRuntime r, String reason) {
     HealthFacts f = r.facts();
     cancel(f.drainDeadline);
+    cancel(f.removalDeadline);
     cancel(f.probeTask);
     cancel(f.ejectionTask);
     cancel(penaltyTasks.remove(r));
@@ -631,13 +659,14 @@ public final class PoolController implements EndpointRuntime.Signals {
   // ---- active health checks --------------------------------------------------------------------
 
   private void scheduleProbe(EndpointRuntime r, long delayNanos) {
+    int generation = r.facts().probeGeneration;
     r.facts().probeTask =
-        s.scheduler().schedule(() -> control.execute(() -> runProbe(r)), delayNanos);
+        s.scheduler().schedule(() -> control.execute(() -> runProbe(r, generation)), delayNanos);
   }
 
-  private void runProbe(EndpointRuntime r) {
+  private void runProbe(EndpointRuntime r, int generation) {
     HealthCheck hc = s.healthCheck();
-    if (closed || hc == null || pool.get(r.id()) != r) {
+    if (closed || hc == null || pool.get(r.id()) != r || generation != r.facts().probeGeneration) {
       return;
     }
     if (r.facts().maint) {
@@ -663,13 +692,13 @@ public final class PoolController implements EndpointRuntime.Signals {
                   result != null
                       ? result
                       : ProbeResult.fail("probe failed: " + (error == null ? "no result" : error));
-              control.execute(() -> onProbeResult(r, verdict));
+              control.execute(() -> onProbeResult(r, verdict, generation));
             });
   }
 
-  private void onProbeResult(EndpointRuntime r, ProbeResult result) {
+  private void onProbeResult(EndpointRuntime r, ProbeResult result, int generation) {
     HealthCheck hc = s.healthCheck();
-    if (closed || hc == null || pool.get(r.id()) != r) {
+    if (closed || hc == null || pool.get(r.id()) != r || generation != r.facts().probeGeneration) {
       return;
     }
     HealthFacts f = r.facts();
@@ -719,7 +748,7 @@ public final class PoolController implements EndpointRuntime.Signals {
 
   @Override
   public void onConsecutiveFailures(EndpointRuntime r, int consecutive) {
-    control.execute(
+    signal(
         () -> {
           if (r.facts().breaker == BreakerState.CLOSED) {
             List<Object> fired = new ArrayList<>();
@@ -731,7 +760,7 @@ public final class PoolController implements EndpointRuntime.Signals {
 
   @Override
   public void onTrialResult(EndpointRuntime r, boolean success) {
-    control.execute(
+    signal(
         () -> {
           HealthFacts f = r.facts();
           OutlierDetection od = s.outlierDetection();
@@ -756,11 +785,16 @@ public final class PoolController implements EndpointRuntime.Signals {
 
   private void eject(List<Object> fired, EndpointRuntime r, String why) {
     OutlierDetection od = s.outlierDetection();
-    if (od == null || closed || pool.get(r.id()) != r || r.state() != EndpointState.HEALTHY) {
+    if (od == null || closed || pool.get(r.id()) != r) {
       return;
     }
     HealthFacts f = r.facts();
+    // A failed half-open trial re-opens the breaker whatever the state meanwhile; otherwise only a
+    // healthy endpoint is ejected (a drained or unhealthy one takes no traffic already).
     boolean trialFailed = f.breaker == BreakerState.HALF_OPEN;
+    if (!trialFailed && r.state() != EndpointState.HEALTHY) {
+      return;
+    }
     if (od.dryRun()) {
       event(fired, PoolEvent.Kind.EJECTION_DRY_RUN, r.id(), "would eject: " + why);
       return;
@@ -879,7 +913,7 @@ public final class PoolController implements EndpointRuntime.Signals {
 
   @Override
   public void onOverloaded(EndpointRuntime r, long untilNanos) {
-    control.execute(
+    signal(
         () -> {
           long now = now();
           long until = Math.min(untilNanos, now + s.maxPenaltyNanos());
@@ -1058,7 +1092,7 @@ public final class PoolController implements EndpointRuntime.Signals {
   /** Stops timers and probes; waits for the control context to finish the current task. */
   public void close() {
     CompletableFuture<Void> done = new CompletableFuture<>();
-    control.execute(
+    Runnable stop =
         () -> {
           if (!closed) {
             closed = true;
@@ -1069,11 +1103,18 @@ public final class PoolController implements EndpointRuntime.Signals {
               cancel(r.facts().probeTask);
               cancel(r.facts().ejectionTask);
               cancel(r.facts().drainDeadline);
+              cancel(r.facts().removalDeadline);
             }
           }
           done.complete(null);
-        });
-    done.join();
+        };
+    if (control.inContext()) {
+      // Called from a listener or a drain callback: we already hold the context.
+      stop.run();
+    } else {
+      control.execute(stop);
+      done.join();
+    }
   }
 
   private static void cancel(Scheduler.@Nullable Cancellable task) {

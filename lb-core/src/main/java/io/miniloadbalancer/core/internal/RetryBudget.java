@@ -55,6 +55,11 @@ public final class RetryBudget {
     return true;
   }
 
+  /** Returns a retry taken by {@link #tryWithdraw} that was not used (no endpoint was left). */
+  public void refund(long nowNanos) {
+    retries.decrementAndGet(bucket(nowNanos));
+  }
+
   /** Retries the budget allows right now. */
   public long available(long nowNanos) {
     long second = Math.floorDiv(nowNanos, SECOND);
