@@ -2,6 +2,7 @@
 """Turns JMH JSON results (-rf json, with -prof gc) into markdown tables.
 
 Usage: jmh-table.py T1.json [T2.json]
+Each time cell is the median of the measurement iterations, with their min-max range.
 One row per (strategy, endpoints); when the benchmark has a `health` parameter, one column per
 value of it ("off", "on") for each thread count, so both configurations sit side by side.
 Missing values (no t=2 file, no -prof gc) show as "-".
@@ -21,18 +22,24 @@ def load(path):
         method = ".".join(r["benchmark"].rsplit(".", 2)[-2:])
         key = (method, p.get("strategy", "-"), p.get("endpoints", "-"), p.get("health", "-"))
         m = r["primaryMetric"]
+        raw = sorted(x for fork in m.get("rawData", []) for x in fork)
         alloc = next((v["score"] for k, v in r.get("secondaryMetrics", {}).items()
                       if k.endswith("gc.alloc.rate.norm")), None)
-        rows[key] = (m["score"], m.get("scoreError"), alloc)
+        rows[key] = (median(raw) if raw else m["score"], raw, alloc)
     return rows
 
 
+def median(xs):
+    n = len(xs)
+    return xs[n // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
 def ns(v):
+    """The median of the measurement iterations, with their range."""
     if v is None:
         return "-"
-    score, err = v[0], v[1]
-    ok = isinstance(err, (int, float)) and err == err  # NaN with a single iteration
-    return f"{score:.1f} ± {err:.1f}" if ok else f"{score:.1f}"
+    med, raw = v[0], v[1]
+    return f"{med:.1f} ({raw[0]:.1f}-{raw[-1]:.1f})" if len(raw) > 1 else f"{med:.1f}"
 
 
 def alloc(v):
