@@ -20,13 +20,17 @@ def load(path):
     for r in json.loads(Path(path).read_text() or "[]"):
         p = r.get("params", {})
         method = ".".join(r["benchmark"].rsplit(".", 2)[-2:])
-        key = (method, p.get("strategy", "-"), p.get("endpoints", "-"), p.get("health", "-"))
+        variant = next((f"{k} {p[k]}" for k in VARIANT_PARAMS if k in p), "-")
+        key = (method, p.get("strategy", "-"), p.get("endpoints", "-"), variant)
         m = r["primaryMetric"]
         raw = sorted(x for fork in m.get("rawData", []) for x in fork)
         alloc = next((v["score"] for k, v in r.get("secondaryMetrics", {}).items()
                       if k.endswith("gc.alloc.rate.norm")), None)
         rows[key] = (median(raw) if raw else m["score"], raw, alloc)
     return rows
+
+
+VARIANT_PARAMS = ("health", "metrics")  # on/off parameters shown side by side as columns
 
 
 def median(xs):
@@ -67,9 +71,9 @@ def main(argv):
                 a, b = t1.get((method, s, e, "-")), t2.get((method, s, e, "-"))
                 print(f"| {s} | {e} | {ns(a)} | {ns(b)} | {alloc(a)} |")
             continue
-        head = " | ".join(f"ns/op t=1 health {h}" for h in healths)
-        head += " | " + " | ".join(f"ns/op t=2 health {h}" for h in healths)
-        head += " | " + " | ".join(f"B/op t=1 health {h}" for h in healths)
+        head = " | ".join(f"ns/op t=1 {h}" for h in healths)
+        head += " | " + " | ".join(f"ns/op t=2 {h}" for h in healths)
+        head += " | " + " | ".join(f"B/op t=1 {h}" for h in healths)
         n = 3 * len(healths)
         print(f"| strategy | endpoints | {head} |")
         print("|---|---:|" + "---:|" * n)

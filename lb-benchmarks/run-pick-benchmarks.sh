@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the pick benchmarks with the GC profiler at 1 and 2 threads and writes JMH JSON results to
-# lb-benchmarks/target/{pick,bounded,breaker}-t{1,2}.json, then prints the markdown tables.
+# lb-benchmarks/target/{pick,bounded,breaker,metrics}-t{1,2}.json, then prints the markdown tables.
 # Builds nothing: first run `mvn -o -q -pl lb-benchmarks package`. Run from the repository root.
 # Extra arguments go to JMH, e.g. `-p endpoints=100` or `-wi 1 -i 1` for a quick pass.
 set -euo pipefail
@@ -17,6 +17,7 @@ for t in 1 2; do
   run pick '\.PickBenchmark\.acquireAndComplete$' "$t" "$@"
   run bounded '\.BoundedLoadBenchmark\.acquireAndComplete$' "$t" "$@"
   run breaker '\.BreakerBenchmark\.' "$t" "$@"
+  run metrics '\.MetricsBenchmark\.' "$t" "$@"
 done
 
 echo
@@ -28,3 +29,6 @@ python3 lb-benchmarks/jmh-table.py "$OUT/bounded-t1.json" "$OUT/bounded-t2.json"
 echo
 echo "## BreakerBenchmark"
 python3 lb-benchmarks/jmh-table.py "$OUT/breaker-t1.json" "$OUT/breaker-t2.json"
+echo
+echo "## MetricsBenchmark (100 endpoints)"
+python3 lb-benchmarks/jmh-table.py "$OUT/metrics-t1.json" "$OUT/metrics-t2.json"

@@ -1,6 +1,7 @@
 package io.miniloadbalancer.core;
 
 import io.miniloadbalancer.core.internal.EndpointRuntime;
+import io.miniloadbalancer.core.spi.LeaseObserver;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -135,6 +136,14 @@ public final class Lease implements AutoCloseable {
     runtime.completeLease(outcome, latencyNanos, nowNanos, trial);
     if (countedInTotal) {
       balancer.leaseEndedInTotal();
+    }
+    LeaseObserver[] observers = balancer.leaseObservers();
+    for (LeaseObserver observer : observers) {
+      try {
+        observer.onLeaseEnd(endpoint, outcome, latencyNanos);
+      } catch (RuntimeException e) {
+        balancer.observerFailed(observer, e);
+      }
     }
     return true;
   }

@@ -11,6 +11,7 @@ import io.miniloadbalancer.core.internal.StrategyConfig;
 import io.miniloadbalancer.core.internal.SystemScheduler;
 import io.miniloadbalancer.core.spi.BalancerListener;
 import io.miniloadbalancer.core.spi.EndpointSource;
+import io.miniloadbalancer.core.spi.LeaseObserver;
 import io.miniloadbalancer.core.spi.Scheduler;
 import io.miniloadbalancer.core.spi.Ticker;
 import java.time.Clock;
@@ -77,6 +78,8 @@ public final class LoadBalancer implements AutoCloseable {
   private final RetryBudget retryBudget;
   private final long maxPenaltyNanos;
   private final List<BalancerListener> listeners;
+  private volatile LeaseObserver[] leaseObservers = new LeaseObserver[0];
+  private volatile boolean observerFailureLogged;
 
   private LoadBalancer(
       PoolController controller,
@@ -174,6 +177,81 @@ public final class LoadBalancer implements AutoCloseable {
 
   RetryBudget retryBudget() {
     return retryBudget;
+  }
+
+  LeaseObserver[] leaseObservers() {
+    return leaseObservers;
+  }
+
+  void observerFailed(LeaseObserver observer, RuntimeException e) {
+    if (!observerFailureLogged) {
+      observerFailureLogged = true;
+      LoggerFactory.getLogger(LoadBalancer.class)
+          .warn("pool '{}': lease observer {} failed (logged once)", name(), observer, e);
+    }
+  }
+
+  /**
+   * Adds an observer of every lease's end (request metrics). It runs on the data path: see {@link
+   * LeaseObserver} for what it must not do.
+   */
+  public synchronized void addLeaseObserver(LeaseObserver observer) {
+    requireNonNull(observer, "observer");
+    LeaseObserver[] next = Arrays.copyOf(leaseObservers, leaseObservers.length + 1);
+    next[next.length - 1] = observer;
+    leaseObservers = next;
+  }
+
+  /** Removes a lease observer. */
+  public synchronized void removeLeaseObserver(LeaseObserver observer) {
+    List<LeaseObserver> next = new ArrayList<>(Arrays.asList(leaseObservers));
+    next.remove(observer);
+    leaseObservers = next.toArray(new LeaseObserver[0]);
+  }
+
+  /** Retries the balancer's budget has granted so far (all its retry executors). */
+  public long retriesGranted() {
+    return retryBudget.granted();
+  }
+
+  /** Retries the balancer's budget has refused so far: requests that ended budget-exhausted. */
+  public long retriesRefused() {
+    return retryBudget.refused();
+  }
+
+  /** How many endpoints are in {@code state} now; cheap, for gauges. */
+  public int endpointCount(EndpointState state) {
+    int n = 0;
+    for (EndpointRuntime r : controller.table().members()) {
+      n += r.state() == state ? 1 : 0;
+    }
+    return n;
+  }
+
+  /**
+   * Open leases on the endpoint {@code id} now, or -1 when it is not in the pool; cheap, for
+   * gauges.
+   */
+  public int inFlight(String id) {
+    for (EndpointRuntime r : controller.table().members()) {
+      if (r.id().equals(id)) {
+        return r.inFlight();
+      }
+    }
+    return -1;
+  }
+
+  /**
+   * Leases ended with {@code outcome} since the balancer started, over every endpoint that was ever
+   * in the pool (monotonic, for counters). O(endpoints): for scrapes, not per request.
+   */
+  public long completed(Outcome outcome) {
+    return controller.completed(requireNonNull(outcome, "outcome"));
+  }
+
+  /** Whether panic mode is on now; cheap, for gauges. */
+  public boolean isPanic() {
+    return controller.isPanic();
   }
 
   /**

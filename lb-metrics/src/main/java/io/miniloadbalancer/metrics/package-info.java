@@ -1,7 +1,6 @@
 /**
- * Micrometer binding for the balancer.
- *
- * <p>Not built yet: this module only holds its place in the reactor until its issue lands.
+ * Micrometer binding for a balancer: {@link io.miniloadbalancer.metrics.LoadBalancerMetrics}, with
+ * every meter name defined once in {@link io.miniloadbalancer.metrics.MeterNames}.
  */
 @NullMarked
 package io.miniloadbalancer.metrics;

@@ -110,6 +110,9 @@ public final class PoolController implements EndpointRuntime.Signals {
   private Scheduler.@Nullable Cancellable outlierTask;
   private Scheduler.@Nullable Cancellable rampTask;
   private final Map<EndpointRuntime, Scheduler.Cancellable> penaltyTasks = new IdentityHashMap<>();
+  // Outcome counts of endpoints that left the pool, so pool totals never go backwards.
+  private final java.util.concurrent.atomic.AtomicLongArray retiredOutcomes =
+      new java.util.concurrent.atomic.AtomicLongArray(4);
 
   private record DrainWaiter(CompletableFuture<DrainResult> future, long startNanos) {}
 
@@ -143,6 +146,30 @@ public final class PoolController implements EndpointRuntime.Signals {
   /** The pool's name. */
   public String name() {
     return s.name();
+  }
+
+  /** Whether panic mode is on. */
+  public boolean isPanic() {
+    return panic;
+  }
+
+  /**
+   * Leases ended with {@code outcome} since start, over every endpoint that was ever in the pool.
+   * Reads the published table's members plus the retired totals; a member removed between the two
+   * reads may be counted twice or not at all for that one read, never lost for good.
+   */
+  public long completed(io.miniloadbalancer.core.Outcome outcome) {
+    long total = 0;
+    for (EndpointRuntime r : table.members()) {
+      total +=
+          switch (outcome) {
+            case SUCCESS -> r.successes();
+            case FAILURE -> r.failures();
+            case OVERLOADED -> r.overloaded();
+            case CANCELLED -> r.cancellations();
+          };
+    }
+    return total + retiredOutcomes.get(outcome.ordinal());
   }
 
   // ---- endpoint sets ---------------------------------------------------------------------------
@@ -189,7 +216,7 @@ public final class PoolController implements EndpointRuntime.Signals {
         if (joinedLater && s.slowStart() != null && state == EndpointState.HEALTHY) {
           f.rampStartNanos = now;
         }
-        r.transition(record(fired, r, null, state, reason, now));
+        r.transition(record(fired, r, null, state, Transition.Cause.SOURCE, reason, now));
         if (hc != null) {
           scheduleProbe(r, (long) (s.random().getAsLong() >>> 1) % hc.interval().toNanos());
         }
@@ -203,14 +230,19 @@ public final class PoolController implements EndpointRuntime.Signals {
         r.facts().removalPending = false;
         cancel(r.facts().removalDeadline);
         r.awaitIdle(r.facts().operatorDrain);
-        reconcile(fired, r, "re-added by source while draining", now);
+        reconcile(fired, r, Transition.Cause.SOURCE, "re-added by source while draining", now);
       }
     }
     for (EndpointRuntime r : List.copyOf(pool.values())) {
       if (!next.containsKey(r.id()) && !r.facts().removalPending) {
         r.facts().removalPending = true;
         r.awaitIdle(true);
-        reconcile(fired, r, "removed by source; draining " + r.inFlight() + " in-flight", now);
+        reconcile(
+            fired,
+            r,
+            Transition.Cause.SOURCE,
+            "removed by source; draining " + r.inFlight() + " in-flight",
+            now);
         r.facts().removalDeadline =
             s.scheduler()
                 .schedule(
@@ -259,7 +291,8 @@ public final class PoolController implements EndpointRuntime.Signals {
   }
 
   /** Records the state change the facts now imply, if any; returns whether there was one. */
-  private boolean reconcile(List<Object> fired, EndpointRuntime r, String reason, long now) {
+  private boolean reconcile(
+      List<Object> fired, EndpointRuntime r, Transition.Cause cause, String reason, long now) {
     EndpointState from = r.state();
     EndpointState to = derive(r.facts());
     if (from == to) {
@@ -283,7 +316,7 @@ public final class PoolController implements EndpointRuntime.Signals {
       case UNHEALTHY, EJECTED, DRAINING, MAINT, REMOVED -> r.facts().rampStartNanos = Long.MIN_VALUE;
       default -> throw new AssertionError(to);
     }
-    r.transition(record(fired, r, from, to, reason, now));
+    r.transition(record(fired, r, from, to, cause, reason, now));
     return true;
   }
 
@@ -292,9 +325,10 @@ public final class PoolController implements EndpointRuntime.Signals {
       EndpointRuntime r,
       @Nullable EndpointState from,
       EndpointState to,
+      Transition.Cause cause,
       String reason,
       long now) {
-    Transition t = new Transition(r.id(), from, to, reason, now, s.clock().instant());
+    Transition t = new Transition(r.id(), from, to, cause, reason, now, s.clock().instant());
     transitions.add(t);
     fired.add(t);
     LOG.info("pool '{}': endpoint {} {} -> {} ({})", s.name(), r.id(), from, to, reason);
@@ -490,7 +524,12 @@ public final class PoolController implements EndpointRuntime.Signals {
           List<Object> fired = new ArrayList<>();
           r.facts().operatorDrain = true;
           r.awaitIdle(true);
-          reconcile(fired, r, "drained by operator; " + r.inFlight() + " in-flight", now);
+          reconcile(
+              fired,
+              r,
+              Transition.Cause.OPERATOR,
+              "drained by operator; " + r.inFlight() + " in-flight",
+              now);
           drainWaiters.computeIfAbsent(r, k -> new ArrayList<>()).add(new DrainWaiter(result, now));
           scheduleDrainDeadline(r, timeout.toNanos());
           publish(fired);
@@ -515,7 +554,7 @@ public final class PoolController implements EndpointRuntime.Signals {
             r.facts().operatorDrain = false;
             r.awaitIdle(r.facts().removalPending);
             completeWaiters(r, false);
-            reconcile(fired, r, "undrained by operator", now());
+            reconcile(fired, r, Transition.Cause.OPERATOR, "undrained by operator", now());
             publish(fired);
           }
           notify(fired);
@@ -550,7 +589,7 @@ public final class PoolController implements EndpointRuntime.Signals {
               f.probeGeneration++;
               scheduleProbe(r, 0);
             }
-            reconcile(fired, r, why, now());
+            reconcile(fired, r, Transition.Cause.OPERATOR, why, now());
             publish(fired);
           }
           notify(fired);
@@ -651,8 +690,13 @@ public final class PoolController implements EndpointRuntime.Signals {
     cancel(penaltyTasks.remove(r));
     completeWaiters(r, r.inFlight() == 0);
     pool.remove(r.id());
+    retiredOutcomes.addAndGet(0, r.successes());
+    retiredOutcomes.addAndGet(1, r.failures());
+    retiredOutcomes.addAndGet(2, r.overloaded());
+    retiredOutcomes.addAndGet(3, r.cancellations());
     r.awaitIdle(false);
-    r.transition(record(fired, r, r.state(), EndpointState.REMOVED, reason, now()));
+    r.transition(
+        record(fired, r, r.state(), EndpointState.REMOVED, Transition.Cause.DRAIN, reason, now()));
     publish(fired);
   }
 
@@ -712,7 +756,13 @@ public final class PoolController implements EndpointRuntime.Signals {
         if (!f.activeUp && ++f.risePasses >= hc.rise()) {
           f.activeUp = true;
           f.risePasses = 0;
-          changed |= reconcile(fired, r, hc.rise() + " passing probes: " + result.detail(), now);
+          changed |=
+              reconcile(
+                  fired,
+                  r,
+                  Transition.Cause.PROBE,
+                  hc.rise() + " passing probes: " + result.detail(),
+                  now);
         }
         OutlierDetection od = s.outlierDetection();
         if (od != null && od.activeCheckEndsEjection() && f.breaker == BreakerState.OPEN) {
@@ -723,7 +773,13 @@ public final class PoolController implements EndpointRuntime.Signals {
         if (f.activeUp && ++f.fallFailures >= hc.fall()) {
           f.activeUp = false;
           f.fallFailures = 0;
-          changed |= reconcile(fired, r, hc.fall() + " failed probes: " + result.detail(), now);
+          changed |=
+              reconcile(
+                  fired,
+                  r,
+                  Transition.Cause.PROBE,
+                  hc.fall() + " failed probes: " + result.detail(),
+                  now);
         }
       }
     }
@@ -833,6 +889,7 @@ public final class PoolController implements EndpointRuntime.Signals {
     reconcile(
         fired,
         r,
+        Transition.Cause.OUTLIER,
         why + "; ejected for " + TimeUnit.NANOSECONDS.toMillis(duration) + " ms (ejection #"
             + f.ejections + ")",
         now);
@@ -866,7 +923,10 @@ public final class PoolController implements EndpointRuntime.Signals {
     f.trialSuccesses = 0;
     r.halfOpen(true, od.trialRequests());
     return reconcile(
-        fired, r, why + "; half-open: trial of " + od.trialRequests() + " requests", now);
+        fired,
+        r,
+        why.startsWith("active check") ? Transition.Cause.PROBE : Transition.Cause.OUTLIER,
+        why + "; half-open: trial of " + od.trialRequests() + " requests", now);
   }
 
   private void scheduleOutlierEvaluation(OutlierDetection od) {

@@ -22,6 +22,10 @@ public final class RetryBudget {
   private final AtomicLongArray epochs;
   private final AtomicLongArray requests;
   private final AtomicLongArray retries;
+  private final java.util.concurrent.atomic.LongAdder granted =
+      new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder refused =
+      new java.util.concurrent.atomic.LongAdder();
 
   /**
    * @param ratio retries allowed per request, for example 0.2
@@ -49,15 +53,28 @@ public final class RetryBudget {
   public boolean tryWithdraw(long nowNanos) {
     int b = bucket(nowNanos);
     if (available(nowNanos) <= 0) {
+      refused.increment();
       return false;
     }
     retries.incrementAndGet(b);
+    granted.increment();
     return true;
+  }
+
+  /** Retries granted since start (refunds deducted). */
+  public long granted() {
+    return granted.sum();
+  }
+
+  /** Retries refused since start. */
+  public long refused() {
+    return refused.sum();
   }
 
   /** Returns a retry taken by {@link #tryWithdraw} that was not used (no endpoint was left). */
   public void refund(long nowNanos) {
     retries.decrementAndGet(bucket(nowNanos));
+    granted.decrement();
   }
 
   /** Retries the budget allows right now. */
