@@ -22,9 +22,13 @@ import java.util.function.Predicate;
  * }</pre>
  *
  * <p>The attempt function gets the lease and owns it: it completes it when the request really ends
- * (for a streamed body, when the body is closed). When an attempt is judged failed (it threw, or its
- * value matched {@code failed}), the executor completes the lease as a failure if the attempt had
- * not. Retries never nest: an {@code execute} called from inside an attempt, on the same thread,
+ * (for a streamed body, when the body is closed), so the final attempt's lease stays open as long
+ * as its value needs it. When an attempt threw, the executor completes its lease as a failure (a
+ * no-op if the attempt already did). When a failed value is retried, the executor hands it to
+ * {@code discard} (which releases it, for example closes a response) and then completes its lease
+ * as a failure. An attempt that throws {@link java.util.concurrent.CancellationException} (the
+ * caller gave up) ends the request at once: its lease is closed as cancelled and nothing is
+ * retried. Retries never nest: an {@code execute} called from inside an attempt, on the same thread,
  * runs its request once, so stacked clients cannot multiply each other's retries.
  *
  * <p>The loop is ours rather than Failsafe's {@code RetryPolicy}: each retry must exclude the
@@ -63,7 +67,21 @@ public final class RetryExecutor {
    */
   public <T> RetryResult<T> execute(
       RequestContext context, boolean idempotent, Predicate<? super T> failed, Attempt<T> attempt) {
+    return execute(context, idempotent, failed, value -> {}, attempt);
+  }
+
+  /**
+   * As {@link #execute(RequestContext, boolean, Predicate, Attempt)}, handing each failed value that
+   * is retried to {@code discard} first (to close a response, say).
+   */
+  public <T> RetryResult<T> execute(
+      RequestContext context,
+      boolean idempotent,
+      Predicate<? super T> failed,
+      java.util.function.Consumer<? super T> discard,
+      Attempt<T> attempt) {
     requireNonNull(context, "context");
+    requireNonNull(discard, "discard");
     requireNonNull(failed, "failed");
     requireNonNull(attempt, "attempt");
     boolean nested = RUNNING.get() != null;
@@ -97,6 +115,11 @@ public final class RetryExecutor {
           error = null;
           attemptFailed = failed.test(value);
           detail = attemptFailed ? "failed: " + value : "ok";
+        } catch (java.util.concurrent.CancellationException e) {
+          // The caller cancelled the request: not the endpoint's fault, and nothing to retry for.
+          lease.close();
+          attempts.add(new RetryResult.Attempt(endpointId, true, "cancelled"));
+          return new RetryResult<>(null, e, attempts, false);
         } catch (InterruptedException e) {
           // The caller is being stopped: not the endpoint's fault, and no time for retries.
           Thread.currentThread().interrupt();
@@ -113,7 +136,9 @@ public final class RetryExecutor {
         if (!attemptFailed) {
           break;
         }
-        lease.failure();
+        if (error != null) {
+          lease.failure();
+        }
         if (i >= maxRetries) {
           break;
         }
@@ -122,6 +147,10 @@ public final class RetryExecutor {
           budgetExhausted = true;
           break;
         }
+        if (value != null) {
+          discard.accept(value);
+        }
+        lease.failure();
         ctx = ctx.excluding(endpointId);
         if (!backoff(i + 1)) {
           balancer.retryBudget().refund(now);

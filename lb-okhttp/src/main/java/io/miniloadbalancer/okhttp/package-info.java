@@ -1,7 +1,7 @@
 /**
- * OkHttp adapter for the balancer: an interceptor that routes logical hosts through lb-core.
- *
- * <p>Not built yet: this module only holds its place in the reactor until its issue lands.
+ * OkHttp adapter: {@link io.miniloadbalancer.okhttp.LoadBalancingInterceptor} routes requests for
+ * logical hosts through lb-core balancers; {@link io.miniloadbalancer.okhttp.OkHttpHealthProbe}
+ * probes endpoints with an {@code OkHttpClient}.
  */
 @NullMarked
 package io.miniloadbalancer.okhttp;

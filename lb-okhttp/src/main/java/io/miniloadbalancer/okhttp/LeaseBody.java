@@ -1,0 +1,92 @@
+package io.miniloadbalancer.okhttp;
+
+import io.miniloadbalancer.core.Lease;
+import io.miniloadbalancer.core.Outcome;
+import java.io.IOException;
+import java.time.Duration;
+import okhttp3.MediaType;
+import okhttp3.ResponseBody;
+import okio.Buffer;
+import okio.BufferedSource;
+import okio.ForwardingSource;
+import okio.Okio;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A response body that holds the request's lease until the body is fully read or closed: in-flight
+ * counts (least-connections, p2c, draining) see a request as open while its body streams, not only
+ * until the headers arrive. Completing is exactly-once (the lease ignores repeats).
+ */
+final class LeaseBody extends ResponseBody {
+
+  private final ResponseBody delegate;
+  private final Lease lease;
+  private final Outcome outcome;
+  private final long latencyNanos;
+  private final int code;
+  private final @Nullable Duration retryAfter;
+  private final BufferedSource source;
+
+  LeaseBody(
+      ResponseBody delegate,
+      Lease lease,
+      Outcome outcome,
+      long latencyNanos,
+      int code,
+      @Nullable Duration retryAfter) {
+    this.delegate = delegate;
+    this.lease = lease;
+    this.outcome = outcome;
+    this.latencyNanos = latencyNanos;
+    this.code = code;
+    this.retryAfter = retryAfter;
+    this.source =
+        Okio.buffer(
+            new ForwardingSource(delegate.source()) {
+              @Override
+              public long read(Buffer sink, long byteCount) throws IOException {
+                long read;
+                try {
+                  read = super.read(sink, byteCount);
+                } catch (IOException e) {
+                  // The body broke mid-stream: the endpoint failed this request after all.
+                  lease.complete(Outcome.FAILURE, latencyNanos, code);
+                  throw e;
+                }
+                if (read == -1) {
+                  finish();
+                }
+                return read;
+              }
+
+              @Override
+              public void close() throws IOException {
+                finish();
+                super.close();
+              }
+            });
+  }
+
+  private void finish() {
+    if (outcome == Outcome.OVERLOADED && retryAfter != null) {
+      lease.overloaded(retryAfter);
+    } else {
+      lease.complete(outcome, latencyNanos, code);
+    }
+  }
+
+  @Override
+  public @Nullable MediaType contentType() {
+    return delegate.contentType();
+  }
+
+  @Override
+  public long contentLength() {
+    return delegate.contentLength();
+  }
+
+  @Override
+  public BufferedSource source() {
+    return source;
+  }
+}
