@@ -198,6 +198,38 @@ class LoadBalancingInterceptorTest {
   }
 
   @Test
+  void aOneShotBodyIsNeverRetriedEvenForAnIdempotentMethod() throws IOException {
+    List<Endpoint> endpoints = List.of(backend("sick", 503), backend("a", 200));
+    LoadBalancer lb = balancer("orders", endpoints, LoadBalancer.builder());
+    OkHttpClient client = client(LoadBalancingInterceptor.builder().route("orders", lb).build());
+    int sick = 0;
+    for (int i = 0; i < 10; i++) {
+      RequestBody oneShot =
+          new RequestBody() {
+            @Override
+            public MediaType contentType() {
+              return MediaType.get("text/plain");
+            }
+
+            @Override
+            public boolean isOneShot() {
+              return true;
+            }
+
+            @Override
+            public void writeTo(okio.BufferedSink sink) throws IOException {
+              sink.writeUtf8("streamed once");
+            }
+          };
+      try (Response r =
+          client.newCall(new Request.Builder().url("http://orders/put").put(oneShot).build()).execute()) {
+        sick += r.code() == 503 ? 1 : 0;
+      }
+    }
+    assertThat(sick).as("PUTs that hit the sick backend were not retried").isEqualTo(5);
+  }
+
+  @Test
   void tenThousandMixedCallsLeaveEveryInFlightCountAtZero() throws Exception {
     List<Endpoint> endpoints = List.of(backend("a", 200), backend("b", 200), backend("c", 200));
     LoadBalancer lb =
