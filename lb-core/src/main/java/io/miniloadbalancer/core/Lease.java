@@ -95,8 +95,12 @@ public final class Lease implements AutoCloseable {
   public void overloaded(java.time.Duration retryAfter) {
     long now = balancer.nanoTime();
     if (finish(Outcome.OVERLOADED, now - startNanos, now)) {
-      long pause = retryAfter.isNegative() || retryAfter.isZero() ? 1_000_000_000L : retryAfter.toNanos();
-      runtime.penalize(now + Math.min(pause, balancer.maxPenaltyNanos()));
+      long cap = balancer.maxPenaltyNanos();
+      long pause =
+          retryAfter.isNegative() || retryAfter.isZero()
+              ? Math.min(1_000_000_000L, cap)
+              : retryAfter.compareTo(java.time.Duration.ofNanos(cap)) > 0 ? cap : retryAfter.toNanos();
+      runtime.penalize(now + pause);
     }
   }
 

@@ -131,6 +131,9 @@ public final class RetryExecutor {
           error = e;
           attemptFailed = true;
           detail = e.toString();
+        } catch (Error e) {
+          lease.close();
+          throw e;
         }
         attempts.add(new RetryResult.Attempt(endpointId, attemptFailed, detail));
         if (!attemptFailed) {
@@ -147,22 +150,25 @@ public final class RetryExecutor {
           budgetExhausted = true;
           break;
         }
-        if (value != null) {
-          discard.accept(value);
-        }
-        lease.failure();
         ctx = ctx.excluding(endpointId);
         if (!backoff(i + 1)) {
           balancer.retryBudget().refund(now);
           break;
         }
+        Lease next;
         try {
-          lease = balancer.acquire(ctx);
+          next = balancer.acquire(ctx);
         } catch (NoEndpointAvailableException e) {
+          // Nothing to retry on: the failed value stays the answer, undiscarded, its lease open.
           balancer.retryBudget().refund(now);
           attempts.add(new RetryResult.Attempt(null, true, "no untried endpoint left"));
           break;
         }
+        if (value != null) {
+          discard.accept(value);
+        }
+        lease.failure();
+        lease = next;
       }
       return new RetryResult<>(value, error, attempts, budgetExhausted);
     } finally {

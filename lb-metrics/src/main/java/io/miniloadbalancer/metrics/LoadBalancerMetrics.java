@@ -60,6 +60,9 @@ public final class LoadBalancerMetrics implements MeterBinder, AutoCloseable {
   private @Nullable MeterRegistry registry;
   private final List<Meter> meters = new ArrayList<>();
   private final Map<String, Meter> endpointMeters = new ConcurrentHashMap<>();
+  private final java.util.Set<Meter> eventMeters = new java.util.LinkedHashSet<>();
+  private final java.util.concurrent.atomic.AtomicLongArray requestHighWater =
+      new java.util.concurrent.atomic.AtomicLongArray(Outcome.values().length);
   private @Nullable Meter strategyMeter;
   private final @Nullable Timer[] durations = new Timer[Outcome.values().length];
   private @Nullable Counter ejections;
@@ -92,11 +95,19 @@ public final class LoadBalancerMetrics implements MeterBinder, AutoCloseable {
             "metrics of pool '" + balancer.name() + "' are already bound to a registry");
       }
       this.registry = registry;
+      // Listen before reading the pool, so no transition falls between the read and the hook.
+      balancer.addListener(listener);
       for (Outcome outcome : Outcome.values()) {
         String tag = outcome.name().toLowerCase(Locale.ROOT);
-        // Counted by lb-core already: read on scrape, nothing added per request.
+        // Counted by lb-core already: read on scrape, nothing added per request. The high-water
+        // mark keeps the counter monotonic across the instant an endpoint's counts move from the
+        // pool to the retired totals.
+        int index = outcome.ordinal();
         keep(
-            FunctionCounter.builder(MeterNames.REQUESTS, balancer, b -> b.completed(outcome))
+            FunctionCounter.builder(
+                    MeterNames.REQUESTS,
+                    balancer,
+                    b -> requestHighWater.accumulateAndGet(index, b.completed(outcome), Math::max))
                 .description(MeterNames.REQUESTS_DESCRIPTION)
                 .tags(tags)
                 .tag("outcome", tag)
@@ -156,7 +167,6 @@ public final class LoadBalancerMetrics implements MeterBinder, AutoCloseable {
         }
       }
     }
-    balancer.addListener(listener);
     balancer.addLeaseObserver(observer);
   }
 
@@ -206,11 +216,13 @@ public final class LoadBalancerMetrics implements MeterBinder, AutoCloseable {
         return;
       }
       meters.forEach(r::remove);
+      eventMeters.forEach(r::remove);
       endpointMeters.values().forEach(r::remove);
       if (strategyMeter != null) {
         r.remove(strategyMeter);
       }
       meters.clear();
+      eventMeters.clear();
       endpointMeters.clear();
       registry = null;
     }
@@ -226,16 +238,18 @@ public final class LoadBalancerMetrics implements MeterBinder, AutoCloseable {
         if (r == null) {
           return;
         }
-        Counter.builder(MeterNames.TRANSITIONS)
-            .description(MeterNames.TRANSITIONS_DESCRIPTION)
-            .tags(tags)
-            .tags(
-                List.of(
-                    Tag.of("from", t.from() == null ? "none" : lower(t.from())),
-                    Tag.of("to", lower(t.to())),
-                    Tag.of("cause", t.cause().name().toLowerCase(Locale.ROOT))))
-            .register(r)
-            .increment();
+        Counter transitions =
+            Counter.builder(MeterNames.TRANSITIONS)
+                .description(MeterNames.TRANSITIONS_DESCRIPTION)
+                .tags(tags)
+                .tags(
+                    List.of(
+                        Tag.of("from", t.from() == null ? "none" : lower(t.from())),
+                        Tag.of("to", lower(t.to())),
+                        Tag.of("cause", t.cause().name().toLowerCase(Locale.ROOT))))
+                .register(r);
+        eventMeters.add(transitions);
+        transitions.increment();
         if (t.to() == EndpointState.EJECTED && ejections != null) {
           ejections.increment();
         }
@@ -259,13 +273,15 @@ public final class LoadBalancerMetrics implements MeterBinder, AutoCloseable {
         if (r == null) {
           return;
         }
-        Counter.builder(MeterNames.STRATEGY_SWITCHES)
-            .description(MeterNames.STRATEGY_SWITCHES_DESCRIPTION)
-            .tags(tags)
-            .tag("from", s.from())
-            .tag("to", s.to())
-            .register(r)
-            .increment();
+        Counter switches =
+            Counter.builder(MeterNames.STRATEGY_SWITCHES)
+                .description(MeterNames.STRATEGY_SWITCHES_DESCRIPTION)
+                .tags(tags)
+                .tag("from", s.from())
+                .tag("to", s.to())
+                .register(r);
+        eventMeters.add(switches);
+        switches.increment();
         if (strategyMeter != null) {
           r.remove(strategyMeter);
         }

@@ -175,11 +175,15 @@ class LoadBalancerMetricsTest {
         .contains("lb_endpoint_in_flight{endpoint=\"b\",pool=\"orders\"} 0.0")
         .doesNotContain("strategy=\"round-robin\"} 1.0");
 
+    double successesBefore = registry.get(MeterNames.REQUESTS).tag("outcome", "success").functionCounter().count();
     source.remove("b");
     Awaitility.await()
         .atMost(Duration.ofSeconds(5))
         .until(() -> lb.snapshot().endpoint("b").isEmpty());
     assertThat(registry.scrape()).doesNotContain("endpoint=\"b\"");
+    // The removed endpoint's requests stay counted: the counter never goes backwards.
+    assertThat(registry.get(MeterNames.REQUESTS).tag("outcome", "success").functionCounter().count())
+        .isEqualTo(successesBefore);
   }
 
   @Test
@@ -201,8 +205,11 @@ class LoadBalancerMetricsTest {
     LoadBalancerMetrics metrics = LoadBalancerMetrics.builder(lb).perEndpoint(true).build();
     metrics.bindTo(registry);
     lb.acquire(RequestContext.none()).success();
+    source.remove("c"); // a transition meter
+    lb.switchStrategy(Strategies.RANDOM).join(); // a switch meter
     List<Meter> before = new ArrayList<>(registry.getMeters());
-    assertThat(before).isNotEmpty();
+    assertThat(before).extracting(m -> m.getId().getName())
+        .contains(MeterNames.TRANSITIONS, MeterNames.STRATEGY_SWITCHES);
     metrics.close();
     assertThat(registry.getMeters()).isEmpty();
     lb.acquire(RequestContext.none()).success();

@@ -4,6 +4,7 @@ import io.miniloadbalancer.core.Lease;
 import io.miniloadbalancer.core.Outcome;
 import java.io.IOException;
 import java.time.Duration;
+import okhttp3.Call;
 import okhttp3.MediaType;
 import okhttp3.ResponseBody;
 import okio.Buffer;
@@ -20,6 +21,8 @@ import org.jspecify.annotations.Nullable;
 final class LeaseBody extends ResponseBody {
 
   private final ResponseBody delegate;
+  private final Call call;
+  private final long callStartNanos;
   private final Lease lease;
   private final Outcome outcome;
   private final long latencyNanos;
@@ -29,12 +32,16 @@ final class LeaseBody extends ResponseBody {
 
   LeaseBody(
       ResponseBody delegate,
+      Call call,
+      long callStartNanos,
       Lease lease,
       Outcome outcome,
       long latencyNanos,
       int code,
       @Nullable Duration retryAfter) {
     this.delegate = delegate;
+    this.call = call;
+    this.callStartNanos = callStartNanos;
     this.lease = lease;
     this.outcome = outcome;
     this.latencyNanos = latencyNanos;
@@ -49,8 +56,12 @@ final class LeaseBody extends ResponseBody {
                 try {
                   read = super.read(sink, byteCount);
                 } catch (IOException e) {
-                  // The body broke mid-stream: the endpoint failed this request after all.
-                  lease.complete(Outcome.FAILURE, latencyNanos, code);
+                  if (LoadBalancingInterceptor.cancelledByCaller(call, e, callStartNanos)) {
+                    lease.close(); // the caller gave up: says nothing about the endpoint
+                  } else {
+                    // The body broke mid-stream, or timed out: the endpoint failed this request.
+                    lease.complete(Outcome.FAILURE, latencyNanos, code);
+                  }
                   throw e;
                 }
                 if (read == -1) {
@@ -61,8 +72,11 @@ final class LeaseBody extends ResponseBody {
 
               @Override
               public void close() throws IOException {
-                finish();
-                super.close();
+                try {
+                  finish();
+                } finally {
+                  super.close();
+                }
               }
             });
   }

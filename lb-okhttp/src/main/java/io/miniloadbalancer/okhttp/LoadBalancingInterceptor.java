@@ -107,9 +107,11 @@ public final class LoadBalancingInterceptor implements Interceptor {
       return chain.proceed(request);
     }
     if (chain.connection() != null) {
-      throw new IllegalStateException(
+      // An IOException, not an unchecked one: on an async call that would kill a dispatcher thread.
+      throw new IOException(
           "LoadBalancingInterceptor must be added with addInterceptor, not addNetworkInterceptor");
     }
+    long callStart = System.nanoTime();
     RetryResult<Response> result =
         route
             .retries()
@@ -118,7 +120,7 @@ public final class LoadBalancingInterceptor implements Interceptor {
                 retryable(request),
                 LoadBalancingInterceptor::isFailure,
                 Response::close,
-                lease -> attempt(chain, request, lease));
+                lease -> attempt(chain, request, lease, callStart));
     Response response = result.value();
     if (response != null) {
       return response;
@@ -126,7 +128,8 @@ public final class LoadBalancingInterceptor implements Interceptor {
     throw failure(route, result);
   }
 
-  private Response attempt(Chain chain, Request request, Lease lease) throws IOException {
+  private Response attempt(Chain chain, Request request, Lease lease, long callStart)
+      throws IOException {
     Endpoint endpoint = lease.endpoint();
     HttpUrl url = request.url().newBuilder().host(endpoint.host()).port(endpoint.port()).build();
     Request.Builder rewritten = request.newBuilder().url(url);
@@ -139,10 +142,15 @@ public final class LoadBalancingInterceptor implements Interceptor {
       response = chain.proceed(rewritten.build());
     } catch (IOException e) {
       if (chain.call().isCanceled()) {
-        lease.close();
-        CancellationException cancelled = new CancellationException("call canceled");
-        cancelled.initCause(e);
-        throw cancelled;
+        // No retry either way; a call timeout (OkHttp cancels the call) still fails the endpoint.
+        if (cancelledByCaller(chain.call(), e, callStart)) {
+          lease.close();
+        } else {
+          lease.failure();
+        }
+        CancellationException stop = new CancellationException("call canceled or timed out");
+        stop.initCause(e);
+        throw stop;
       }
       lease.failure();
       throw e;
@@ -160,8 +168,27 @@ public final class LoadBalancingInterceptor implements Interceptor {
     }
     return response
         .newBuilder()
-        .body(new LeaseBody(response.body(), lease, outcome, latency, code, retryAfter))
+        .body(
+            new LeaseBody(
+                response.body(), chain.call(), callStart, lease, outcome, latency, code, retryAfter))
         .build();
+  }
+
+  /**
+   * Whether {@code e} comes from the caller cancelling, as opposed to OkHttp's call timeout. Both
+   * cancel the call, and inside the chain both surface as "Canceled" (OkHttp turns a timeout into
+   * {@code InterruptedIOException("timeout")} only after the interceptors return), so a call that
+   * has run for its whole call timeout is taken as timed out.
+   */
+  static boolean cancelledByCaller(okhttp3.Call call, IOException e, long callStartNanos) {
+    if (!call.isCanceled()) {
+      return false;
+    }
+    if (e instanceof java.io.InterruptedIOException && "timeout".equals(e.getMessage())) {
+      return false;
+    }
+    long callTimeout = call.timeout().timeoutNanos();
+    return callTimeout == 0 || System.nanoTime() - callStartNanos < callTimeout;
   }
 
   private static boolean isFailure(Response response) {
@@ -213,24 +240,33 @@ public final class LoadBalancingInterceptor implements Interceptor {
         error);
   }
 
-  /** {@code Retry-After} as seconds or an HTTP date, or null when absent or unreadable. */
+  private static final Duration MAX_RETRY_AFTER = Duration.ofDays(1);
+
+  /**
+   * {@code Retry-After} as seconds or an HTTP date, capped at a day (the balancer caps it much
+   * lower), or null when absent or unreadable.
+   */
   static @Nullable Duration retryAfter(Response response) {
     String value = response.header("Retry-After");
     if (value == null) {
       return null;
     }
     String v = value.trim();
+    Duration d;
     try {
-      return Duration.ofSeconds(Math.max(0, Long.parseLong(v)));
-    } catch (NumberFormatException notSeconds) {
+      d = Duration.ofSeconds(Math.max(0, Long.parseLong(v)));
+    } catch (NumberFormatException | ArithmeticException notSeconds) {
       try {
         Instant at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
-        Duration d = Duration.between(Instant.now(), at);
-        return d.isNegative() ? Duration.ZERO : d;
+        d = Duration.between(Instant.now(), at);
       } catch (DateTimeParseException notDate) {
         return null;
       }
     }
+    if (d.isNegative()) {
+      return Duration.ZERO;
+    }
+    return d.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : d;
   }
 
   /** Configures a {@link LoadBalancingInterceptor}. */

@@ -359,8 +359,14 @@ class LoadBalancingInterceptorTest {
     Awaitility.await()
         .atMost(Duration.ofSeconds(5))
         .until(() -> lb.snapshot().endpoint("busy").orElseThrow().penaltyRemainingMillis() > 5_000);
+    // Once the penalty is in force, the busy endpoint gets nothing more.
+    long overloaded = lb.snapshot().endpoint("busy").orElseThrow().overloaded();
+    assertThat(overloaded).isPositive();
+    for (int i = 0; i < 10; i++) {
+      assertThat(get(client, "http://orders/x")).startsWith("200 a");
+    }
     EndpointSnapshot busy = lb.snapshot().endpoint("busy").orElseThrow();
-    assertThat(busy.overloaded()).isEqualTo(1);
+    assertThat(busy.overloaded()).isEqualTo(overloaded);
     assertThat(busy.state().name()).isEqualTo("HEALTHY");
   }
 
@@ -383,9 +389,79 @@ class LoadBalancingInterceptorTest {
     assertThatThrownBy(() -> get(deadClient, "http://dead/x"))
         .isInstanceOf(LoadBalancerIOException.class)
         .hasMessageContaining("all attempts failed for 'dead'")
-        .hasMessageContaining("attempt 1 on d")
-        .hasMessageContaining("attempt 2 on d")
-        .hasMessageContaining("ConnectException");
+        .hasMessageContaining("ConnectException")
+        .satisfies(
+            e -> assertThat(((LoadBalancerIOException) e).attempts())
+                .extracting(RetryResultAttemptId::of)
+                .containsExactlyInAnyOrder("d1", "d2"));
+  }
+
+  /** The endpoint id of an attempt. */
+  private static final class RetryResultAttemptId {
+    static String of(io.miniloadbalancer.core.RetryResult.Attempt a) {
+      return a.endpointId();
+    }
+  }
+
+  @Test
+  void aSingleEndpointsFailedResponseIsReturnedReadableWhenNoOtherEndpointIsLeft() throws IOException {
+    LoadBalancer lb = balancer("orders", List.of(backend("sick", 503)), LoadBalancer.builder());
+    OkHttpClient client = client(LoadBalancingInterceptor.builder().route("orders", lb).build());
+    assertThat(get(client, "http://orders/x")).isEqualTo("503 sick /x");
+    assertThat(lb.snapshot().totalInFlight()).isZero();
+  }
+
+  @Test
+  void anAbsurdRetryAfterIsCappedNotAnError() throws IOException {
+    MockWebServer server = new MockWebServer();
+    server.setServerSocketFactory(new NoDelayServerSockets());
+    server.setDispatcher(
+        new Dispatcher() {
+          @Override
+          public MockResponse dispatch(RecordedRequest request) {
+            return new MockResponse.Builder().code(503).addHeader("Retry-After", "2000000000").build();
+          }
+        });
+    server.start(InetAddress.getLoopbackAddress(), 0);
+    servers.add(server);
+    LoadBalancer lb =
+        balancer("orders", List.of(Endpoint.of("busy", "127.0.0.1", server.getPort())), LoadBalancer.builder());
+    OkHttpClient client = client(LoadBalancingInterceptor.builder().route("orders", lb).build());
+    assertThat(get(client, "http://orders/x")).startsWith("503");
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> lb.snapshot().endpoint("busy").orElseThrow().penaltyRemainingMillis() > 0);
+    assertThat(lb.snapshot().endpoint("busy").orElseThrow().penaltyRemainingMillis()).isLessThanOrEqualTo(30_000);
+  }
+
+  @Test
+  void cancellingMidBodyIsACancellationAndACallTimeoutIsAFailure() throws Exception {
+    List<Endpoint> endpoints = List.of(backend("a", 200));
+    LoadBalancer lb = balancer("orders", endpoints, LoadBalancer.builder());
+    OkHttpClient client = client(LoadBalancingInterceptor.builder().route("orders", lb).build());
+    okhttp3.Call call = client.newCall(new Request.Builder().url("http://orders/ok").build());
+    Response r = call.execute();
+    call.cancel();
+    try {
+      r.body().string();
+    } catch (IOException expected) {
+      // Reading a cancelled call's body may fail or may still succeed from the buffer.
+    }
+    r.close();
+    EndpointSnapshot a = lb.snapshot().endpoint("a").orElseThrow();
+    assertThat(a.failures()).as("a caller's cancel is not the endpoint's failure").isZero();
+    assertThat(a.inFlight()).isZero();
+
+    OkHttpClient impatient =
+        base.newBuilder()
+            .callTimeout(Duration.ofMillis(200))
+            .addInterceptor(LoadBalancingInterceptor.builder().route("orders", lb).build())
+            .build();
+    assertThatThrownBy(() -> get(impatient, "http://orders/slow")).isInstanceOf(IOException.class);
+    Awaitility.await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> lb.snapshot().endpoint("a").orElseThrow().failures() == 1);
+    assertThat(lb.snapshot().totalInFlight()).isZero();
   }
 
   @Test
