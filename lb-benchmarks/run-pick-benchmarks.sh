@@ -20,6 +20,8 @@ for t in 1 2; do
   run metrics '\.MetricsBenchmark\.' "$t" "$@"
 done
 
+run interceptor '\.InterceptorBenchmark\.' 1 "$@"
+
 echo
 echo "## PickBenchmark.acquireAndComplete"
 python3 lb-benchmarks/jmh-table.py "$OUT/pick-t1.json" "$OUT/pick-t2.json"
@@ -32,3 +34,6 @@ python3 lb-benchmarks/jmh-table.py "$OUT/breaker-t1.json" "$OUT/breaker-t2.json"
 echo
 echo "## MetricsBenchmark (100 endpoints)"
 python3 lb-benchmarks/jmh-table.py "$OUT/metrics-t1.json" "$OUT/metrics-t2.json"
+echo
+echo "## InterceptorBenchmark (µs/op)"
+python3 lb-benchmarks/jmh-table.py "$OUT/interceptor-t1.json"
