@@ -512,16 +512,10 @@ public final class PoolController implements EndpointRuntime.Signals {
 
   /** Operator drain; see {@code LoadBalancer#drain}. */
   public CompletableFuture<DrainResult> drain(String id, Duration timeout) {
-    CompletableFuture<DrainResult> result = new CompletableFuture<>();
-    control.execute(
-        () -> {
-          EndpointRuntime r = pool.get(id);
-          if (r == null) {
-            result.completeExceptionally(unknown(id));
-            return;
-          }
+    return onEndpoint(
+        id,
+        (r, result, fired) -> {
           long now = now();
-          List<Object> fired = new ArrayList<>();
           r.facts().operatorDrain = true;
           r.awaitIdle(true);
           reconcile(
@@ -534,22 +528,14 @@ public final class PoolController implements EndpointRuntime.Signals {
           scheduleDrainDeadline(r, timeout.toNanos());
           publish(fired);
           settleDrains(fired);
-          notify(fired);
         });
-    return result;
   }
 
   /** Operator undrain; see {@code LoadBalancer#undrain}. */
   public CompletableFuture<Void> undrain(String id) {
-    CompletableFuture<Void> result = new CompletableFuture<>();
-    control.execute(
-        () -> {
-          EndpointRuntime r = pool.get(id);
-          if (r == null) {
-            result.completeExceptionally(unknown(id));
-            return;
-          }
-          List<Object> fired = new ArrayList<>();
+    return onEndpoint(
+        id,
+        (r, result, fired) -> {
           if (r.facts().operatorDrain) {
             r.facts().operatorDrain = false;
             r.awaitIdle(r.facts().removalPending);
@@ -557,24 +543,15 @@ public final class PoolController implements EndpointRuntime.Signals {
             reconcile(fired, r, Transition.Cause.OPERATOR, "undrained by operator", now());
             publish(fired);
           }
-          notify(fired);
-          ensureRamping();
           result.complete(null);
         });
-    return result;
   }
 
   /** Maintenance on or off; see {@code LoadBalancer#maintenance}. */
   public CompletableFuture<Void> maintenance(String id, boolean on, String reason) {
-    CompletableFuture<Void> result = new CompletableFuture<>();
-    control.execute(
-        () -> {
-          EndpointRuntime r = pool.get(id);
-          if (r == null) {
-            result.completeExceptionally(unknown(id));
-            return;
-          }
-          List<Object> fired = new ArrayList<>();
+    return onEndpoint(
+        id,
+        (r, result, fired) -> {
           HealthFacts f = r.facts();
           if (f.maint != on) {
             f.maint = on;
@@ -592,9 +569,33 @@ public final class PoolController implements EndpointRuntime.Signals {
             reconcile(fired, r, Transition.Cause.OPERATOR, why, now());
             publish(fired);
           }
+          result.complete(null);
+        });
+  }
+
+  /** An operator action on one endpoint, run on the control context. */
+  @FunctionalInterface
+  private interface EndpointAction<T> {
+    void apply(EndpointRuntime endpoint, CompletableFuture<T> result, List<Object> fired);
+  }
+
+  /**
+   * Runs {@code action} on the endpoint {@code id} on the control context, then notifies listeners
+   * of what it fired; an unknown id fails the returned future with a message naming it.
+   */
+  private <T> CompletableFuture<T> onEndpoint(String id, EndpointAction<T> action) {
+    CompletableFuture<T> result = new CompletableFuture<>();
+    control.execute(
+        () -> {
+          EndpointRuntime r = pool.get(id);
+          if (r == null) {
+            result.completeExceptionally(unknown(id));
+            return;
+          }
+          List<Object> fired = new ArrayList<>();
+          action.apply(r, result, fired);
           notify(fired);
           ensureRamping();
-          result.complete(null);
         });
     return result;
   }
