@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Starts or stops a real Consul agent in dev mode on 127.0.0.1 for lb-consul's integration tests.
+#
+#   lb-consul/scripts/consul-agent.sh start   # prints the HTTP address, waits for a leader
+#   lb-consul/scripts/consul-agent.sh stop
+#
+# Uses `consul` from PATH when there is one. Otherwise it downloads Debian bullseye's `consul`
+# package (1.8.7; the current Debian release ships none) with `apt-get download`, against a
+# throw-away sources list built from the URI this machine's own apt sources already use (no host
+# name is written here), and unpacks it with `dpkg-deb -x` under lb-consul/target/: no install, no
+# change to the system. Exits 3 when no agent can be had, so callers can skip loudly.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")/.." && pwd)"
+work="$here/target/consul"
+pidfile="$work/agent.pid"
+http_port="${CONSUL_HTTP_PORT:-18500}"
+mkdir -p "$work"
+
+find_binary() {
+  if command -v consul >/dev/null 2>&1; then
+    command -v consul
+    return 0
+  fi
+  if [[ -x "$work/root/usr/bin/consul" ]]; then
+    echo "$work/root/usr/bin/consul"
+    return 0
+  fi
+  local uri
+  uri="$(grep -h -E '^(URIs:|deb )' /etc/apt/sources.list.d/*.sources /etc/apt/sources.list 2>/dev/null \
+    | grep -v -- '-security' | head -1 | sed -E 's/^URIs:[[:space:]]*//; s/^deb[[:space:]]+(\[[^]]*\][[:space:]]+)?//; s/[[:space:]].*$//')"
+  if [[ -z "$uri" ]]; then
+    echo "no Debian apt source found to derive the package URI from" >&2
+    return 3
+  fi
+  local apt="$work/apt"
+  mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial" "$apt/etc"
+  echo "deb [trusted=yes] $uri bullseye main" > "$apt/etc/sources.list"
+  local opts=(-o "Dir::Etc::SourceList=$apt/etc/sources.list" -o "Dir::Etc::SourceParts=-"
+              -o "Dir::State::Lists=$apt/lists" -o "Dir::Cache=$apt/cache"
+              -o "APT::Get::List-Cleanup=0" -o "Acquire::Languages=none")
+  apt-get "${opts[@]}" -qq update >&2 || { echo "apt-get update (bullseye) failed" >&2; return 3; }
+  (cd "$work" && apt-get "${opts[@]}" -o "APT::Sandbox::User=root" -qq download consul >&2) \
+    || { echo "apt-get download consul (bullseye) failed" >&2; return 3; }
+  dpkg-deb -x "$(ls "$work"/consul_*.deb | head -1)" "$work/root"
+  echo "$work/root/usr/bin/consul"
+}
+
+start() {
+  local bin
+  bin="$(find_binary)" || exit 3
+  if [[ -f "$pidfile" ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
+    echo "http://127.0.0.1:$http_port"
+    return 0
+  fi
+  rm -rf "$work/data"
+  "$bin" agent -dev -bind=127.0.0.1 -client=127.0.0.1 -http-port="$http_port" \
+    -dns-port=-1 -grpc-port=-1 -serf-wan-port=-1 -hcl 'disable_update_check = true' \
+    -data-dir="$work/data" -log-level=warn > "$work/agent.log" 2>&1 &
+  echo $! > "$pidfile"
+  for _ in $(seq 1 100); do
+    if curl -fsS "http://127.0.0.1:$http_port/v1/status/leader" 2>/dev/null | grep -q '"127.0.0.1'; then
+      echo "consul $("$bin" version | head -1 | awk '{print $2}') ready" >&2
+      echo "http://127.0.0.1:$http_port"
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "consul agent did not elect a leader within 10 s; log: $work/agent.log" >&2
+  stop
+  exit 3
+}
+
+stop() {
+  if [[ -f "$pidfile" ]]; then
+    kill "$(cat "$pidfile")" 2>/dev/null || true
+    rm -f "$pidfile"
+  fi
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+esac
