@@ -7,7 +7,7 @@
 module io.miniloadbalancer.core {
   requires org.slf4j;
   requires java.net.http;
-  requires static org.jspecify;
+  requires static transitive org.jspecify;
 
   exports io.miniloadbalancer.core;
   exports io.miniloadbalancer.core.spi;

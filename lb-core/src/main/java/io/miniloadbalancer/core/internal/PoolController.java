@@ -218,7 +218,7 @@ public final class PoolController implements EndpointRuntime.Signals {
         }
         r.transition(record(fired, r, null, state, Transition.Cause.SOURCE, reason, now));
         if (hc != null) {
-          scheduleProbe(r, (long) (s.random().getAsLong() >>> 1) % hc.interval().toNanos());
+          scheduleProbe(r, (s.random().getAsLong() >>> 1) % hc.interval().toNanos());
         }
         continue;
       }
