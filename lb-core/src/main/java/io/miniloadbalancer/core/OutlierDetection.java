@@ -8,8 +8,8 @@ import java.time.Duration;
  *
  * <p>An endpoint is ejected ({@link EndpointState#EJECTED}, breaker {@link BreakerState#OPEN})
  * after {@code consecutiveFailures} failed completions in a row, or when at least {@code
- * minRequests} completed in the last {@code interval} and a {@code failureRate} share of them
- * failed. It stays out for {@code baseEjectionTime x ejections} (capped at {@code maxEjectionTime},
+ * minRequests} completed in the last {@code interval} (a window sliding in fifths of it) and a
+ * {@code failureRate} share of them failed. It stays out for {@code baseEjectionTime x ejections} (capped at {@code maxEjectionTime},
  * stretched by up to {@code ejectionJitter}), then returns half-open: at most {@code trialRequests}
  * in flight; that many successes close the breaker, a failure ejects it again for longer. The
  * ejection count decays by one per clean interval.

@@ -154,7 +154,31 @@ class OutlierDetectionTest {
     time.advance(Duration.ofSeconds(10));
     EndpointSnapshot e0 = snap(lb, "e0");
     assertThat(e0.state()).isEqualTo(EndpointState.EJECTED);
-    assertThat(e0.lastTransition().reason()).contains("failure rate 55%", "(12 of 22)");
+    assertThat(e0.lastTransition().reason()).contains("failure rate 55% over the last 10 s", "(12 of 22)");
+  }
+
+  @Test
+  void theFailureRateWindowSlidesInsteadOfRestartingEachInterval() {
+    LoadBalancer lb =
+        balancer(10, noJitter().consecutiveFailures(0).failureRate(0.5).minRequests(20).build());
+    // 12 requests just before t = 10 s and 10 just after: a tumbling 10 s window would see 12 and
+    // then 10, both under the minimum of 20, and never judge; the sliding one sees all 22.
+    time.advance(Duration.ofSeconds(8));
+    for (int i = 0; i < 6; i++) {
+      failOn(lb, "e0", 1);
+      succeedOn(lb, "e0");
+    }
+    time.advance(Duration.ofSeconds(3)); // t = 11 s
+    assertThat(snap(lb, "e0").state()).isEqualTo(EndpointState.HEALTHY);
+    for (int i = 0; i < 4; i++) {
+      failOn(lb, "e0", 1);
+      succeedOn(lb, "e0");
+    }
+    failOn(lb, "e0", 2);
+    time.advance(Duration.ofSeconds(1)); // t = 12 s: the next step of the window
+    EndpointSnapshot e0 = snap(lb, "e0");
+    assertThat(e0.state()).isEqualTo(EndpointState.EJECTED);
+    assertThat(e0.lastTransition().reason()).contains("failure rate 55% over the last 10 s", "(12 of 22)");
   }
 
   @Test

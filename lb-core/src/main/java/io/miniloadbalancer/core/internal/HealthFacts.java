@@ -48,10 +48,10 @@ public final class HealthFacts {
   public int trialSuccesses;
   /** The ejection's expiry task, if any. */
   public Scheduler.@Nullable Cancellable ejectionTask;
-  /** Counters at the last outlier evaluation, for per-interval failure rates. */
-  public long evaluatedSuccesses;
-  /** Counters at the last outlier evaluation, for per-interval failure rates. */
-  public long evaluatedFailures;
+  /** Success counts at the last {@code WINDOW_STEPS} evaluations: a sliding window's edges. */
+  public final long[] windowSuccesses = new long[PoolController.WINDOW_STEPS];
+  /** Failure counts at the last {@code WINDOW_STEPS} evaluations: a sliding window's edges. */
+  public final long[] windowFailures = new long[PoolController.WINDOW_STEPS];
 
   // Slow start.
   /** When the current ramp started; {@link Long#MIN_VALUE} when not ramping. */

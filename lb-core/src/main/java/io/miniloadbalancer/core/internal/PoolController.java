@@ -66,6 +66,9 @@ public final class PoolController implements EndpointRuntime.Signals {
 
   private static final Logger LOG = LoggerFactory.getLogger(PoolController.class);
 
+  /** Failure rates slide over the outlier interval in this many steps. */
+  static final int WINDOW_STEPS = 5;
+
   /** Frozen settings. */
   public record Settings(
       String name,
@@ -108,6 +111,7 @@ public final class PoolController implements EndpointRuntime.Signals {
   private long lastSwitchNanos;
   private boolean closed;
   private Scheduler.@Nullable Cancellable outlierTask;
+  private long outlierTick;
   private Scheduler.@Nullable Cancellable rampTask;
   private final Map<EndpointRuntime, Scheduler.Cancellable> penaltyTasks = new IdentityHashMap<>();
   // Outcome counts of endpoints that left the pool, so pool totals never go backwards.
@@ -885,6 +889,8 @@ public final class PoolController implements EndpointRuntime.Signals {
     duration += (long) (duration * od.ejectionJitter() * u);
     f.ejectedUntilNanos = now + duration;
     f.breaker = BreakerState.OPEN;
+    java.util.Arrays.fill(f.windowSuccesses, r.successes());
+    java.util.Arrays.fill(f.windowFailures, r.failures());
     f.trialSuccesses = 0;
     r.halfOpen(false, 0);
     reconcile(
@@ -942,17 +948,27 @@ public final class PoolController implements EndpointRuntime.Signals {
                             scheduleOutlierEvaluation(od);
                           }
                         }),
-                od.interval().toNanos());
+                od.interval().toNanos() / WINDOW_STEPS);
   }
 
+  /**
+   * Every interval / {@value #WINDOW_STEPS}: each endpoint's failure rate over the last interval (a
+   * sliding window of the counters' values at the last steps), and, once per interval, the decay of
+   * ejection counts of endpoints that stayed clean.
+   */
   private void evaluateOutliers(OutlierDetection od) {
+    int slot = (int) (outlierTick % WINDOW_STEPS);
+    boolean intervalEnd = slot == 0;
+    outlierTick++;
     List<Object> fired = new ArrayList<>();
     for (EndpointRuntime r : List.copyOf(pool.values())) {
       HealthFacts f = r.facts();
-      long ok = r.successes() - f.evaluatedSuccesses;
-      long failed = r.failures() - f.evaluatedFailures;
-      f.evaluatedSuccesses = r.successes();
-      f.evaluatedFailures = r.failures();
+      long successes = r.successes();
+      long failures = r.failures();
+      long ok = successes - f.windowSuccesses[slot];
+      long failed = failures - f.windowFailures[slot];
+      f.windowSuccesses[slot] = successes;
+      f.windowFailures[slot] = failures;
       long total = ok + failed;
       if (f.breaker == BreakerState.CLOSED
           && total >= od.minRequests()
@@ -961,9 +977,9 @@ public final class PoolController implements EndpointRuntime.Signals {
             fired,
             r,
             String.format(
-                "failure rate %.0f%% over %d s (%d of %d)",
+                "failure rate %.0f%% over the last %d s (%d of %d)",
                 100.0 * failed / total, od.interval().toSeconds(), failed, total));
-      } else if (f.breaker == BreakerState.CLOSED && failed == 0 && f.ejections > 0) {
+      } else if (intervalEnd && f.breaker == BreakerState.CLOSED && failed == 0 && f.ejections > 0) {
         f.ejections--;
       }
     }
