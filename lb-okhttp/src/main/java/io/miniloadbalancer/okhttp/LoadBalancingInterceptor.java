@@ -188,7 +188,9 @@ public final class LoadBalancingInterceptor implements Interceptor {
       return false;
     }
     long callTimeout = call.timeout().timeoutNanos();
-    return callTimeout == 0 || System.nanoTime() - callStartNanos < callTimeout;
+    // The interceptor starts a little after OkHttp's timeout clock: allow a tenth, at most 50 ms.
+    long slack = Math.min(callTimeout / 10, 50_000_000L);
+    return callTimeout == 0 || System.nanoTime() - callStartNanos < callTimeout - slack;
   }
 
   private static boolean isFailure(Response response) {
