@@ -165,7 +165,9 @@ class ConcurrencyTest {
     LoadBalancer lb = LoadBalancer.builder().source(source).strategy(Strategies.RANDOM).build();
     AtomicBoolean running = new AtomicBoolean(true);
     AtomicLong violations = new AtomicLong();
-    AtomicBoolean e3Present = new AtomicBoolean(true);
+    // Odd: e3 is in the pool; even: it is out. A pick is judged only when the epoch did not move
+    // while it ran, so a re-add and re-removal during one acquire cannot look like "out all along".
+    AtomicLong epoch = new AtomicLong(1);
     AtomicLong picks = new AtomicLong();
     AtomicLong picksWhileAbsent = new AtomicLong();
     CountDownLatch start = new CountDownLatch(1);
@@ -175,10 +177,10 @@ class ConcurrencyTest {
             () -> {
               start.await();
               while (running.get()) {
-                boolean wasAbsent = !e3Present.get();
+                long before = epoch.get();
                 try (Lease lease = lb.acquire(RequestContext.none())) {
-                  // e3 was out of the pool before this acquire began: it must not be chosen.
-                  if (wasAbsent && !e3Present.get()) {
+                  // e3 was out of the pool for the whole acquire: it must not be chosen.
+                  if (before % 2 == 0 && epoch.get() == before) {
                     picksWhileAbsent.incrementAndGet();
                     if (lease.endpoint().id().equals("e3")) {
                       violations.incrementAndGet();
@@ -200,12 +202,12 @@ class ConcurrencyTest {
           .pollInterval(Duration.ofMillis(1))
           .atMost(Duration.ofSeconds(5))
           .until(() -> lb.snapshot().endpoint("e3").isEmpty());
-      e3Present.set(false);
+      epoch.incrementAndGet(); // out
       long seen = picks.get();
       while (picks.get() < seen + 20 && running.get()) {
         Thread.onSpinWait();
       }
-      e3Present.set(true);
+      epoch.incrementAndGet(); // about to come back
       source.add(e3);
     }
     running.set(false);
