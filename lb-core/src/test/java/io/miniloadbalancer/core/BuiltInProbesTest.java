@@ -48,14 +48,7 @@ class BuiltInProbesTest {
   @Test
   void httpProbeJudgesTheStatusAndAnUnexpectedOneFails() throws IOException {
     AtomicInteger status = new AtomicInteger(200);
-    http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    http.createContext(
-        "/health",
-        exchange -> {
-          exchange.sendResponseHeaders(status.get(), -1);
-          exchange.close();
-        });
-    http.start();
+    http = healthServer(status);
     Endpoint e = Endpoint.of("web", "127.0.0.1", http.getAddress().getPort());
 
     assertThat(check(e).healthy()).isTrue();
@@ -70,14 +63,7 @@ class BuiltInProbesTest {
   @Test
   void aRealBackendGoingDownIsTakenOutAndComesBackThroughTheThresholds() throws IOException {
     AtomicInteger status = new AtomicInteger(200);
-    http = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    http.createContext(
-        "/health",
-        exchange -> {
-          exchange.sendResponseHeaders(status.get(), -1);
-          exchange.close();
-        });
-    http.start();
+    http = healthServer(status);
     LoadBalancer lb =
         LoadBalancer.builder()
             .endpoints(
@@ -103,6 +89,19 @@ class BuiltInProbesTest {
     } finally {
       lb.close();
     }
+  }
+
+  /** A real HTTP server on loopback whose {@code /health} answers the current {@code status}. */
+  private static HttpServer healthServer(AtomicInteger status) throws IOException {
+    HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext(
+        "/health",
+        exchange -> {
+          exchange.sendResponseHeaders(status.get(), -1);
+          exchange.close();
+        });
+    server.start();
+    return server;
   }
 
   private ProbeResult check(Endpoint e) {

@@ -82,6 +82,22 @@ class LoadBalancingInterceptorTest {
     return Endpoint.of(name, "127.0.0.1", server.getPort());
   }
 
+  /** A server that answers every request with {@code response}. */
+  private MockWebServer answering(MockResponse response) throws IOException {
+    MockWebServer server = new MockWebServer();
+    server.setServerSocketFactory(new NoDelayServerSockets());
+    server.setDispatcher(
+        new Dispatcher() {
+          @Override
+          public MockResponse dispatch(RecordedRequest request) {
+            return response;
+          }
+        });
+    server.start(InetAddress.getLoopbackAddress(), 0);
+    servers.add(server);
+    return server;
+  }
+
   private static Endpoint refusing(String name) throws IOException {
     try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
       return Endpoint.of(name, "127.0.0.1", s.getLocalPort());
@@ -339,17 +355,8 @@ class LoadBalancingInterceptorTest {
 
   @Test
   void retryAfterPenalizesWithoutEjecting() throws IOException {
-    MockWebServer server = new MockWebServer();
-    server.setServerSocketFactory(new NoDelayServerSockets());
-    server.setDispatcher(
-        new Dispatcher() {
-          @Override
-          public MockResponse dispatch(RecordedRequest request) {
-            return new MockResponse.Builder().code(429).addHeader("Retry-After", "7").build();
-          }
-        });
-    server.start(InetAddress.getLoopbackAddress(), 0);
-    servers.add(server);
+    MockWebServer server =
+        answering(new MockResponse.Builder().code(429).addHeader("Retry-After", "7").build());
     List<Endpoint> endpoints = List.of(Endpoint.of("busy", "127.0.0.1", server.getPort()), backend("a", 200));
     LoadBalancer lb = balancer("orders", endpoints, LoadBalancer.builder());
     OkHttpClient client = client(LoadBalancingInterceptor.builder().route("orders", lb).build());
@@ -413,17 +420,9 @@ class LoadBalancingInterceptorTest {
 
   @Test
   void anAbsurdRetryAfterIsCappedNotAnError() throws IOException {
-    MockWebServer server = new MockWebServer();
-    server.setServerSocketFactory(new NoDelayServerSockets());
-    server.setDispatcher(
-        new Dispatcher() {
-          @Override
-          public MockResponse dispatch(RecordedRequest request) {
-            return new MockResponse.Builder().code(503).addHeader("Retry-After", "2000000000").build();
-          }
-        });
-    server.start(InetAddress.getLoopbackAddress(), 0);
-    servers.add(server);
+    MockWebServer server =
+        answering(
+            new MockResponse.Builder().code(503).addHeader("Retry-After", "2000000000").build());
     LoadBalancer lb =
         balancer("orders", List.of(Endpoint.of("busy", "127.0.0.1", server.getPort())), LoadBalancer.builder());
     OkHttpClient client = client(LoadBalancingInterceptor.builder().route("orders", lb).build());
