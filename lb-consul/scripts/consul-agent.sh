@@ -60,7 +60,7 @@ start() {
   echo $! > "$pidfile"
   for _ in $(seq 1 100); do
     if curl -fsS "http://127.0.0.1:$http_port/v1/status/leader" 2>/dev/null | grep -q '"127.0.0.1'; then
-      echo "consul $("$bin" version | head -1 | awk '{print $2}') ready" >&2
+      echo "consul $("$bin" version | sed -n '1s/^Consul //p') ready on 127.0.0.1:$http_port" >&2
       echo "http://127.0.0.1:$http_port"
       return 0
     fi
@@ -73,7 +73,15 @@ start() {
 
 stop() {
   if [[ -f "$pidfile" ]]; then
-    kill "$(cat "$pidfile")" 2>/dev/null || true
+    local pid
+    pid="$(cat "$pidfile")"
+    kill "$pid" 2>/dev/null || true
+    # Wait for it to exit, so a restart can bind the same port at once.
+    for _ in $(seq 1 100); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
     rm -f "$pidfile"
   fi
 }

@@ -1,7 +1,9 @@
 /**
- * Consul adapter for the balancer: an endpoint source fed by blocking health queries.
- *
- * <p>Not built yet: this module only holds its place in the reactor until its issue lands.
+ * Consul adapter for the balancer: {@link io.miniloadbalancer.consul.ConsulEndpointSource}, an
+ * endpoint source fed by blocking health queries with sanity guards, and {@link
+ * io.miniloadbalancer.consul.ConsulRegistration}, self-registration with a check and a graceful
+ * maintenance-then-deregister on shutdown. Both talk to the local agent through
+ * org.kiwiproject:consul-client.
  */
 @NullMarked
 package io.miniloadbalancer.consul;

@@ -22,6 +22,7 @@ import org.jspecify.annotations.Nullable;
  * @param endpoints every endpoint in the pool, draining ones included, in pool order
  * @param recentTransitions the transition log, oldest first (bounded)
  * @param recentEvents pool events, oldest first (bounded)
+ * @param source how the endpoint source is doing (staleness, current problem)
  * @param tickerNanos when it was taken, on the balancer's ticker
  * @param at when it was taken, on the balancer's wall clock
  */
@@ -35,6 +36,7 @@ public record BalancerSnapshot(
     List<EndpointSnapshot> endpoints,
     List<Transition> recentTransitions,
     List<PoolEvent> recentEvents,
+    SourceSnapshot source,
     long tickerNanos,
     Instant at) {
 

@@ -353,6 +353,22 @@ public final class LoadBalancer implements AutoCloseable {
   }
 
   /**
+   * How the endpoint source is doing: the age of its last good answer and its current problem, if
+   * any. Cheaper than {@link #snapshot()}; what a staleness gauge reads.
+   */
+  public SourceSnapshot sourceSnapshot() {
+    return sourceSnapshot(source);
+  }
+
+  private static SourceSnapshot sourceSnapshot(EndpointSource source) {
+    try {
+      return source.snapshot();
+    } catch (RuntimeException e) {
+      return new SourceSnapshot(source.getClass().getSimpleName(), null, "snapshot failed: " + e);
+    }
+  }
+
+  /**
    * Stops the endpoint source, probes and timers. Leases already open can still be completed;
    * strategy switches are refused from now on.
    */
@@ -723,7 +739,9 @@ public final class LoadBalancer implements AutoCloseable {
               transitionLogSize,
               budget);
       List<BalancerListener> shared = new CopyOnWriteArrayList<>(listeners);
-      PoolController controller = new PoolController(settings, strategy, shared);
+      EndpointSource src = s;
+      PoolController controller =
+          new PoolController(settings, strategy, shared, () -> sourceSnapshot(src));
       LoadBalancer balancer = new LoadBalancer(controller, this, total, s, own, budget, shared);
       s.start(controller::onEndpoints);
       controller.start();

@@ -25,6 +25,14 @@ public final class HealthFacts {
   /** Bumped to retire a probe chain: results and rounds of an older generation are ignored. */
   public int probeGeneration;
 
+  // The source's (registry's) view.
+  /** Whether the endpoint source says it passes its checks. */
+  public volatile boolean sourceUp = true;
+  /** Whether the endpoint source has it in maintenance. */
+  public volatile boolean sourceMaint;
+  /** What the source last said, for reasons. */
+  public volatile String sourceDetail = "passing";
+
   // Holds.
   /** Removed by the source; drains, then leaves. */
   public volatile boolean removalPending;

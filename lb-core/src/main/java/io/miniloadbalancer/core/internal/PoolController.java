@@ -12,6 +12,8 @@ import io.miniloadbalancer.core.OutlierDetection;
 import io.miniloadbalancer.core.PoolEvent;
 import io.miniloadbalancer.core.ProbeResult;
 import io.miniloadbalancer.core.SlowStart;
+import io.miniloadbalancer.core.SourceHealth;
+import io.miniloadbalancer.core.SourceSnapshot;
 import io.miniloadbalancer.core.Strategies;
 import io.miniloadbalancer.core.StrategySwitch;
 import io.miniloadbalancer.core.StrategySwitchRejectedException;
@@ -30,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
@@ -92,6 +95,7 @@ public final class PoolController implements EndpointRuntime.Signals {
       RetryBudget retryBudget) {}
 
   private final Settings s;
+  private final Supplier<SourceSnapshot> sourceView;
   private final ControlContext control;
   private final List<BalancerListener> listeners;
   private final EventLog<Transition> transitions;
@@ -120,9 +124,17 @@ public final class PoolController implements EndpointRuntime.Signals {
 
   private record DrainWaiter(CompletableFuture<DrainResult> future, long startNanos) {}
 
-  /** A controller with an empty pool; call {@link #start()} once. */
-  public PoolController(Settings settings, String initialStrategy, List<BalancerListener> listeners) {
+  /**
+   * A controller with an empty pool; call {@link #start()} once. {@code sourceView} tells snapshots
+   * how the endpoint source is doing; it must not throw.
+   */
+  public PoolController(
+      Settings settings,
+      String initialStrategy,
+      List<BalancerListener> listeners,
+      Supplier<SourceSnapshot> sourceView) {
     this.s = settings;
+    this.sourceView = sourceView;
     this.control = new ControlContext(settings.name());
     this.listeners = listeners;
     this.transitions = new EventLog<>(settings.logSize());
@@ -179,12 +191,13 @@ public final class PoolController implements EndpointRuntime.Signals {
   // ---- endpoint sets ---------------------------------------------------------------------------
 
   /** From the endpoint source, any thread. */
-  public void onEndpoints(List<Endpoint> endpoints) {
+  public void onEndpoints(List<Endpoint> endpoints, Map<String, SourceHealth> health) {
     List<Endpoint> copy = List.copyOf(endpoints);
-    control.execute(() -> applyEndpoints(copy));
+    Map<String, SourceHealth> healthCopy = Map.copyOf(health);
+    control.execute(() -> applyEndpoints(copy, healthCopy));
   }
 
-  private void applyEndpoints(List<Endpoint> endpoints) {
+  private void applyEndpoints(List<Endpoint> endpoints, Map<String, SourceHealth> health) {
     if (closed) {
       return;
     }
@@ -210,8 +223,12 @@ public final class PoolController implements EndpointRuntime.Signals {
         r = newRuntime(e, now);
         pool.put(e.id(), r);
         HealthFacts f = r.facts();
+        applySourceHealth(f, health.get(e.id()));
         HealthCheck hc = s.healthCheck();
         String reason = "added by source";
+        if (!f.sourceUp || f.sourceMaint) {
+          reason += "; source says " + f.sourceDetail;
+        }
         if (hc != null && joinedLater && hc.newEndpointsWaitForProbe()) {
           f.activeUp = false;
           reason += "; waiting for " + hc.rise() + " passing probes";
@@ -234,7 +251,10 @@ public final class PoolController implements EndpointRuntime.Signals {
         r.facts().removalPending = false;
         cancel(r.facts().removalDeadline);
         r.awaitIdle(r.facts().operatorDrain);
+        applySourceHealth(r.facts(), health.get(e.id()));
         reconcile(fired, r, Transition.Cause.SOURCE, "re-added by source while draining", now);
+      } else if (applySourceHealth(r.facts(), health.get(e.id()))) {
+        reconcile(fired, r, Transition.Cause.SOURCE, "source says " + r.facts().sourceDetail, now);
       }
     }
     for (EndpointRuntime r : List.copyOf(pool.values())) {
@@ -260,6 +280,20 @@ public final class PoolController implements EndpointRuntime.Signals {
     ensureRamping();
   }
 
+  /** Records what the source says; returns whether its verdict changed. */
+  private static boolean applySourceHealth(HealthFacts f, @Nullable SourceHealth said) {
+    SourceHealth h = said != null ? said : SourceHealth.passing();
+    boolean up = h.status() != SourceHealth.Status.CRITICAL;
+    boolean maint = h.status() == SourceHealth.Status.MAINTENANCE;
+    f.sourceDetail = h.detail();
+    if (f.sourceUp == up && f.sourceMaint == maint) {
+      return false;
+    }
+    f.sourceUp = up;
+    f.sourceMaint = maint;
+    return true;
+  }
+
   private EndpointRuntime newRuntime(Endpoint e, long now) {
     OutlierDetection od = s.outlierDetection();
     return new EndpointRuntime(
@@ -279,7 +313,7 @@ public final class PoolController implements EndpointRuntime.Signals {
     if (f.removalPending) {
       return EndpointState.DRAINING;
     }
-    if (f.maint) {
+    if (f.maint || f.sourceMaint) {
       return EndpointState.MAINT;
     }
     if (f.operatorDrain) {
@@ -288,7 +322,7 @@ public final class PoolController implements EndpointRuntime.Signals {
     if (f.breaker == BreakerState.OPEN) {
       return EndpointState.EJECTED;
     }
-    if (!f.activeUp) {
+    if (!f.sourceUp || !f.activeUp) {
       return EndpointState.UNHEALTHY;
     }
     return EndpointState.HEALTHY;
@@ -1162,6 +1196,7 @@ public final class PoolController implements EndpointRuntime.Signals {
         endpoints,
         transitions.toList(),
         events.toList(),
+        sourceView.get(),
         now,
         s.clock().instant());
   }

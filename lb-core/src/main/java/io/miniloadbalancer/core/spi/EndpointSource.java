@@ -1,7 +1,10 @@
 package io.miniloadbalancer.core.spi;
 
 import io.miniloadbalancer.core.Endpoint;
+import io.miniloadbalancer.core.SourceHealth;
+import io.miniloadbalancer.core.SourceSnapshot;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Where a balancer's endpoints come from: a static list, Consul, an admin plane.
@@ -24,11 +27,28 @@ public interface EndpointSource extends AutoCloseable {
   @Override
   default void close() {}
 
+  /**
+   * How the source is doing (staleness, current problem), for snapshots, admin planes and metrics.
+   * Cheap and thread-safe. The default describes a source that is never stale.
+   */
+  default SourceSnapshot snapshot() {
+    return SourceSnapshot.alwaysFresh(getClass().getSimpleName());
+  }
+
   /** Receives endpoint sets. Thread-safe. */
   @FunctionalInterface
   interface Listener {
 
-    /** The complete current set of endpoints (copied by the receiver). */
-    void onEndpoints(List<Endpoint> endpoints);
+    /**
+     * The complete current set of endpoints with what the source says of their health (copied by
+     * the receiver). An endpoint missing from {@code health} counts as {@link
+     * SourceHealth#passing()}; entries for ids not in {@code endpoints} are ignored.
+     */
+    void onEndpoints(List<Endpoint> endpoints, Map<String, SourceHealth> health);
+
+    /** The complete current set of endpoints, all passing as far as the source knows. */
+    default void onEndpoints(List<Endpoint> endpoints) {
+      onEndpoints(endpoints, Map.of());
+    }
   }
 }
