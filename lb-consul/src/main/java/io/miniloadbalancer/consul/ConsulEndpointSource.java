@@ -17,6 +17,8 @@ import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.kiwiproject.consul.Consul;
 import org.kiwiproject.consul.HealthClient;
+import org.kiwiproject.consul.config.CacheConfig;
+import org.kiwiproject.consul.config.ClientConfig;
 import org.kiwiproject.consul.model.ConsulResponse;
 import org.kiwiproject.consul.model.health.ServiceHealth;
 import org.kiwiproject.consul.option.ImmutableQueryOptions;
@@ -42,12 +44,14 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li><b>Index rules</b> (Consul's own advice): an index that goes backwards (an agent restart)
  *       resets the next query to index 0; an index of 0 or a missing one is never sent back (the
- *       next query uses 1), so the loop cannot spin on answers that return at once.
+ *       next query uses 1), so the loop cannot spin on answers that return at once. After a failed
+ *       query the next one asks with index 0: an agent that restarted meanwhile would otherwise
+ *       hold a query carrying the old, now future, index for the full wait.
  *   <li><b>Rate limit</b>: queries start at least {@code minQueryInterval} apart, whatever the agent
  *       does.
  *   <li><b>Backoff</b>: after an error (unreachable, 5xx, a hang past the read timeout, garbage)
  *       the loop waits with exponential backoff and jitter, and keeps the last good set.
- *   <li><b>Read timeout above the wait</b>: the HTTP read timeout is {@code wait + wait/16 + 5 s}
+ *   <li><b>Read timeout above the wait</b>: the HTTP read timeout is {@code wait + wait/16 + 3 s}
  *       (Consul adds up to wait/16 of jitter), so a quiet blocking query is never a timeout.
  *   <li><b>Sanity guards</b>: an answer that empties the set or drops more than {@code
  *       maxShrinkPercent} of it is believed only once it has persisted for {@code
@@ -94,7 +98,10 @@ public final class ConsulEndpointSource implements EndpointSource {
             .withUrl(b.agent.toString())
             .withPing(false)
             .withConnectTimeoutMillis(b.connectTimeout.toMillis())
-            .withReadTimeoutMillis(readTimeout(b.wait).toMillis());
+            .withReadTimeoutMillis(readTimeout(b.wait).toMillis())
+            // One read-timeout rule, ours (below), instead of the client's per-request adjustment.
+            .withClientConfiguration(
+                new ClientConfig(CacheConfig.builder().withTimeoutAutoAdjustmentEnabled(false).build()));
     if (b.aclToken != null) {
       client.withAclToken(b.aclToken);
     }
@@ -112,9 +119,11 @@ public final class ConsulEndpointSource implements EndpointSource {
     return new Builder(service);
   }
 
-  /** Consul adds up to wait/16 of jitter to a blocking query; 5 s covers the network. */
+  /**
+   * Consul adds up to wait/16 of jitter to a blocking query; 3 s more covers a busy local agent.
+   */
   static Duration readTimeout(Duration wait) {
-    return wait.plus(wait.dividedBy(16)).plusSeconds(5);
+    return wait.plus(wait.dividedBy(16)).plusSeconds(3);
   }
 
   /**
@@ -252,6 +261,9 @@ public final class ConsulEndpointSource implements EndpointSource {
           failingSince = started;
         }
         failures++;
+        // After a failure the agent may have restarted with a lower index; a query with our old,
+        // now "future" index would block for the full wait before telling us. Re-sync at once.
+        index = BigInteger.ZERO;
         String kind = e.getClass().getName() + ":" + causeKind(e);
         problem = "query failed " + failures + "x, keeping the last good set: " + describe(e);
         if (!kind.equals(problemKind)) {

@@ -160,6 +160,26 @@ public final class LoadBalancerMetrics implements MeterBinder, AutoCloseable {
               .description(MeterNames.PANIC_DESCRIPTION)
               .tags(tags)
               .register(registry));
+      keep(
+          Gauge.builder(
+                  MeterNames.DISCOVERY_STALENESS,
+                  balancer,
+                  b -> {
+                    java.time.Duration d = b.sourceSnapshot().staleness();
+                    return d == null ? Double.NaN : d.toNanos() / 1e9;
+                  })
+              .description(MeterNames.DISCOVERY_STALENESS_DESCRIPTION)
+              .baseUnit("seconds")
+              .tags(tags)
+              .register(registry));
+      keep(
+          Gauge.builder(
+                  MeterNames.DISCOVERY_PROBLEM,
+                  balancer,
+                  b -> b.sourceSnapshot().problem() == null ? 0 : 1)
+              .description(MeterNames.DISCOVERY_PROBLEM_DESCRIPTION)
+              .tags(tags)
+              .register(registry));
       registerStrategy(registry, balancer.strategy());
       if (perEndpoint) {
         for (EndpointSnapshot e : balancer.snapshot().endpoints()) {

@@ -84,4 +84,20 @@ public final class MeterNames {
   /** Description of {@link #PANIC}. */
   public static final String PANIC_DESCRIPTION =
       "1 while too few endpoints are healthy and traffic spreads over all of them";
+
+  /** Gauge, seconds: the age of the endpoint source's last good answer (NaN if it never had one or
+   * cannot be stale, as a static list). */
+  public static final String DISCOVERY_STALENESS = "lb.discovery.staleness";
+
+  /** Description of {@link #DISCOVERY_STALENESS}. */
+  public static final String DISCOVERY_STALENESS_DESCRIPTION =
+      "Age of the endpoint source's last good answer (Consul: rises up to the blocking wait while"
+          + " nothing changes); NaN for sources that are never stale";
+
+  /** Gauge: 1 while the endpoint source reports a problem (agent unreachable, a held shrink). */
+  public static final String DISCOVERY_PROBLEM = "lb.discovery.problem";
+
+  /** Description of {@link #DISCOVERY_PROBLEM}. */
+  public static final String DISCOVERY_PROBLEM_DESCRIPTION =
+      "1 while the endpoint source reports a problem and the balancer routes on its last good set";
 }

@@ -129,6 +129,39 @@ class LoadBalancerMetricsTest {
   }
 
   @Test
+  void discoveryStalenessAndProblemFollowTheSource() {
+    java.util.concurrent.atomic.AtomicReference<io.miniloadbalancer.core.SourceSnapshot> view =
+        new java.util.concurrent.atomic.AtomicReference<>(
+            new io.miniloadbalancer.core.SourceSnapshot("registry", Duration.ofSeconds(3), null));
+    LoadBalancer lb =
+        LoadBalancer.builder()
+            .source(
+                new io.miniloadbalancer.core.spi.EndpointSource() {
+                  @Override
+                  public void start(Listener listener) {
+                    listener.onEndpoints(List.of(Endpoint.of("a", "127.0.0.1", 1)));
+                  }
+
+                  @Override
+                  public io.miniloadbalancer.core.SourceSnapshot snapshot() {
+                    return view.get();
+                  }
+                })
+            .build();
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    LoadBalancerMetrics.builder(lb).build().bindTo(registry);
+    assertThat(registry.get(MeterNames.DISCOVERY_STALENESS).gauge().value()).isEqualTo(3.0);
+    assertThat(registry.get(MeterNames.DISCOVERY_PROBLEM).gauge().value()).isZero();
+    view.set(
+        new io.miniloadbalancer.core.SourceSnapshot("registry", Duration.ofSeconds(95), "unreachable"));
+    assertThat(registry.get(MeterNames.DISCOVERY_STALENESS).gauge().value()).isEqualTo(95.0);
+    assertThat(registry.get(MeterNames.DISCOVERY_PROBLEM).gauge().value()).isEqualTo(1.0);
+    SimpleMeterRegistry staticRegistry = new SimpleMeterRegistry();
+    LoadBalancerMetrics.builder(balancer()).build().bindTo(staticRegistry);
+    assertThat(staticRegistry.get(MeterNames.DISCOVERY_STALENESS).gauge().value()).isNaN();
+  }
+
+  @Test
   void retriesAndBudgetExhaustionAreCounted() {
     LoadBalancer lb =
         LoadBalancer.builder()
