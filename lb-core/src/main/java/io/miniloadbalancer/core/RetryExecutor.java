@@ -180,12 +180,77 @@ public final class RetryExecutor {
 
   /** Waits the full-jitter backoff; false when the thread was interrupted meanwhile. */
   private boolean backoff(int retry) {
-    long cap = policy.backoffCap().toNanos();
-    long bound = Math.min(cap, policy.backoffBase().toNanos() << Math.min(retry - 1, 20));
-    if (bound > 0) {
-      LockSupport.parkNanos(java.util.concurrent.ThreadLocalRandom.current().nextLong(bound + 1));
+    long delay = backoffNanos(retry);
+    if (delay > 0) {
+      LockSupport.parkNanos(delay);
     }
     return !Thread.currentThread().isInterrupted();
+  }
+
+  private long backoffNanos(int retry) {
+    long cap = policy.backoffCap().toNanos();
+    long bound = Math.min(cap, policy.backoffBase().toNanos() << Math.min(retry - 1, 20));
+    return bound > 0 ? java.util.concurrent.ThreadLocalRandom.current().nextLong(bound + 1) : 0;
+  }
+
+  /**
+   * Starts one request for a caller that cannot block (an event loop): the same decisions as
+   * {@link #execute}, the loop left to the caller. Counts the request for the retry budget.
+   *
+   * @param idempotent whether the request may be sent twice
+   */
+  public RetryTracker track(boolean idempotent) {
+    balancer.retryBudget().recordRequest(balancer.nanoTime());
+    return new RetryTracker(idempotent ? policy.maxRetries() : 0);
+  }
+
+  /**
+   * One request's retries, for non-blocking callers: ask {@link #grant()} after a failed attempt;
+   * when it grants, wait the returned backoff, exclude the failed endpoint and acquire again (and
+   * {@link #refund()} if no endpoint is left). Not thread-safe: one request, one owner.
+   */
+  public final class RetryTracker {
+    private final int maxRetries;
+    private int retries;
+    private boolean budgetExhausted;
+    private long grantedAtNanos;
+
+    private RetryTracker(int maxRetries) {
+      this.maxRetries = maxRetries;
+    }
+
+    /**
+     * Asks for one more retry: the backoff to wait in nanoseconds when granted, or -1 when the
+     * policy (not idempotent, retries used up) or the shared budget says no.
+     */
+    public long grant() {
+      if (retries >= maxRetries) {
+        return -1;
+      }
+      long now = balancer.nanoTime();
+      if (!balancer.retryBudget().tryWithdraw(now)) {
+        budgetExhausted = true;
+        return -1;
+      }
+      grantedAtNanos = now;
+      retries++;
+      return backoffNanos(retries);
+    }
+
+    /** Gives the last granted retry back (it could not be used: no untried endpoint left). */
+    public void refund() {
+      balancer.retryBudget().refund(grantedAtNanos);
+    }
+
+    /** Retries granted so far. */
+    public int retries() {
+      return retries;
+    }
+
+    /** Whether a retry was refused by the shared budget. */
+    public boolean budgetExhausted() {
+      return budgetExhausted;
+    }
   }
 
   /** The policy. */

@@ -1,7 +1,8 @@
 /**
- * The bundled edge proxy: {@code /proxy/*} and {@code /admin/*} on Netty over the same lb-core.
- *
- * <p>Not built yet: this module only holds its place in the reactor until its issue lands.
+ * The bundled edge proxy: lb-core's balancers behind a Netty HTTP/1.1 server, with a data plane
+ * ({@code /proxy/<pool>/...}), a control plane ({@code /admin/*}, {@code /metrics}) and health
+ * endpoints, configured by YAML plus environment overrides. Run it with {@link
+ * io.miniloadbalancer.edge.EdgeMain}.
  */
 @NullMarked
 package io.miniloadbalancer.edge;

@@ -1,0 +1,82 @@
+package io.miniloadbalancer.edge;
+
+import com.sun.net.httpserver.HttpServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+
+/**
+ * Three local HTTP backends for {@code --demo}: each answers any path with its name, the method and
+ * the path (and echoes a request body's size), and {@code /healthz} with 200.
+ */
+final class DemoBackends implements AutoCloseable {
+
+  private final List<HttpServer> servers = new ArrayList<>();
+  private final Map<String, Integer> ports = new LinkedHashMap<>();
+
+  DemoBackends(int count) throws IOException {
+    System.setProperty("sun.net.httpserver.nodelay", "true");
+    for (int i = 0; i < count; i++) {
+      String name = "demo-" + (char) ('a' + i);
+      HttpServer s = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 128);
+      s.setExecutor(Executors.newFixedThreadPool(4, r -> {
+        Thread t = new Thread(r, name);
+        t.setDaemon(true);
+        return t;
+      }));
+      s.createContext(
+          "/",
+          ex -> {
+            long received = 0;
+            try (InputStream in = ex.getRequestBody()) {
+              byte[] buf = new byte[65_536];
+              for (int n; (n = in.read(buf)) > 0; ) {
+                received += n;
+              }
+            }
+            String text =
+                name + " " + ex.getRequestMethod() + " " + ex.getRequestURI()
+                    + (received > 0 ? " received " + received + " bytes" : "") + "\n";
+            byte[] body = text.getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+            ex.sendResponseHeaders(200, body.length);
+            try (OutputStream out = ex.getResponseBody()) {
+              out.write(body);
+            }
+          });
+      s.start();
+      servers.add(s);
+      ports.put(name, s.getAddress().getPort());
+    }
+  }
+
+  /** Backend name to port. */
+  Map<String, Integer> ports() {
+    return ports;
+  }
+
+  /** A config with one static pool {@code demo} of these backends, health-checked. */
+  String config(int proxyPort, int adminPort) {
+    StringBuilder y = new StringBuilder();
+    y.append("server:\n  port: ").append(proxyPort).append("\n");
+    y.append("admin:\n  port: ").append(adminPort).append("\n");
+    y.append("pools:\n  demo:\n    strategy: round-robin\n    healthCheckPath: /healthz\n    endpoints:\n");
+    ports.forEach(
+        (name, port) ->
+            y.append("      - {id: ").append(name).append(", host: 127.0.0.1, port: ").append(port).append("}\n"));
+    return y.toString();
+  }
+
+  @Override
+  public void close() {
+    servers.forEach(s -> s.stop(0));
+  }
+}

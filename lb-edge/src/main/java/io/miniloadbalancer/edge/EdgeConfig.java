@@ -1,0 +1,293 @@
+package io.miniloadbalancer.edge;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import io.miniloadbalancer.core.Strategies;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The proxy's configuration, as read from YAML (keys in camelCase). Every value is validated where
+ * it is built, so an error names its key (and, from a file, its line). Every default is here, with
+ * its reason.
+ *
+ * @param server the data plane listener
+ * @param admin the control plane listener
+ * @param upstream connections to backends
+ * @param consul the Consul agent, when any pool uses Consul or the proxy registers itself
+ * @param pools the backend pools, by name
+ * @param routes optional path-prefix routes to pools, besides {@code /proxy/<pool>/...}
+ */
+public record EdgeConfig(
+    Server server,
+    Admin admin,
+    Upstream upstream,
+    @Nullable Consul consul,
+    Map<String, Pool> pools,
+    List<Route> routes) {
+
+  /** Defaults and validation. */
+  public EdgeConfig {
+    server = server != null ? server : new Server(null, null, null, null, null, null);
+    admin = admin != null ? admin : new Admin(null, null, null);
+    upstream = upstream != null ? upstream : new Upstream(null, null, null, null, null);
+    pools = pools != null ? new LinkedHashMap<>(pools) : new LinkedHashMap<>();
+    routes = routes != null ? List.copyOf(routes) : List.of();
+    for (Map.Entry<String, Pool> p : pools.entrySet()) {
+      if (!p.getKey().matches("[A-Za-z0-9_.-]{1,64}")) {
+        throw new IllegalArgumentException(
+            "pool name '" + p.getKey() + "' must be 1-64 of letters, digits, '_', '.', '-'");
+      }
+      if (p.getValue().consulService() != null && consul == null) {
+        throw new IllegalArgumentException(
+            "pool '" + p.getKey() + "' uses consulService but there is no 'consul' section");
+      }
+    }
+    for (Route r : routes) {
+      if (!pools.containsKey(r.pool())) {
+        throw new IllegalArgumentException(
+            "route '" + r.prefix() + "' names pool '" + r.pool() + "', which is not configured");
+      }
+    }
+    boolean loopback = isLoopback(admin.bind());
+    if (!loopback && admin.token().isEmpty()) {
+      throw new IllegalArgumentException(
+          "admin.token is required when admin.bind (" + admin.bind() + ") is not a loopback"
+              + " address (set EDGE_ADMIN_TOKEN)");
+    }
+  }
+
+  static boolean isLoopback(String bind) {
+    return bind.equals("localhost") || bind.startsWith("127.") || bind.equals("::1");
+  }
+
+  /** A copy safe to show: secrets replaced by {@code "<redacted>"}. */
+  public EdgeConfig redacted() {
+    Admin a = new Admin(admin.bind(), admin.port(), admin.token().isEmpty() ? "" : "<redacted>");
+    Consul c =
+        consul == null
+            ? null
+            : new Consul(
+                consul.agent(), consul.aclToken() == null ? null : "<redacted>", consul.register());
+    return new EdgeConfig(server, a, upstream, c, pools, routes);
+  }
+
+  /**
+   * The data plane listener.
+   *
+   * @param bind address to bind; default {@code 0.0.0.0} (behind an ALB, every interface)
+   * @param port default 8080
+   * @param maxHeaderBytes request line plus headers; larger gets 431. Default 16 KiB: above any
+   *     browser's cookies, as Envoy's 60 KiB is generous and nginx's 8 KiB tight
+   * @param maxBodyBytes request body; larger gets 413. Default 100 MiB
+   * @param idleTimeout a client connection with no bytes read or written for this long is closed
+   *     (slow clients included). Default 60 s, the ALB's own idle timeout
+   * @param drainTimeout on SIGTERM, how long in-flight requests may take. Default 20 s, under ECS's
+   *     30 s stopTimeout
+   */
+  public record Server(
+      String bind,
+      Integer port,
+      Integer maxHeaderBytes,
+      Long maxBodyBytes,
+      Duration idleTimeout,
+      Duration drainTimeout) {
+
+    /** Defaults and validation. */
+    public Server {
+      bind = bind != null ? bind : "0.0.0.0";
+      port = checkPort(port != null ? port : 8080, "server.port");
+      maxHeaderBytes = atLeast(maxHeaderBytes != null ? maxHeaderBytes : 16_384, 1_024, "server.maxHeaderBytes");
+      maxBodyBytes = maxBodyBytes != null ? maxBodyBytes : 100L * 1024 * 1024;
+      if (maxBodyBytes < 0) {
+        throw new IllegalArgumentException("server.maxBodyBytes must not be negative");
+      }
+      idleTimeout = positive(idleTimeout != null ? idleTimeout : Duration.ofSeconds(60), "server.idleTimeout");
+      drainTimeout = nonNegative(drainTimeout != null ? drainTimeout : Duration.ofSeconds(20), "server.drainTimeout");
+    }
+  }
+
+  /**
+   * The control plane listener ({@code /admin/*}, {@code /metrics}, {@code /healthz}, {@code
+   * /readyz}).
+   *
+   * @param bind default {@code 127.0.0.1}: the admin plane changes routing, so it is private unless
+   *     asked otherwise
+   * @param port default 9901 (Envoy's admin port)
+   * @param token bearer token for {@code /admin/*}; required when {@code bind} is not loopback
+   */
+  public record Admin(String bind, Integer port, String token) {
+
+    /** Defaults and validation. */
+    public Admin {
+      bind = bind != null ? bind : "127.0.0.1";
+      port = checkPort(port != null ? port : 9901, "admin.port");
+      token = token != null ? token : "";
+    }
+  }
+
+  /**
+   * Connections to backends.
+   *
+   * @param connectTimeout default 1 s: a backend on the same network connects in milliseconds; a
+   *     slow connect is a dead backend, better retried elsewhere
+   * @param responseTimeout time from sending a request to its response head. Default 30 s
+   * @param idleTimeout a pooled keep-alive connection unused this long is closed. Default 50 s,
+   *     under the common 60 s server keep-alive so the backend never closes it under us
+   * @param maxConnectionsPerEndpoint pool bound per endpoint; requests beyond it wait for a
+   *     connection up to connectTimeout. Default 128
+   * @param maxRetries failover retries for idempotent requests without a body. Default 1
+   */
+  public record Upstream(
+      Duration connectTimeout,
+      Duration responseTimeout,
+      Duration idleTimeout,
+      Integer maxConnectionsPerEndpoint,
+      Integer maxRetries) {
+
+    /** Defaults and validation. */
+    public Upstream {
+      connectTimeout = positive(connectTimeout != null ? connectTimeout : Duration.ofSeconds(1), "upstream.connectTimeout");
+      responseTimeout = positive(responseTimeout != null ? responseTimeout : Duration.ofSeconds(30), "upstream.responseTimeout");
+      idleTimeout = positive(idleTimeout != null ? idleTimeout : Duration.ofSeconds(50), "upstream.idleTimeout");
+      maxConnectionsPerEndpoint = atLeast(maxConnectionsPerEndpoint != null ? maxConnectionsPerEndpoint : 128, 1, "upstream.maxConnectionsPerEndpoint");
+      maxRetries = atLeast(maxRetries != null ? maxRetries : 1, 0, "upstream.maxRetries");
+    }
+  }
+
+  /**
+   * The Consul agent.
+   *
+   * @param agent default {@code http://127.0.0.1:8500}, the local agent
+   * @param aclToken optional
+   * @param register register this proxy as a service (for example {@code edge-proxy}); null: don't
+   */
+  public record Consul(String agent, @Nullable String aclToken, @Nullable String register) {
+
+    /** Defaults. */
+    public Consul {
+      agent = agent != null ? agent : "http://127.0.0.1:8500";
+    }
+  }
+
+  /**
+   * One pool.
+   *
+   * @param strategy default {@code round-robin}
+   * @param endpoints static endpoints (when not from Consul)
+   * @param consulService the Consul service to watch instead
+   * @param consulTags only instances with these tags
+   * @param hashKey where ring-hash and maglev take the key: {@code header:<name>}, {@code
+   *     cookie:<name>} or {@code client-address}; default none (a random key: weighted random)
+   * @param healthCheckPath active HTTP health check path; null: no active checks (Consul's checks
+   *     or outlier detection only)
+   * @param outlierDetection eject endpoints that fail in a row; default true
+   */
+  public record Pool(
+      String strategy,
+      List<StaticEndpoint> endpoints,
+      @Nullable String consulService,
+      List<String> consulTags,
+      @Nullable String hashKey,
+      @Nullable String healthCheckPath,
+      Boolean outlierDetection) {
+
+    /** Defaults and validation. */
+    public Pool {
+      strategy = strategy != null ? strategy : Strategies.ROUND_ROBIN;
+      if (!Strategies.names().contains(strategy)) {
+        throw new IllegalArgumentException(
+            "strategy '" + strategy + "' is unknown; known: " + Strategies.names());
+      }
+      endpoints = endpoints != null ? List.copyOf(endpoints) : List.of();
+      consulTags = consulTags != null ? List.copyOf(consulTags) : List.of();
+      if (consulService == null && endpoints.isEmpty()) {
+        throw new IllegalArgumentException("a pool needs endpoints or a consulService");
+      }
+      if (consulService != null && !endpoints.isEmpty()) {
+        throw new IllegalArgumentException("a pool takes endpoints or a consulService, not both");
+      }
+      if (hashKey != null
+          && !(hashKey.equals("client-address")
+              || hashKey.matches("header:[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+              || hashKey.matches("cookie:[!#$%&'*+.^_`|~0-9A-Za-z-]+"))) {
+        throw new IllegalArgumentException(
+            "hashKey must be header:<name>, cookie:<name> or client-address, was '" + hashKey + "'");
+      }
+      if (healthCheckPath != null && !healthCheckPath.startsWith("/")) {
+        throw new IllegalArgumentException("healthCheckPath must start with '/'");
+      }
+      outlierDetection = outlierDetection != null ? outlierDetection : Boolean.TRUE;
+    }
+  }
+
+  /** A static endpoint: {@code id} defaults to {@code host:port}, {@code weight} to 1. */
+  public record StaticEndpoint(@Nullable String id, String host, Integer port, Integer weight, @Nullable String zone) {
+
+    /** Validation. */
+    public StaticEndpoint {
+      if (host == null || host.isBlank()) {
+        throw new IllegalArgumentException("host is required");
+      }
+      if (port == null) {
+        throw new IllegalArgumentException("port is required");
+      }
+      checkPort(port, "port");
+      weight = weight != null ? weight : 1;
+    }
+
+    /** The id used in the pool. */
+    @JsonIgnore
+    public String effectiveId() {
+      return id != null ? id : host + ":" + port;
+    }
+  }
+
+  /** A path-prefix route: requests whose path starts with {@code prefix} go to {@code pool}. */
+  public record Route(String prefix, String pool) {
+
+    /** Validation. */
+    public Route {
+      if (prefix == null || !prefix.startsWith("/")) {
+        throw new IllegalArgumentException("route prefix must start with '/'");
+      }
+      if (prefix.startsWith("/admin") || prefix.startsWith("/proxy/") || prefix.equals("/healthz")
+          || prefix.equals("/readyz")) {
+        throw new IllegalArgumentException("route prefix '" + prefix + "' shadows a built-in path");
+      }
+      if (pool == null) {
+        throw new IllegalArgumentException("route pool is required");
+      }
+    }
+  }
+
+  private static int checkPort(int port, String key) {
+    if (port < 1 || port > 65_535) {
+      throw new IllegalArgumentException(key + " must be in 1..65535, was " + port);
+    }
+    return port;
+  }
+
+  private static int atLeast(int value, int min, String key) {
+    if (value < min) {
+      throw new IllegalArgumentException(key + " must be at least " + min + ", was " + value);
+    }
+    return value;
+  }
+
+  private static Duration positive(Duration d, String key) {
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(key + " must be positive, was " + d);
+    }
+    return d;
+  }
+
+  private static Duration nonNegative(Duration d, String key) {
+    if (d.isNegative()) {
+      throw new IllegalArgumentException(key + " must not be negative, was " + d);
+    }
+    return d;
+  }
+}

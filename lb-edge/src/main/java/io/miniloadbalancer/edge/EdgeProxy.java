@@ -1,0 +1,299 @@
+package io.miniloadbalancer.edge;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.miniloadbalancer.consul.ConsulEndpointSource;
+import io.miniloadbalancer.core.Endpoint;
+import io.miniloadbalancer.core.EndpointState;
+import io.miniloadbalancer.core.HealthCheck;
+import io.miniloadbalancer.core.HealthProbes;
+import io.miniloadbalancer.core.LoadBalancer;
+import io.miniloadbalancer.core.OutlierDetection;
+import io.miniloadbalancer.core.RetryPolicy;
+import io.miniloadbalancer.core.Transition;
+import io.miniloadbalancer.core.spi.BalancerListener;
+import io.miniloadbalancer.metrics.LoadBalancerMetrics;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import io.netty.util.concurrent.GlobalEventExecutor;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The edge proxy: pools, listeners, and the ordered shutdown. Embeddable (tests start it on
+ * ephemeral ports); {@link EdgeMain} runs it as a process.
+ */
+public final class EdgeProxy implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EdgeProxy.class);
+
+  private final EdgeConfig config;
+  private final Transport transport = Transport.best();
+  private final EventLoopGroup group;
+  private final UpstreamConnections connections;
+  private final Map<String, PoolRuntime> pools = new LinkedHashMap<>();
+  private final List<LoadBalancerMetrics> metrics = new ArrayList<>();
+  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final ChannelGroup clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final EnvironmentInfo environment;
+  private volatile String state = "starting";
+  private Channel proxyChannel;
+  private Channel adminChannel;
+
+  private EdgeProxy(EdgeConfig config, EnvironmentInfo environment) {
+    this.config = config;
+    this.environment = environment;
+    int loops = Math.max(2, Runtime.getRuntime().availableProcessors());
+    this.group = transport.group(loops);
+    this.connections =
+        new UpstreamConnections(transport, config.upstream(), loops, config.server().maxHeaderBytes());
+  }
+
+  /** Builds the pools and binds both listeners; the proxy is ready when this returns. */
+  public static EdgeProxy start(EdgeConfig config) throws InterruptedException {
+    return start(config, EnvironmentInfo.fromEnvironment(System.getenv()));
+  }
+
+  static EdgeProxy start(EdgeConfig config, EnvironmentInfo environment) throws InterruptedException {
+    EdgeProxy edge = new EdgeProxy(config, environment);
+    try {
+      edge.buildPools();
+      edge.bind();
+    } catch (RuntimeException | InterruptedException e) {
+      edge.close();
+      throw e;
+    }
+    edge.state = "ready";
+    LOG.info(
+        "edge proxy ready: proxy {}:{}, admin {}:{}, transport {}, pools {}",
+        config.server().bind(),
+        edge.proxyPort(),
+        config.admin().bind(),
+        edge.adminPort(),
+        edge.transport.name(),
+        edge.pools.keySet());
+    return edge;
+  }
+
+  private void buildPools() {
+    for (Map.Entry<String, EdgeConfig.Pool> e : config.pools().entrySet()) {
+      String name = e.getKey();
+      EdgeConfig.Pool p = e.getValue();
+      LoadBalancer.Builder b = LoadBalancer.builder().name(name).strategy(p.strategy());
+      if (p.consulService() != null) {
+        ConsulEndpointSource.Builder source =
+            ConsulEndpointSource.builder(p.consulService()).agent(config.consul().agent());
+        if (!p.consulTags().isEmpty()) {
+          source.tags(p.consulTags().toArray(String[]::new));
+        }
+        if (config.consul().aclToken() != null) {
+          source.aclToken(config.consul().aclToken());
+        }
+        b.source(source.build());
+      } else {
+        List<Endpoint> endpoints = new ArrayList<>();
+        for (EdgeConfig.StaticEndpoint s : p.endpoints()) {
+          endpoints.add(
+              new Endpoint(s.effectiveId(), s.host(), s.port(), s.weight(), s.zone() == null ? "" : s.zone(), Map.of()));
+        }
+        b.endpoints(endpoints);
+      }
+      if (p.healthCheckPath() != null) {
+        b.healthCheck(
+            HealthCheck.builder(HealthProbes.http(p.healthCheckPath(), Duration.ofSeconds(1))).build());
+      }
+      if (p.outlierDetection()) {
+        b.outlierDetection(OutlierDetection.defaults());
+      }
+      // Remember each endpoint's address, so its connection pools close when it leaves.
+      Map<String, Endpoint> addresses = new java.util.concurrent.ConcurrentHashMap<>();
+      LoadBalancer[] built = new LoadBalancer[1];
+      b.listener(
+          new BalancerListener() {
+            @Override
+            public void onTransition(Transition t) {
+              if (t.to() == EndpointState.REMOVED) {
+                Endpoint gone = addresses.remove(t.endpointId());
+                if (gone != null) {
+                  connections.forget(gone.host(), gone.port());
+                }
+              } else if (built[0] != null) {
+                built[0].snapshot().endpoint(t.endpointId()).ifPresent(es -> addresses.put(es.id(), es.endpoint()));
+              }
+            }
+          });
+      LoadBalancer lb = b.build();
+      built[0] = lb;
+      lb.snapshot().endpoints().forEach(es -> addresses.put(es.id(), es.endpoint()));
+      RetryPolicy policy = RetryPolicy.defaults().withMaxRetries(config.upstream().maxRetries());
+      pools.put(name, new PoolRuntime(name, lb, lb.retries(policy), p.hashKey()));
+      LoadBalancerMetrics m = LoadBalancerMetrics.builder(lb).build();
+      m.bindTo(registry);
+      metrics.add(m);
+    }
+  }
+
+  private void bind() throws InterruptedException {
+    EdgeConfig.Server s = config.server();
+    proxyChannel =
+        new ServerBootstrap()
+            .group(group)
+            .channel(transport.serverChannel())
+            .option(ChannelOption.SO_BACKLOG, 1024)
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    ch.pipeline()
+                        .addLast("idle", new IdleStateHandler(0, 0, s.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
+                        .addLast("codec", new HttpServerCodec(Math.min(8192, s.maxHeaderBytes()), s.maxHeaderBytes(), 65_536))
+                        .addLast("continue", new HttpServerExpectContinueHandler())
+                        .addLast("proxy", new ProxyHandler(EdgeProxy.this));
+                  }
+                })
+            .bind(new InetSocketAddress(s.bind(), s.port()))
+            .sync()
+            .channel();
+    EdgeConfig.Admin a = config.admin();
+    adminChannel =
+        new ServerBootstrap()
+            .group(group)
+            .channel(transport.serverChannel())
+            .childOption(ChannelOption.TCP_NODELAY, true)
+            .childHandler(
+                new ChannelInitializer<Channel>() {
+                  @Override
+                  protected void initChannel(Channel ch) {
+                    ch.pipeline()
+                        .addLast("idle", new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS))
+                        .addLast("codec", new HttpServerCodec(8192, 16_384, 65_536))
+                        .addLast("aggregate", new HttpObjectAggregator(1 << 20))
+                        .addLast("admin", new AdminHandler(EdgeProxy.this));
+                  }
+                })
+            .bind(new InetSocketAddress(a.bind(), a.port()))
+            .sync()
+            .channel();
+  }
+
+  /**
+   * The ordered stop (SIGTERM): readiness goes false, the listeners stop accepting, in-flight
+   * exchanges get up to {@code server.drainTimeout} to finish (their responses say {@code
+   * Connection: close}), then everything closes. Returns whether every exchange finished in time.
+   */
+  public boolean drainAndStop() {
+    state = "draining";
+    long t0 = System.nanoTime();
+    if (proxyChannel != null) {
+      proxyChannel.close().syncUninterruptibly();
+    }
+    long deadline = t0 + config.server().drainTimeout().toNanos();
+    while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    boolean clean = inFlight.get() == 0;
+    LOG.info(
+        "drained in {} ms; {} exchanges still in flight",
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
+        inFlight.get());
+    close();
+    return clean;
+  }
+
+  @Override
+  public void close() {
+    state = "stopped";
+    if (proxyChannel != null) {
+      proxyChannel.close();
+    }
+    if (adminChannel != null) {
+      adminChannel.close();
+    }
+    clients.close();
+    connections.close();
+    metrics.forEach(LoadBalancerMetrics::close);
+    pools.values().forEach(p -> p.balancer().close());
+    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+  }
+
+  // ---- for the handlers --------------------------------------------------------------------------
+
+  EdgeConfig config() {
+    return config;
+  }
+
+  UpstreamConnections connections() {
+    return connections;
+  }
+
+  Map<String, PoolRuntime> pools() {
+    return pools;
+  }
+
+  ChannelGroup clients() {
+    return clients;
+  }
+
+  PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  EnvironmentInfo environment() {
+    return environment;
+  }
+
+  String state() {
+    return state;
+  }
+
+  boolean draining() {
+    return !state.equals("ready") && !state.equals("starting");
+  }
+
+  void exchangeStarted() {
+    inFlight.incrementAndGet();
+  }
+
+  void exchangeEnded() {
+    inFlight.decrementAndGet();
+  }
+
+  /** Exchanges in flight now. */
+  public int inFlight() {
+    return inFlight.get();
+  }
+
+  /** The bound proxy port (useful with port 0). */
+  public int proxyPort() {
+    return ((InetSocketAddress) proxyChannel.localAddress()).getPort();
+  }
+
+  /** The bound admin port. */
+  public int adminPort() {
+    return ((InetSocketAddress) adminChannel.localAddress()).getPort();
+  }
+}

@@ -1,0 +1,97 @@
+package io.miniloadbalancer.edge;
+
+import io.miniloadbalancer.core.Endpoint;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.pool.AbstractChannelPoolHandler;
+import io.netty.channel.pool.ChannelHealthChecker;
+import io.netty.channel.pool.FixedChannelPool;
+import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.net.InetSocketAddress;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Keep-alive connection pools to backends: one bounded pool per (event loop, endpoint address), so
+ * a proxied exchange runs entirely on its client connection's event loop (no locks, no hand-offs),
+ * as Envoy's per-worker pools do. The per-endpoint bound is split across the loops.
+ */
+final class UpstreamConnections {
+
+  private final Bootstrap bootstrap;
+  private final EdgeConfig.Upstream config;
+  private final int perLoopMax;
+  private final Map<Key, FixedChannelPool> pools = new ConcurrentHashMap<>();
+
+  private record Key(EventLoop loop, String host, int port) {}
+
+  UpstreamConnections(Transport transport, EdgeConfig.Upstream config, int loops, int maxHeaderBytes) {
+    this.config = config;
+    this.perLoopMax = Math.max(1, (config.maxConnectionsPerEndpoint() + loops - 1) / loops);
+    this.bootstrap =
+        new Bootstrap()
+            .channel(transport.socketChannel())
+            .option(ChannelOption.TCP_NODELAY, true)
+            .option(ChannelOption.SO_KEEPALIVE, true)
+            .option(
+                ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) config.connectTimeout().toMillis());
+    this.maxHeaderBytes = maxHeaderBytes;
+  }
+
+  private final int maxHeaderBytes;
+
+  /** The pool for {@code endpoint} on {@code loop}. */
+  FixedChannelPool pool(EventLoop loop, Endpoint endpoint) {
+    return pools.computeIfAbsent(
+        new Key(loop, endpoint.host(), endpoint.port()),
+        k -> {
+          Bootstrap b =
+              bootstrap
+                  .clone(loop)
+                  .remoteAddress(InetSocketAddress.createUnresolved(k.host(), k.port()));
+          return new FixedChannelPool(
+              b,
+              new AbstractChannelPoolHandler() {
+                @Override
+                public void channelCreated(Channel ch) {
+                  ch.pipeline()
+                      .addLast(
+                          "codec", new HttpClientCodec(4096, Math.max(8192, maxHeaderBytes), 65_536))
+                      .addLast(
+                          "idle",
+                          new IdleStateHandler(
+                              0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
+                      .addLast("exchange", new UpstreamHandler());
+                }
+              },
+              ChannelHealthChecker.ACTIVE,
+              FixedChannelPool.AcquireTimeoutAction.FAIL,
+              config.connectTimeout().toMillis(),
+              perLoopMax,
+              10_000,
+              true,
+              true);
+        });
+  }
+
+  /** Closes every pool of an endpoint that left (its connections go with it). */
+  void forget(String host, int port) {
+    pools.entrySet().removeIf(
+        e -> {
+          if (e.getKey().host().equals(host) && e.getKey().port() == port) {
+            e.getValue().closeAsync();
+            return true;
+          }
+          return false;
+        });
+  }
+
+  void close() {
+    pools.values().forEach(FixedChannelPool::closeAsync);
+    pools.clear();
+  }
+}
