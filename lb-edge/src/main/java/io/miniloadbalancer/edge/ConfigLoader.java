@@ -83,20 +83,17 @@ final class ConfigLoader {
 
   /** Loads YAML {@code text} (named {@code source} in errors) and applies {@code env}. */
   EdgeConfig load(String text, String source, Map<String, String> env) throws ConfigException {
-    // First the file alone, so its errors carry its line numbers.
-    EdgeConfig fromFile;
     JsonNode tree;
     try {
       tree = text.isBlank() ? mapper.createObjectNode() : mapper.readTree(text);
-      if (tree == null || tree.isMissingNode() || tree.isNull()) {
-        tree = mapper.createObjectNode();
-      }
-      if (!tree.isObject()) {
-        throw new ConfigException(source + ": the top level must be a mapping of sections");
-      }
-      fromFile = text.isBlank() ? mapper.treeToValue(tree, EdgeConfig.class) : mapper.readValue(text, EdgeConfig.class);
     } catch (JsonProcessingException e) {
       throw new ConfigException(describe(e, source));
+    }
+    if (tree == null || tree.isMissingNode() || tree.isNull()) {
+      tree = mapper.createObjectNode();
+    }
+    if (!tree.isObject()) {
+      throw new ConfigException(source + ": the top level must be a mapping of sections");
     }
     Map<String, String> overrides = new TreeMap<>();
     env.forEach(
@@ -105,8 +102,19 @@ final class ConfigLoader {
             overrides.put(k, v);
           }
         });
-    if (overrides.isEmpty()) {
-      return fromFile;
+    // The file alone first, so its errors carry its line numbers.
+    String fileError = null;
+    try {
+      EdgeConfig fromFile =
+          text.isBlank() ? mapper.treeToValue(tree, EdgeConfig.class) : mapper.readValue(text, EdgeConfig.class);
+      if (overrides.isEmpty()) {
+        return fromFile;
+      }
+    } catch (JsonProcessingException e) {
+      fileError = describe(e, source);
+      if (overrides.isEmpty()) {
+        throw new ConfigException(fileError);
+      }
     }
     ObjectNode root = (ObjectNode) tree;
     Map<String, String> known = overridableKeys();
@@ -125,7 +133,10 @@ final class ConfigLoader {
     try {
       return mapper.treeToValue(root, EdgeConfig.class);
     } catch (JsonProcessingException e) {
-      throw new ConfigException(describe(e, "environment (" + String.join(", ", overrides.keySet()) + ")"));
+      // An error the file alone also has is reported with its line; else the variables caused it.
+      String merged = describe(e, "environment (" + String.join(", ", overrides.keySet()) + ")");
+      String key = merged.substring(merged.indexOf(": ") + 2);
+      throw new ConfigException(fileError != null && fileError.endsWith(key) ? fileError : merged);
     }
   }
 

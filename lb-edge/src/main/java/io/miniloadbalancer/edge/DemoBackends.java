@@ -42,6 +42,14 @@ final class DemoBackends implements AutoCloseable {
                 received += n;
               }
             }
+            if (ex.getRequestURI().getPath().startsWith("/slow")) {
+              // For drain and shutdown demonstrations: a request that takes a while.
+              try {
+                Thread.sleep(600);
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            }
             String text =
                 name + " " + ex.getRequestMethod() + " " + ex.getRequestURI()
                     + (received > 0 ? " received " + received + " bytes" : "") + "\n";
@@ -56,6 +64,12 @@ final class DemoBackends implements AutoCloseable {
       servers.add(s);
       ports.put(name, s.getAddress().getPort());
     }
+  }
+
+  /** Stops one backend (a crash, as far as the proxy can tell). */
+  void kill(String name) {
+    int i = new ArrayList<>(ports.keySet()).indexOf(name);
+    servers.get(i).stop(0);
   }
 
   /** Backend name to port. */

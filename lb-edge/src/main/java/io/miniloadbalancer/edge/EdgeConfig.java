@@ -78,7 +78,7 @@ public record EdgeConfig(
    * The data plane listener.
    *
    * @param bind address to bind; default {@code 0.0.0.0} (behind an ALB, every interface)
-   * @param port default 8080
+   * @param port default 8080; 0 binds an ephemeral port (tests)
    * @param maxHeaderBytes request line plus headers; larger gets 431. Default 16 KiB: above any
    *     browser's cookies, as Envoy's 60 KiB is generous and nginx's 8 KiB tight
    * @param maxBodyBytes request body; larger gets 413. Default 100 MiB
@@ -98,7 +98,7 @@ public record EdgeConfig(
     /** Defaults and validation. */
     public Server {
       bind = bind != null ? bind : "0.0.0.0";
-      port = checkPort(port != null ? port : 8080, "server.port");
+      port = port != null && port == 0 ? 0 : checkPort(port != null ? port : 8080, "server.port");
       maxHeaderBytes = atLeast(maxHeaderBytes != null ? maxHeaderBytes : 16_384, 1_024, "server.maxHeaderBytes");
       maxBodyBytes = maxBodyBytes != null ? maxBodyBytes : 100L * 1024 * 1024;
       if (maxBodyBytes < 0) {
@@ -123,7 +123,7 @@ public record EdgeConfig(
     /** Defaults and validation. */
     public Admin {
       bind = bind != null ? bind : "127.0.0.1";
-      port = checkPort(port != null ? port : 9901, "admin.port");
+      port = port != null && port == 0 ? 0 : checkPort(port != null ? port : 9901, "admin.port");
       token = token != null ? token : "";
     }
   }
