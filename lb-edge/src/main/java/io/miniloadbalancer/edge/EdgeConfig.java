@@ -162,13 +162,17 @@ public record EdgeConfig(
    *
    * @param agent default {@code http://127.0.0.1:8500}, the local agent
    * @param aclToken optional
-   * @param register register this proxy as a service (for example {@code edge-proxy}); null: don't
+   * @param register reserved for the proxy's own Consul registration, not built yet: must be absent
    */
   public record Consul(String agent, @Nullable String aclToken, @Nullable String register) {
 
-    /** Defaults. */
+    /** Defaults; refuses what is not built. */
     public Consul {
       agent = agent != null ? agent : "http://127.0.0.1:8500";
+      if (register != null) {
+        throw new IllegalArgumentException(
+            "consul.register (self-registration of the proxy) is not supported yet; remove it");
+      }
     }
   }
 
