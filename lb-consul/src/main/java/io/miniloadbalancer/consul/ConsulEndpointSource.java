@@ -264,7 +264,7 @@ public final class ConsulEndpointSource implements EndpointSource {
         // After a failure the agent may have restarted with a lower index; a query with our old,
         // now "future" index would block for the full wait before telling us. Re-sync at once.
         index = BigInteger.ZERO;
-        String kind = e.getClass().getName() + ":" + causeKind(e);
+        String kind = e.getClass().getName() + ":" + rootCause(e).getClass().getName();
         problem = "query failed " + failures + "x, keeping the last good set: " + describe(e);
         if (!kind.equals(problemKind)) {
           LOG.warn("{}: {}", description, problem);
@@ -360,19 +360,16 @@ public final class ConsulEndpointSource implements EndpointSource {
     }
   }
 
-  private static String causeKind(Throwable e) {
+  private static Throwable rootCause(Throwable e) {
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) {
       root = root.getCause();
     }
-    return root.getClass().getSimpleName();
+    return root;
   }
 
   private static String describe(Throwable e) {
-    Throwable root = e;
-    while (root.getCause() != null && root.getCause() != root) {
-      root = root.getCause();
-    }
+    Throwable root = rootCause(e);
     String msg = e.getMessage();
     String rootMsg = root == e ? "" : " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
     String text = (msg == null ? e.getClass().getSimpleName() : msg) + rootMsg;
@@ -383,7 +380,7 @@ public final class ConsulEndpointSource implements EndpointSource {
   public static final class Builder {
 
     private final String service;
-    private URI agent = URI.create("http://127.0.0.1:8500");
+    private URI agent = AgentUrl.LOCAL;
     private List<String> tags = List.of();
     private @Nullable String datacenter;
     private @Nullable String aclToken;
@@ -412,18 +409,7 @@ public final class ConsulEndpointSource implements EndpointSource {
      * intends (servers are not queried directly).
      */
     public Builder agent(String url) {
-      requireNonNull(url, "agent");
-      URI u;
-      try {
-        u = URI.create(url);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("agent must be an http(s) URL, was '" + url + "'", e);
-      }
-      if (u.getHost() == null
-          || !("http".equals(u.getScheme()) || "https".equals(u.getScheme()))) {
-        throw new IllegalArgumentException("agent must be an http(s) URL, was '" + url + "'");
-      }
-      this.agent = u;
+      this.agent = AgentUrl.parse(url);
       return this;
     }
 

@@ -231,7 +231,7 @@ public final class ConsulRegistration implements AutoCloseable {
     private final String service;
     private final int port;
     private String id;
-    private URIString agent = new URIString("http://127.0.0.1:8500");
+    private java.net.URI agent = AgentUrl.LOCAL;
     private @Nullable String aclToken;
     private @Nullable String address;
     private List<String> tags = List.of();
@@ -262,7 +262,7 @@ public final class ConsulRegistration implements AutoCloseable {
 
     /** The agent's HTTP address. Default {@code http://127.0.0.1:8500}, the local agent. */
     public Builder agent(String url) {
-      this.agent = new URIString(requireNonNull(url, "agent"));
+      this.agent = AgentUrl.parse(url);
       return this;
     }
 
@@ -393,7 +393,7 @@ public final class ConsulRegistration implements AutoCloseable {
             "choose a check: httpCheck, tcpCheck or ttlCheck (a registration without one is never"
                 + " removed when the instance dies)");
       }
-      Consul.Builder client = Consul.builder().withUrl(agent.value).withPing(false);
+      Consul.Builder client = Consul.builder().withUrl(agent.toString()).withPing(false);
       if (aclToken != null) {
         client.withAclToken(aclToken);
       }
@@ -409,21 +409,6 @@ public final class ConsulRegistration implements AutoCloseable {
         throw e;
       }
       return r;
-    }
-  }
-
-  /** A validated http(s) URL kept as text. */
-  private record URIString(String value) {
-    URIString {
-      java.net.URI u;
-      try {
-        u = java.net.URI.create(value);
-      } catch (IllegalArgumentException e) {
-        throw new IllegalArgumentException("agent must be an http(s) URL, was '" + value + "'", e);
-      }
-      if (u.getHost() == null || !("http".equals(u.getScheme()) || "https".equals(u.getScheme()))) {
-        throw new IllegalArgumentException("agent must be an http(s) URL, was '" + value + "'");
-      }
     }
   }
 }

@@ -8,18 +8,13 @@ import io.miniloadbalancer.core.Lease;
 import io.miniloadbalancer.core.NoEndpointAvailableException;
 import io.miniloadbalancer.core.RequestContext;
 import io.miniloadbalancer.core.StrategySwitchRejectedException;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpRequest;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -30,9 +25,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -83,26 +75,45 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       }
       PrometheusMeterRegistry registry = edge.registry();
       byte[] text = registry.scrape().getBytes(StandardCharsets.UTF_8);
-      FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.OK, Unpooled.wrappedBuffer(text));
-      r.headers().set(HttpHeaderNames.CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8");
-      send(ctx, r, text.length, keepAlive);
+      HttpReplies.send(ctx, HttpResponseStatus.OK, "text/plain; version=0.0.4; charset=utf-8", text, keepAlive, h -> {});
       return;
     }
-    Answer answer;
     if (!path.startsWith("/admin/") && !path.equals("/admin")) {
-      answer = Answer.error(HttpResponseStatus.NOT_FOUND, "no route " + path);
-    } else if (!authorized(req)) {
-      answer = Answer.error(HttpResponseStatus.UNAUTHORIZED, "missing or wrong bearer token");
-    } else {
-      try {
-        answer = route(req.method(), path, q.parameters());
-      } catch (IllegalArgumentException e) {
-        answer = Answer.error(HttpResponseStatus.BAD_REQUEST, e.getMessage());
-      } catch (RuntimeException e) {
-        answer = Answer.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "admin action failed: " + e);
-      }
+      write(ctx, Answer.error(HttpResponseStatus.NOT_FOUND, "no route " + path), keepAlive);
+      return;
     }
-    write(ctx, answer, keepAlive);
+    if (!authorized(req)) {
+      write(ctx, Answer.error(HttpResponseStatus.UNAUTHORIZED, "missing or wrong bearer token"), keepAlive);
+      return;
+    }
+    CompletableFuture<Answer> answer;
+    try {
+      answer = route(req.method(), path, q.parameters());
+    } catch (RuntimeException e) {
+      answer = CompletableFuture.failedFuture(e);
+    }
+    // Balancer actions complete on the balancer's control context: never wait for them on this
+    // event loop. Reads pause meanwhile, so answers keep the order of requests.
+    ctx.channel().config().setAutoRead(false);
+    answer.whenComplete(
+        (a, e) ->
+            ctx.executor()
+                .execute(
+                    () -> {
+                      write(ctx, a != null ? a : failure(e), keepAlive);
+                      ctx.channel().config().setAutoRead(true);
+                    }));
+  }
+
+  private static Answer failure(Throwable e) {
+    Throwable c = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+    if (c instanceof StrategySwitchRejectedException) {
+      return Answer.error(HttpResponseStatus.CONFLICT, c.getMessage());
+    }
+    if (c instanceof IllegalArgumentException) {
+      return Answer.error(HttpResponseStatus.BAD_REQUEST, c.getMessage());
+    }
+    return Answer.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "admin action failed: " + c);
   }
 
   private boolean authorized(FullHttpRequest req) {
@@ -120,7 +131,8 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     return req.method().equals(HttpMethod.GET) || req.method().equals(HttpMethod.HEAD);
   }
 
-  private Answer route(HttpMethod method, String path, Map<String, List<String>> params) {
+  private CompletableFuture<Answer> route(
+      HttpMethod method, String path, Map<String, List<String>> params) {
     String[] parts = path.substring(1).split("/");
     // parts[0] == "admin"
     if (parts.length == 2 && parts[1].equals("pools")) {
@@ -135,7 +147,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     if (parts.length >= 3 && parts[1].equals("pools")) {
       PoolRuntime pool = edge.pools().get(parts[2]);
       if (pool == null) {
-        return Answer.error(HttpResponseStatus.NOT_FOUND, "no pool '" + parts[2] + "'; pools: " + edge.pools().keySet());
+        return done(Answer.error(HttpResponseStatus.NOT_FOUND, "no pool '" + parts[2] + "'; pools: " + edge.pools().keySet()));
       }
       if (parts.length == 3) {
         return read(method, () -> pool.balancer().snapshot());
@@ -148,37 +160,39 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       }
       if (parts.length == 4 && parts[3].equals("strategy")) {
         if (!method.equals(HttpMethod.POST)) {
-          return new Answer(HttpResponseStatus.METHOD_NOT_ALLOWED, Map.of("error", "use POST"), "POST");
+          return done(new Answer(HttpResponseStatus.METHOD_NOT_ALLOWED, Map.of("error", "use POST"), "POST"));
         }
         String name = param(params, "name");
         if (name == null) {
           throw new IllegalArgumentException("query parameter 'name' (the strategy) is required");
         }
-        try {
-          BalancerSnapshot after = await(pool.balancer().switchStrategy(name, "admin"));
-          return Answer.ok(Map.of("pool", pool.name(), "strategy", after.strategy(), "lastSwitch", after.lastSwitch()));
-        } catch (StrategySwitchRejectedException e) {
-          return Answer.error(HttpResponseStatus.CONFLICT, e.getMessage());
-        }
+        return pool.balancer()
+            .switchStrategy(name, "admin")
+            .thenApply(
+                after ->
+                    Answer.ok(
+                        Map.of("pool", pool.name(), "strategy", after.strategy(), "lastSwitch", after.lastSwitch())));
       }
       if (parts.length == 6 && parts[3].equals("endpoints")) {
         if (!method.equals(HttpMethod.POST)) {
-          return new Answer(HttpResponseStatus.METHOD_NOT_ALLOWED, Map.of("error", "use POST"), "POST");
+          return done(new Answer(HttpResponseStatus.METHOD_NOT_ALLOWED, Map.of("error", "use POST"), "POST"));
         }
         String id = parts[4];
         if (pool.balancer().snapshot().endpoint(id).isEmpty()) {
-          return Answer.error(HttpResponseStatus.NOT_FOUND, "no endpoint '" + id + "' in pool '" + pool.name() + "'");
+          return done(Answer.error(HttpResponseStatus.NOT_FOUND, "no endpoint '" + id + "' in pool '" + pool.name() + "'"));
         }
         switch (parts[5]) {
           case "drain" -> {
-            Duration timeout = duration(param(params, "timeout"), Duration.ofSeconds(30));
+            String raw = param(params, "timeout");
+            Duration timeout = raw == null ? Duration.ofSeconds(30) : ConfigLoader.parseDuration(raw, "timeout");
             CompletableFuture<DrainResult> f = pool.balancer().drain(id, timeout);
             // Answer at once: the drain proceeds; its result is in the snapshot and transitions.
-            return new Answer(HttpResponseStatus.ACCEPTED, Map.of("pool", pool.name(), "endpoint", id, "draining", true, "timeout", timeout.toString(), "done", f.isDone()), null);
+            return done(new Answer(HttpResponseStatus.ACCEPTED, Map.of("pool", pool.name(), "endpoint", id, "draining", true, "timeout", timeout.toString(), "done", f.isDone()), null));
           }
           case "undrain" -> {
-            await(pool.balancer().undrain(id));
-            return Answer.ok(Map.of("pool", pool.name(), "endpoint", id, "draining", false));
+            return pool.balancer()
+                .undrain(id)
+                .thenApply(v -> Answer.ok(Map.of("pool", pool.name(), "endpoint", id, "draining", false)));
           }
           case "maint" -> {
             String on = param(params, "on");
@@ -186,23 +200,29 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
               throw new IllegalArgumentException("query parameter 'on' must be true or false");
             }
             String reason = param(params, "reason");
-            await(pool.balancer().maintenance(id, Boolean.parseBoolean(on), reason == null ? "admin" : reason));
-            return Answer.ok(Map.of("pool", pool.name(), "endpoint", id, "maintenance", Boolean.parseBoolean(on)));
+            boolean value = Boolean.parseBoolean(on);
+            return pool.balancer()
+                .maintenance(id, value, reason == null ? "admin" : reason)
+                .thenApply(v -> Answer.ok(Map.of("pool", pool.name(), "endpoint", id, "maintenance", value)));
           }
           default -> {
-            return Answer.error(HttpResponseStatus.NOT_FOUND, "no action '" + parts[5] + "'; actions: drain, undrain, maint");
+            return done(Answer.error(HttpResponseStatus.NOT_FOUND, "no action '" + parts[5] + "'; actions: drain, undrain, maint"));
           }
         }
       }
     }
-    return Answer.error(HttpResponseStatus.NOT_FOUND, "no route " + path);
+    return done(Answer.error(HttpResponseStatus.NOT_FOUND, "no route " + path));
   }
 
-  private Answer read(HttpMethod method, java.util.function.Supplier<Object> body) {
+  private static CompletableFuture<Answer> done(Answer a) {
+    return CompletableFuture.completedFuture(a);
+  }
+
+  private static CompletableFuture<Answer> read(HttpMethod method, java.util.function.Supplier<Object> body) {
     if (!method.equals(HttpMethod.GET) && !method.equals(HttpMethod.HEAD)) {
-      return new Answer(HttpResponseStatus.METHOD_NOT_ALLOWED, Map.of("error", "use GET"), "GET, HEAD");
+      return done(new Answer(HttpResponseStatus.METHOD_NOT_ALLOWED, Map.of("error", "use GET"), "GET, HEAD"));
     }
-    return Answer.ok(body.get());
+    return done(Answer.ok(body.get()));
   }
 
   private List<Map<String, Object>> poolsSummary() {
@@ -266,66 +286,25 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     return out;
   }
 
-  private static <T> T await(CompletableFuture<T> f) {
-    try {
-      return f.get(10, TimeUnit.SECONDS);
-    } catch (ExecutionException | CompletionException e) {
-      Throwable c = e.getCause();
-      if (c instanceof RuntimeException re) {
-        throw re;
-      }
-      throw new IllegalStateException(c);
-    } catch (TimeoutException e) {
-      throw new IllegalStateException("the balancer did not answer within 10 s");
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted");
-    }
-  }
-
   private static @Nullable String param(Map<String, List<String>> params, String name) {
     List<String> v = params.get(name);
     return v == null || v.isEmpty() ? null : v.get(0);
   }
 
-  private static Duration duration(@Nullable String raw, Duration fallback) {
-    if (raw == null) {
-      return fallback;
-    }
-    try {
-      if (raw.endsWith("ms")) {
-        return Duration.ofMillis(Long.parseLong(raw.substring(0, raw.length() - 2)));
-      }
-      if (raw.endsWith("s")) {
-        return Duration.ofSeconds(Long.parseLong(raw.substring(0, raw.length() - 1)));
-      }
-      return Duration.parse(raw);
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException("timeout '" + raw + "' is not a duration like 30s or 500ms");
-    }
-  }
-
-  private void write(ChannelHandlerContext ctx, Answer a, boolean keepAlive) {
-    byte[] body = Json.write(a.body()).getBytes(StandardCharsets.UTF_8);
-    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, a.status(), Unpooled.wrappedBuffer(body));
-    r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
-    if (a.allow() != null) {
-      r.headers().set(HttpHeaderNames.ALLOW, a.allow());
-    }
-    if (a.status() == HttpResponseStatus.UNAUTHORIZED) {
-      r.headers().set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"edge-admin\"");
-    }
-    send(ctx, r, body.length, keepAlive);
-  }
-
-  private static void send(ChannelHandlerContext ctx, FullHttpResponse r, int length, boolean keepAlive) {
-    r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, length);
-    r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
-    if (keepAlive) {
-      ctx.writeAndFlush(r);
-    } else {
-      ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
-    }
+  private static void write(ChannelHandlerContext ctx, Answer a, boolean keepAlive) {
+    HttpReplies.json(
+        ctx,
+        a.status(),
+        a.body(),
+        keepAlive,
+        h -> {
+          if (a.allow() != null) {
+            h.set(HttpHeaderNames.ALLOW, a.allow());
+          }
+          if (a.status() == HttpResponseStatus.UNAUTHORIZED) {
+            h.set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"edge-admin\"");
+          }
+        });
   }
 
   @Override

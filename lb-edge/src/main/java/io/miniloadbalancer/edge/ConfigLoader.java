@@ -160,11 +160,6 @@ final class ConfigLoader {
     return camel.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
   }
 
-  /** Renders the effective config as YAML-ish JSON for the admin plane. */
-  ObjectMapper mapper() {
-    return mapper;
-  }
-
   private static String describe(JsonProcessingException e, String source) {
     String key = "";
     if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
@@ -191,6 +186,32 @@ final class ConfigLoader {
     return where + ": " + (key.isEmpty() ? "" : key + ": ") + what;
   }
 
+  /**
+   * {@code 500ms}, {@code 20s}, {@code 5m}, {@code 1h} or ISO-8601; the config's one duration format,
+   * also for admin query parameters.
+   *
+   * @throws IllegalArgumentException naming {@code what} when {@code raw} is not a duration
+   */
+  static Duration parseDuration(String raw, String what) {
+    String text = raw.trim();
+    Matcher m = DURATION.matcher(text);
+    if (m.matches()) {
+      long n = Long.parseLong(m.group(1));
+      return switch (m.group(2)) {
+        case "ms" -> Duration.ofMillis(n);
+        case "s" -> Duration.ofSeconds(n);
+        case "m" -> Duration.ofMinutes(n);
+        default -> Duration.ofHours(n);
+      };
+    }
+    try {
+      return Duration.parse(text);
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException(
+          what + " '" + raw + "' is not a duration like 500ms, 20s, 5m");
+    }
+  }
+
   private static final class DurationDeserializer extends JsonDeserializer<Duration> {
     @Override
     public Duration deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
@@ -198,20 +219,9 @@ final class ConfigLoader {
       if (raw == null) {
         throw ctxt.weirdStringException(p.getText(), Duration.class, "a duration like 500ms, 20s, 5m");
       }
-      raw = raw.trim();
-      Matcher m = DURATION.matcher(raw);
-      if (m.matches()) {
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
-          case "ms" -> Duration.ofMillis(n);
-          case "s" -> Duration.ofSeconds(n);
-          case "m" -> Duration.ofMinutes(n);
-          default -> Duration.ofHours(n);
-        };
-      }
       try {
-        return Duration.parse(raw);
-      } catch (DateTimeParseException e) {
+        return parseDuration(raw, "value");
+      } catch (IllegalArgumentException e) {
         throw ctxt.weirdStringException(raw, Duration.class, "not a duration like 500ms, 20s, 5m");
       }
     }

@@ -154,45 +154,44 @@ public final class EdgeProxy implements AutoCloseable {
   private void bind() throws InterruptedException {
     EdgeConfig.Server s = config.server();
     proxyChannel =
-        new ServerBootstrap()
-            .group(group)
-            .channel(transport.serverChannel())
-            .option(ChannelOption.SO_BACKLOG, 1024)
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childHandler(
-                new ChannelInitializer<Channel>() {
-                  @Override
-                  protected void initChannel(Channel ch) {
-                    ch.pipeline()
-                        .addLast("idle", new IdleStateHandler(0, 0, s.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
-                        .addLast("codec", new HttpServerCodec(Math.min(8192, s.maxHeaderBytes()), s.maxHeaderBytes(), 65_536))
-                        .addLast("continue", new HttpServerExpectContinueHandler())
-                        .addLast("proxy", new ProxyHandler(EdgeProxy.this));
-                  }
-                })
-            .bind(new InetSocketAddress(s.bind(), s.port()))
-            .sync()
-            .channel();
-    EdgeConfig.Admin a = config.admin();
+        listen(
+            s.bind(),
+            s.port(),
+            ch ->
+                ch.pipeline()
+                    .addLast("idle", new IdleStateHandler(0, 0, s.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
+                    .addLast("codec", new HttpServerCodec(Math.min(8192, s.maxHeaderBytes()), s.maxHeaderBytes(), 65_536))
+                    .addLast("continue", new HttpServerExpectContinueHandler())
+                    .addLast("proxy", new ProxyHandler(this)));
     adminChannel =
-        new ServerBootstrap()
-            .group(group)
-            .channel(transport.serverChannel())
-            .childOption(ChannelOption.TCP_NODELAY, true)
-            .childHandler(
-                new ChannelInitializer<Channel>() {
-                  @Override
-                  protected void initChannel(Channel ch) {
-                    ch.pipeline()
-                        .addLast("idle", new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS))
-                        .addLast("codec", new HttpServerCodec(8192, 16_384, 65_536))
-                        .addLast("aggregate", new HttpObjectAggregator(1 << 20))
-                        .addLast("admin", new AdminHandler(EdgeProxy.this));
-                  }
-                })
-            .bind(new InetSocketAddress(a.bind(), a.port()))
-            .sync()
-            .channel();
+        listen(
+            config.admin().bind(),
+            config.admin().port(),
+            ch ->
+                ch.pipeline()
+                    .addLast("idle", new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS))
+                    .addLast("codec", new HttpServerCodec(8192, 16_384, 65_536))
+                    .addLast("aggregate", new HttpObjectAggregator(1 << 20))
+                    .addLast("admin", new AdminHandler(this)));
+  }
+
+  private Channel listen(String host, int port, java.util.function.Consumer<Channel> pipeline)
+      throws InterruptedException {
+    return new ServerBootstrap()
+        .group(group)
+        .channel(transport.serverChannel())
+        .option(ChannelOption.SO_BACKLOG, 1024)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childHandler(
+            new ChannelInitializer<Channel>() {
+              @Override
+              protected void initChannel(Channel ch) {
+                pipeline.accept(ch);
+              }
+            })
+        .bind(new InetSocketAddress(host, port))
+        .sync()
+        .channel();
   }
 
   /**

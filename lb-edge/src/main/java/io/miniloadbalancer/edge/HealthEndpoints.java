@@ -1,15 +1,7 @@
 package io.miniloadbalancer.edge;
 
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.handler.codec.http.HttpVersion;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
 /**
@@ -31,17 +23,6 @@ final class HealthEndpoints {
       status = state.equals("ready") ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE;
       body = Map.of("status", state);
     }
-    byte[] bytes = Json.write(body).getBytes(StandardCharsets.UTF_8);
-    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
-    r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
-    r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
-    r.headers().set(HttpHeaderNames.CACHE_CONTROL, "no-store");
-    boolean keep = keepAlive && !edge.draining();
-    r.headers().set(HttpHeaderNames.CONNECTION, keep ? HttpHeaderValues.KEEP_ALIVE : HttpHeaderValues.CLOSE);
-    if (keep) {
-      ctx.writeAndFlush(r);
-    } else {
-      ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
-    }
+    HttpReplies.json(ctx, status, body, keepAlive && !edge.draining(), h -> {});
   }
 }

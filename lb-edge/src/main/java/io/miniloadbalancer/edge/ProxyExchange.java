@@ -322,13 +322,18 @@ final class ProxyExchange {
     if (done) {
       return;
     }
+    stop();
+    upstreamReusable = false;
+    closeUpstream();
+    endLease(Outcome.CANCELLED);
+  }
+
+  /** Marks the exchange over: drops buffered request pieces and the response timer. */
+  private void stop() {
     done = true;
     pending.forEach(ReferenceCountUtil::release);
     pending.clear();
     cancelResponseTimer();
-    upstreamReusable = false;
-    closeUpstream();
-    endLease(Outcome.CANCELLED);
   }
 
   private void startResponseTimer() {
@@ -387,10 +392,7 @@ final class ProxyExchange {
     if (done) {
       return;
     }
-    done = true;
-    pending.forEach(ReferenceCountUtil::release);
-    pending.clear();
-    cancelResponseTimer();
+    stop();
     if (responseStarted) {
       owner.exchangeDone(this, false);
       return;

@@ -5,23 +5,18 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.TooLongFrameException;
-import io.netty.handler.codec.http.DefaultFullHttpResponse;
-import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
-import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -228,20 +223,16 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   /** A JSON error answer; closes the connection unless {@code keepAlive}. */
   void sendError(ChannelHandlerContext ctx, HttpResponseStatus status, String message, boolean keepAlive) {
-    byte[] body = Json.write(Map.of("status", status.code(), "error", message)).getBytes(StandardCharsets.UTF_8);
-    FullHttpResponse r = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(body));
-    r.headers().set(HttpHeaderNames.CONTENT_TYPE, "application/json");
-    r.headers().setInt(HttpHeaderNames.CONTENT_LENGTH, body.length);
-    if (status == HttpResponseStatus.METHOD_NOT_ALLOWED) {
-      r.headers().set(HttpHeaderNames.ALLOW, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
-    }
-    boolean keep = keepAlive && !edge.draining();
-    r.headers().set(HttpHeaderNames.CONNECTION, keep ? HttpHeaderValues.KEEP_ALIVE : HttpHeaderValues.CLOSE);
-    if (keep) {
-      ctx.writeAndFlush(r);
-    } else {
-      ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
-    }
+    HttpReplies.json(
+        ctx,
+        status,
+        Map.of("status", status.code(), "error", message),
+        keepAlive && !edge.draining(),
+        h -> {
+          if (status == HttpResponseStatus.METHOD_NOT_ALLOWED) {
+            h.set(HttpHeaderNames.ALLOW, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+          }
+        });
   }
 
   private static String firstLine(String s) {
