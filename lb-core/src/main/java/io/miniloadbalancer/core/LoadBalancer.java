@@ -155,6 +155,33 @@ public final class LoadBalancer implements AutoCloseable {
     throw t.noEndpoint();
   }
 
+  /**
+   * Opens a lease on the endpoint a session is pinned to (a sticky cookie, an affinity table),
+   * without asking the strategy: while the endpoint takes new requests, and also while it is {@link
+   * EndpointState#DRAINING} and its drain has not settled. That is the drain-aware transition: new
+   * clients go elsewhere, pinned ones finish their work, and the drain settles once they have been
+   * quiet for {@link Builder#drainSessionQuietPeriod} (or its timeout ends it). A session lease never
+   * starts after the drain has settled.
+   *
+   * <p>Returns {@code null} when the endpoint is unknown, unhealthy, ejected, in maintenance, removed
+   * or its drain has settled: the caller then calls {@link #acquire} and re-pins the session to
+   * what it returns. Finds the endpoint by a scan of the pool, without allocating.
+   *
+   * @param endpointId the pinned endpoint's id
+   * @return an open lease on that endpoint, or {@code null}
+   */
+  public @Nullable Lease acquirePinned(String endpointId) {
+    long now = ticker.read();
+    RoutingTable t = controller.table();
+    for (EndpointRuntime endpoint : t.members()) {
+      if (endpoint.id().equals(endpointId)) {
+        int started = endpoint.tryStartSessionLease(now);
+        return started == EndpointRuntime.REFUSED ? null : lease(t, endpoint, now, started);
+      }
+    }
+    return null;
+  }
+
   private Lease lease(RoutingTable t, EndpointRuntime endpoint, long now, int started) {
     boolean counted = t.picker().readsTotalInFlight();
     if (counted) {
@@ -407,6 +434,7 @@ public final class LoadBalancer implements AutoCloseable {
     private String strategy = Strategies.ROUND_ROBIN;
     private Duration minSwitchInterval = Duration.ofSeconds(10);
     private Duration removalDrainTimeout = Duration.ofSeconds(30);
+    private Duration drainSessionQuietPeriod = Duration.ofSeconds(5);
     private Duration ewmaDecay = Duration.ofSeconds(10);
     private Duration ewmaDefaultRtt = Duration.ofMillis(30);
     private int hashBalanceFactor;
@@ -489,6 +517,19 @@ public final class LoadBalancer implements AutoCloseable {
      */
     public Builder removalDrainTimeout(Duration timeout) {
       this.removalDrainTimeout = nonNegative(timeout, "removalDrainTimeout");
+      return this;
+    }
+
+    /**
+     * How long the sessions pinned to a draining endpoint (see {@link LoadBalancer#acquirePinned})
+     * must start no request before its drain counts as settled. Default 5 s: pinned clients (a
+     * browser, a multi-step API flow) pause between requests for about as long as a person reads, so
+     * 5 s keeps one interaction on its endpoint without holding a drain open for clients that moved
+     * on. The drain's own timeout still bounds it. Zero: sessions only finish requests already in
+     * flight when the endpoint goes idle.
+     */
+    public Builder drainSessionQuietPeriod(Duration period) {
+      this.drainSessionQuietPeriod = nonNegative(period, "drainSessionQuietPeriod");
       return this;
     }
 
@@ -719,6 +760,7 @@ public final class LoadBalancer implements AutoCloseable {
               random,
               minSwitchInterval.toNanos(),
               removalDrainTimeout.toNanos(),
+              drainSessionQuietPeriod.toNanos(),
               ewmaDecay.toNanos(),
               ewmaDefaultRtt.toNanos(),
               new StrategyConfig(

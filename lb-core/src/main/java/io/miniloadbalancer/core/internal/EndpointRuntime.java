@@ -32,6 +32,12 @@ import org.jspecify.annotations.Nullable;
  * out (and re-picks from the new table), or the control context sees the lease and waits for it. No
  * lease starts unseen on an endpoint that has stopped taking requests.
  *
+ * <p><b>Pinned sessions on a draining endpoint.</b> {@link #tryStartSessionLease} may also start a
+ * lease while {@link #admitsSessions} is set (the endpoint is draining and its drain has not
+ * settled). The same ordering holds: the data path counts first, then reads the flag; the control
+ * context clears the flag, then reads the in-flight count, and only settles the drain on zero. A
+ * session lease therefore either is refused or is seen by the drain it would outlive.
+ *
  * <p><b>EWMA.</b> Peak EWMA (Finagle, Linkerd): a sample above the current value replaces it at
  * once; below it, it decays in with weight {@code exp(-dt / tau)}. Readers decay the value to the
  * present without writing, so an endpoint that stopped getting traffic looks better over time and
@@ -75,6 +81,7 @@ public final class EndpointRuntime {
   private static final VarHandle CONSECUTIVE_FAILURES;
   private static final VarHandle TRIAL_PERMITS;
   private static final VarHandle OVERLOADED;
+  private static final VarHandle LAST_SESSION;
 
   static {
     try {
@@ -88,6 +95,7 @@ public final class EndpointRuntime {
           l.findVarHandle(EndpointRuntime.class, "consecutiveFailures", int.class);
       TRIAL_PERMITS = l.findVarHandle(EndpointRuntime.class, "trialPermits", int.class);
       OVERLOADED = l.findVarHandle(EndpointRuntime.class, "overloaded", long.class);
+      LAST_SESSION = l.findVarHandle(EndpointRuntime.class, "lastSessionLeaseNanos", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -102,6 +110,8 @@ public final class EndpointRuntime {
   private volatile EndpointState state;
   private volatile boolean routable;
   private volatile boolean awaitingIdle;
+  private volatile boolean admitsSessions;
+  private volatile long lastSessionLeaseNanos = Long.MIN_VALUE;
   private volatile @Nullable Transition lastTransition;
 
   private volatile long load;
@@ -168,6 +178,31 @@ public final class EndpointRuntime {
         return STARTED_TRIAL;
       }
       TRIAL_PERMITS.getAndAdd(this, 1);
+    }
+    endLease(-1L);
+    return REFUSED;
+  }
+
+  /**
+   * Counts a new lease for a session pinned to this endpoint: as {@link #tryStartLease} while the
+   * endpoint is routable; while it is draining and still {@linkplain #admitsSessions admits
+   * sessions}, an ordinary lease that also stamps {@code nowNanos} as the last session activity (the
+   * control context holds the drain open while sessions are active). Else {@link #REFUSED}.
+   */
+  public int tryStartSessionLease(long nowNanos) {
+    if (routable) {
+      int started = tryStartLease();
+      if (started != REFUSED || !admitsSessions) {
+        return started;
+      }
+      // It left rotation a moment ago, for a drain that admits sessions: fall through.
+    }
+    long before = (long) LOAD.getAndAdd(this, 1L);
+    if (admitsSessions && (before & IN_FLIGHT_MASK) < MAX_IN_FLIGHT) {
+      if (lastSessionLeaseNanos != nowNanos) {
+        LAST_SESSION.setRelease(this, nowNanos);
+      }
+      return STARTED;
     }
     endLease(-1L);
     return REFUSED;
@@ -357,6 +392,30 @@ public final class EndpointRuntime {
   /** Control context only: whether to report the moment {@link #inFlight()} reaches zero. */
   public void awaitIdle(boolean value) {
     this.awaitingIdle = value;
+  }
+
+  /**
+   * Control context only: pinned sessions may start leases here while it drains, starting with no
+   * session activity on record.
+   */
+  public void openSessionWindow() {
+    this.lastSessionLeaseNanos = Long.MIN_VALUE;
+    this.admitsSessions = true;
+  }
+
+  /** Control context only: whether pinned sessions may still start leases here while it drains. */
+  public void admitSessions(boolean value) {
+    this.admitsSessions = value;
+  }
+
+  /** Whether pinned sessions may still start leases here (a drain that has not settled). */
+  public boolean admitsSessions() {
+    return admitsSessions;
+  }
+
+  /** When a pinned session last started a lease here while draining; {@code Long.MIN_VALUE}: never. */
+  public long lastSessionLeaseNanos() {
+    return lastSessionLeaseNanos;
   }
 
   /** Whether the control context waits for this endpoint to become idle. */

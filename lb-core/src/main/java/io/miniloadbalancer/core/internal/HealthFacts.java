@@ -44,6 +44,8 @@ public final class HealthFacts {
   public Scheduler.@Nullable Cancellable drainDeadline;
   /** The removal drain's deadline task, if any. */
   public Scheduler.@Nullable Cancellable removalDeadline;
+  /** Re-checks a drain held open by pinned sessions once they have been quiet long enough. */
+  public Scheduler.@Nullable Cancellable sessionQuietCheck;
 
   // Passive health.
   /** How many times this endpoint was ejected (decays while it stays clean). */

@@ -81,6 +81,7 @@ public final class PoolController implements EndpointRuntime.Signals {
       LongSupplier random,
       long minSwitchIntervalNanos,
       long removalDrainTimeoutNanos,
+      long drainSessionQuietNanos,
       double ewmaTauNanos,
       long ewmaDefaultRttNanos,
       StrategyConfig strategyConfig,
@@ -466,6 +467,9 @@ public final class PoolController implements EndpointRuntime.Signals {
     RoutingTable previous = table;
     RoutingTable next =
         new RoutingTable(strategy, picker, routable, effective, members, noEndpoint(members));
+    for (EndpointRuntime r : members) {
+      updateSessionAdmission(r);
+    }
     Set<EndpointRuntime> entering = Collections.newSetFromMap(new IdentityHashMap<>());
     Collections.addAll(entering, routable);
     for (EndpointRuntime r : routable) {
@@ -690,11 +694,32 @@ public final class PoolController implements EndpointRuntime.Signals {
         });
   }
 
+  /**
+   * A draining endpoint admits its pinned sessions until the drain settles (see {@code
+   * LoadBalancer#acquirePinned}); nothing else does.
+   */
+  private void updateSessionAdmission(EndpointRuntime r) {
+    boolean admit =
+        r.state() == EndpointState.DRAINING
+            && (drainWaiters.containsKey(r) || r.facts().removalPending);
+    if (admit && !r.admitsSessions()) {
+      r.openSessionWindow();
+    } else if (!admit && r.admitsSessions()) {
+      r.admitSessions(false);
+    }
+  }
+
   // Runs after publish(): routable flags are already cleared, so an in-flight count of 0 read here
-  // cannot be followed by a new lease (see EndpointRuntime).
+  // cannot be followed by a new lease (see EndpointRuntime). A drain that admits pinned sessions
+  // settles only once they have been quiet for the configured period, and closes the session window
+  // before its final in-flight read, so the same holds for session leases.
   private void settleDrains(List<Object> fired) {
     for (EndpointRuntime r : List.copyOf(pool.values())) {
       if (r.inFlight() != 0) {
+        continue;
+      }
+      boolean waited = drainWaiters.containsKey(r) || r.facts().removalPending;
+      if (!waited || !sessionsQuiet(r)) {
         continue;
       }
       if (drainWaiters.containsKey(r)) {
@@ -704,6 +729,43 @@ public final class PoolController implements EndpointRuntime.Signals {
         finishRemoval(fired, r, "drained; no request in flight");
       }
     }
+  }
+
+  /**
+   * Whether no pinned session may start a lease on this idle, draining endpoint any more. Closes its
+   * session window when the sessions have been quiet long enough; re-opens it (and waits for idle
+   * again) when a session lease slipped in meanwhile; schedules a re-check while they are active.
+   */
+  private boolean sessionsQuiet(EndpointRuntime r) {
+    if (!r.admitsSessions()) {
+      return true;
+    }
+    long last = r.lastSessionLeaseNanos();
+    long now = now();
+    if (last != Long.MIN_VALUE && now - last < s.drainSessionQuietNanos()) {
+      long delay = last + s.drainSessionQuietNanos() - now;
+      HealthFacts f = r.facts();
+      cancel(f.sessionQuietCheck);
+      f.sessionQuietCheck =
+          s.scheduler()
+              .schedule(
+                  () ->
+                      control.execute(
+                          () -> {
+                            List<Object> fired = new ArrayList<>();
+                            settleDrains(fired);
+                            notify(fired);
+                          }),
+                  delay);
+      return false;
+    }
+    r.admitSessions(false);
+    if (r.inFlight() != 0) {
+      // A session lease started before the window closed: it is seen; wait for it to end.
+      r.admitSessions(true);
+      return false;
+    }
+    return true;
   }
 
   private void completeWaiters(EndpointRuntime r, boolean completed) {
@@ -718,6 +780,7 @@ public final class PoolController implements EndpointRuntime.Signals {
       w.future().complete(
           new DrainResult(r.id(), completed, open, Duration.ofNanos(now - w.startNanos())));
     }
+    updateSessionAdmission(r);
   }
 
   private void finishRemoval(List<Object> fired, EndpointRuntime r, String reason) {
@@ -727,7 +790,9 @@ public final class PoolController implements EndpointRuntime.Signals {
     cancel(f.probeTask);
     cancel(f.ejectionTask);
     cancel(penaltyTasks.remove(r));
+    cancel(f.sessionQuietCheck);
     completeWaiters(r, r.inFlight() == 0);
+    r.admitSessions(false);
     pool.remove(r.id());
     retiredOutcomes.addAndGet(0, r.successes());
     retiredOutcomes.addAndGet(1, r.failures());
@@ -1216,6 +1281,7 @@ public final class PoolController implements EndpointRuntime.Signals {
               cancel(r.facts().ejectionTask);
               cancel(r.facts().drainDeadline);
               cancel(r.facts().removalDeadline);
+              cancel(r.facts().sessionQuietCheck);
             }
           }
           done.complete(null);

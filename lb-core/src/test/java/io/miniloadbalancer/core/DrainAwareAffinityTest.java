@@ -1,0 +1,237 @@
+package io.miniloadbalancer.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link LoadBalancer#acquirePinned}: sessions pinned to an endpoint stay on it while it takes
+ * traffic and while it drains (the drain-aware transition), and never after its drain settled.
+ */
+class DrainAwareAffinityTest {
+
+  private final FakeTime time = new FakeTime();
+
+  private LoadBalancer.Builder builder(List<Endpoint> endpoints) {
+    return LoadBalancer.builder()
+        .name("pinned")
+        .endpoints(endpoints)
+        .ticker(time)
+        .scheduler(time)
+        .randomSource(TestPools.seeded(5));
+  }
+
+  @Test
+  void pinnedLeaseGoesToThatEndpointAndUnknownIdsGetNull() {
+    LoadBalancer lb = builder(TestPools.uniform(3)).build();
+    for (int i = 0; i < 10; i++) {
+      Lease lease = lb.acquirePinned("e1");
+      assertThat(lease).isNotNull();
+      assertThat(lease.endpoint().id()).isEqualTo("e1");
+      lease.success();
+    }
+    assertThat(lb.acquirePinned("nope")).isNull();
+    assertThat(lb.inFlight("e1")).isZero();
+  }
+
+  @Test
+  void drainKeepsPinnedSessionsUntilTheyAreQuietThenSettles() {
+    LoadBalancer lb = builder(TestPools.uniform(3)).build(); // quiet period: the 5 s default
+    Lease open = lb.acquirePinned("e0");
+    CompletableFuture<DrainResult> drained = lb.drain("e0", Duration.ofSeconds(60));
+    assertThat(HealthCheckTest.state(lb, "e0")).isEqualTo(EndpointState.DRAINING);
+    for (int i = 0; i < 300; i++) {
+      Lease fresh = lb.acquire(RequestContext.none());
+      assertThat(fresh.endpoint().id()).as("new clients go elsewhere").isNotEqualTo("e0");
+      fresh.success();
+    }
+    Lease session = lb.acquirePinned("e0");
+    assertThat(session).as("a pinned session is admitted while the drain runs").isNotNull();
+    session.success();
+    open.success();
+    time.runDue();
+    assertThat(drained).as("idle, but a session was active just now").isNotDone();
+
+    time.advance(Duration.ofSeconds(4));
+    Lease later = lb.acquirePinned("e0");
+    assertThat(later).isNotNull();
+    later.success();
+    time.advance(Duration.ofSeconds(4)); // 4 s since the last session request: still held
+    assertThat(drained).isNotDone();
+    time.advance(Duration.ofSeconds(1));
+    DrainResult result = drained.join();
+    assertThat(result.completed()).isTrue();
+    assertThat(result.waited()).isEqualTo(Duration.ofSeconds(9));
+    assertThat(lb.acquirePinned("e0")).as("after the drain settled, sessions move").isNull();
+    assertThat(HealthCheckTest.state(lb, "e0")).isEqualTo(EndpointState.DRAINING);
+
+    lb.undrain("e0").join();
+    Lease back = lb.acquirePinned("e0");
+    assertThat(back).isNotNull();
+    back.success();
+  }
+
+  @Test
+  void drainWithoutSessionsSettlesAtIdleAsBefore() {
+    LoadBalancer lb = builder(TestPools.uniform(2)).build();
+    Lease open = lb.acquirePinned("e1");
+    CompletableFuture<DrainResult> drained = lb.drain("e1", Duration.ofSeconds(30));
+    time.advance(Duration.ofSeconds(2));
+    open.success();
+    time.runDue();
+    assertThat(drained.join().waited()).isEqualTo(Duration.ofSeconds(2));
+  }
+
+  @Test
+  void drainTimeoutClosesTheSessionWindowEvenWhileSessionsKeepComing() {
+    LoadBalancer lb = builder(TestPools.uniform(2)).build();
+    Lease held = lb.acquirePinned("e0"); // a drain of an idle endpoint settles at once
+    CompletableFuture<DrainResult> drained = lb.drain("e0", Duration.ofSeconds(5));
+    for (int s = 0; s < 5; s++) {
+      Lease lease = lb.acquirePinned("e0");
+      assertThat(lease).as("second %d", s).isNotNull();
+      held.success();
+      held = lease;
+      time.advance(Duration.ofSeconds(1));
+    }
+    DrainResult result = drained.join();
+    assertThat(result.completed()).isFalse();
+    assertThat(result.stillInFlight()).isEqualTo(1);
+    assertThat(lb.acquirePinned("e0")).isNull();
+    held.success();
+  }
+
+  @Test
+  void noPinnedLeaseOnMaintenanceUnhealthyOrEjectedEndpoints() {
+    ScriptedProbe probe = new ScriptedProbe().down("e2");
+    LoadBalancer lb =
+        builder(TestPools.uniform(4))
+            .healthCheck(HealthCheck.builder(probe).jitter(0).build())
+            .panicThreshold(0)
+            .build();
+    time.advance(Duration.ofSeconds(10));
+    assertThat(HealthCheckTest.state(lb, "e2")).isEqualTo(EndpointState.UNHEALTHY);
+    assertThat(lb.acquirePinned("e2")).isNull();
+
+    lb.maintenance("e1", true, "test").join();
+    assertThat(lb.acquirePinned("e1")).isNull();
+
+    Lease open = lb.acquirePinned("e0");
+    CompletableFuture<DrainResult> drained = lb.drain("e0", Duration.ofSeconds(30));
+    assertThat(lb.acquirePinned("e0")).isNotNull().satisfies(Lease::success);
+    lb.maintenance("e0", true, "pulled during its drain").join();
+    assertThat(lb.acquirePinned("e0")).as("maintenance overrides the drain").isNull();
+    open.success();
+    time.runDue();
+    assertThat(drained.join().completed()).isTrue();
+  }
+
+  @Test
+  void endpointRemovedBySourceKeepsSessionsUntilQuietThenIsRemoved() {
+    StaticEndpointSource source = new StaticEndpointSource(TestPools.uniform(3));
+    LoadBalancer lb =
+        LoadBalancer.builder()
+            .source(source)
+            .ticker(time)
+            .scheduler(time)
+            .drainSessionQuietPeriod(Duration.ofSeconds(2))
+            .build();
+    Lease open = lb.acquirePinned("e2");
+    source.remove("e2");
+    time.runDue();
+    assertThat(HealthCheckTest.state(lb, "e2")).isEqualTo(EndpointState.DRAINING);
+    Lease session = lb.acquirePinned("e2");
+    assertThat(session).isNotNull();
+    session.success();
+    open.success();
+    time.advance(Duration.ofSeconds(1));
+    assertThat(lb.snapshot().endpoints()).extracting(EndpointSnapshot::id).contains("e2");
+    time.advance(Duration.ofSeconds(1));
+    assertThat(lb.snapshot().endpoints()).extracting(EndpointSnapshot::id).doesNotContain("e2");
+    assertThat(lb.acquirePinned("e2")).isNull();
+  }
+
+  /**
+   * Real threads hammer pinned leases on an endpoint while it drains with no quiet period, so the
+   * drain settles at the first idle moment it catches. A lease that is open when the drain reports
+   * itself settled is a broken guarantee.
+   */
+  @Test
+  void noPinnedLeaseIsOpenOnceTheDrainSettled() throws Exception {
+    int rounds = 15;
+    AtomicLong admittedWhileDraining = new AtomicLong();
+    AtomicLong violations = new AtomicLong();
+    try (LoadBalancer lb =
+        LoadBalancer.builder()
+            .name("race")
+            .endpoints(TestPools.uniform(2))
+            .drainSessionQuietPeriod(Duration.ZERO)
+            .build()) {
+      for (int round = 0; round < rounds; round++) {
+        AtomicBoolean settled = new AtomicBoolean();
+        AtomicBoolean stop = new AtomicBoolean();
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 3; t++) {
+          Thread thread =
+              new Thread(
+                  () -> {
+                    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+                    while (!stop.get() && System.nanoTime() < deadline) {
+                      Lease lease = lb.acquirePinned("e0");
+                      if (lease == null) {
+                        Thread.onSpinWait();
+                        continue;
+                      }
+                      boolean draining = isDraining(lb);
+                      if (settled.get()) {
+                        violations.incrementAndGet();
+                      }
+                      if (draining) {
+                        admittedWhileDraining.incrementAndGet();
+                      }
+                      lease.success();
+                    }
+                  });
+          thread.start();
+          threads.add(thread);
+        }
+        Thread.sleep(2);
+        DrainResult result =
+            lb.drain("e0", Duration.ofSeconds(5))
+                .thenApply(
+                    r -> {
+                      settled.set(true);
+                      return r;
+                    })
+                .get(10, TimeUnit.SECONDS);
+        assertThat(result.completed()).isTrue();
+        Thread.sleep(2);
+        stop.set(true);
+        for (Thread thread : threads) {
+          thread.join(5_000);
+        }
+        lb.undrain("e0").get(5, TimeUnit.SECONDS);
+      }
+    }
+    assertThat(violations.get()).as("pinned leases open after the drain settled").isZero();
+    assertThat(admittedWhileDraining.get())
+        .as("the test raced sessions against drains at all")
+        .isPositive();
+  }
+
+  private static boolean isDraining(LoadBalancer lb) {
+    for (EndpointSnapshot e : lb.snapshot().endpoints()) {
+      if (e.id().equals("e0")) {
+        return e.state() == EndpointState.DRAINING;
+      }
+    }
+    return false;
+  }
+}
