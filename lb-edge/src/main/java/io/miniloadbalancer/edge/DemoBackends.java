@@ -15,7 +15,8 @@ import java.util.concurrent.Executors;
 
 /**
  * Three local HTTP backends for {@code --demo}: each answers any path with its name, the method and
- * the path (and echoes a request body's size), and {@code /healthz} with 200.
+ * the path (and echoes a request body's size and the cookies it received), and {@code /healthz}
+ * with 200.
  */
 final class DemoBackends implements AutoCloseable {
 
@@ -50,9 +51,11 @@ final class DemoBackends implements AutoCloseable {
                 Thread.currentThread().interrupt();
               }
             }
+            String cookie = ex.getRequestHeaders().getFirst("Cookie");
             String text =
                 name + " " + ex.getRequestMethod() + " " + ex.getRequestURI()
-                    + (received > 0 ? " received " + received + " bytes" : "") + "\n";
+                    + (received > 0 ? " received " + received + " bytes" : "")
+                    + (cookie != null ? " cookie: " + cookie : "") + "\n";
             byte[] body = text.getBytes(StandardCharsets.UTF_8);
             ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
             ex.sendResponseHeaders(200, body.length);

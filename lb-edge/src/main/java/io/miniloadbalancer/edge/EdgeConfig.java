@@ -188,6 +188,7 @@ public record EdgeConfig(
    * @param healthCheckPath active HTTP health check path; null: no active checks (Consul's checks
    *     or outlier detection only)
    * @param outlierDetection eject endpoints that fail in a row; default true
+   * @param sticky the proxy's affinity cookie; default none
    */
   public record Pool(
       String strategy,
@@ -196,7 +197,8 @@ public record EdgeConfig(
       List<String> consulTags,
       @Nullable String hashKey,
       @Nullable String healthCheckPath,
-      Boolean outlierDetection) {
+      Boolean outlierDetection,
+      @Nullable Sticky sticky) {
 
     /** Defaults and validation. */
     public Pool {
@@ -224,6 +226,41 @@ public record EdgeConfig(
         throw new IllegalArgumentException("healthCheckPath must start with '/'");
       }
       outlierDetection = outlierDetection != null ? outlierDetection : Boolean.TRUE;
+    }
+  }
+
+  /**
+   * A pool's affinity cookie: the proxy sets it on a client's first response and keeps the client on
+   * that endpoint while the endpoint is routable or draining. Present (even empty: {@code sticky:
+   * {}}) turns it on.
+   *
+   * @param cookie the cookie's name; default {@code edge_<pool>}, so pools do not share sessions
+   * @param idleTimeout a session unused this long is forgotten (its next request is balanced anew).
+   *     Default 30 min, the usual web-session idle timeout and HAProxy's common stick-table expiry
+   * @param maxSessions the affinity table's bound; the least recently used sessions go first.
+   *     Default 100,000 (about 10 MB)
+   * @param drainQuietPeriod a draining endpoint's pinned sessions keep it open until they have been
+   *     quiet this long (bounded by the drain's timeout). Default 5 s: the pauses inside one
+   *     interaction, not a client that has moved on
+   * @param secure the cookie's Secure attribute; default: set when {@code X-Forwarded-Proto} is
+   *     {@code https} (TLS ends at the ALB)
+   */
+  public record Sticky(
+      @Nullable String cookie,
+      Duration idleTimeout,
+      Integer maxSessions,
+      Duration drainQuietPeriod,
+      @Nullable Boolean secure) {
+
+    /** Defaults and validation. */
+    public Sticky {
+      if (cookie != null && !cookie.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]{1,64}")) {
+        throw new IllegalArgumentException(
+            "sticky.cookie must be a cookie name (1-64 token characters), was '" + cookie + "'");
+      }
+      idleTimeout = positive(idleTimeout != null ? idleTimeout : Duration.ofMinutes(30), "sticky.idleTimeout");
+      maxSessions = atLeast(maxSessions != null ? maxSessions : 100_000, 1, "sticky.maxSessions");
+      drainQuietPeriod = nonNegative(drainQuietPeriod != null ? drainQuietPeriod : Duration.ofSeconds(5), "sticky.drainQuietPeriod");
     }
   }
 

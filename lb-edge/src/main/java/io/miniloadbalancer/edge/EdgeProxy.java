@@ -123,6 +123,9 @@ public final class EdgeProxy implements AutoCloseable {
       if (p.outlierDetection()) {
         b.outlierDetection(OutlierDetection.defaults());
       }
+      if (p.sticky() != null) {
+        b.drainSessionQuietPeriod(p.sticky().drainQuietPeriod());
+      }
       // Remember each endpoint's address, so its connection pools close when it leaves.
       Map<String, Endpoint> addresses = new java.util.concurrent.ConcurrentHashMap<>();
       LoadBalancer[] built = new LoadBalancer[1];
@@ -144,7 +147,8 @@ public final class EdgeProxy implements AutoCloseable {
       built[0] = lb;
       lb.snapshot().endpoints().forEach(es -> addresses.put(es.id(), es.endpoint()));
       RetryPolicy policy = RetryPolicy.defaults().withMaxRetries(config.upstream().maxRetries());
-      pools.put(name, new PoolRuntime(name, lb, lb.retries(policy), p.hashKey()));
+      StickySessions sticky = p.sticky() == null ? null : new StickySessions(name, p.sticky(), registry);
+      pools.put(name, new PoolRuntime(name, lb, lb.retries(policy), p.hashKey(), sticky));
       LoadBalancerMetrics m = LoadBalancerMetrics.builder(lb).build();
       m.bindTo(registry);
       metrics.add(m);

@@ -11,8 +11,16 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import org.jspecify.annotations.Nullable;
 
-/** A configured pool at run time: its balancer, retry policy and where its hash key comes from. */
-record PoolRuntime(String name, LoadBalancer balancer, RetryExecutor retries, @Nullable String hashKey) {
+/**
+ * A configured pool at run time: its balancer, retry policy, where its hash key comes from and its
+ * affinity cookie, if any.
+ */
+record PoolRuntime(
+    String name,
+    LoadBalancer balancer,
+    RetryExecutor retries,
+    @Nullable String hashKey,
+    @Nullable StickySessions sticky) {
 
   /** The request's hash key per the pool's {@code hashKey} setting; none when absent. */
   RequestContext context(HttpRequest request, SocketAddress remote) {

@@ -72,6 +72,8 @@ final class ProxyExchange {
   private final long maxBodyBytes;
 
   private RequestContext context;
+  private @Nullable String affinityToken;
+  private @Nullable String pinnedEndpoint;
   private @Nullable Lease lease;
   private @Nullable Channel upstream;
   private @Nullable FixedChannelPool upstreamPool;
@@ -105,6 +107,11 @@ final class ProxyExchange {
     this.bodyless = !chunkedRequest && length == 0;
     this.retries =
         pool.retries().track(bodyless && RetryPolicy.isIdempotent(request.method().name()));
+    StickySessions sticky = pool.sticky();
+    if (sticky != null) {
+      this.affinityToken = sticky.token(request.headers());
+      this.pinnedEndpoint = sticky.pinnedEndpoint(affinityToken);
+    }
   }
 
   // ---- start and (re)connect ---------------------------------------------------------------------
@@ -114,9 +121,16 @@ final class ProxyExchange {
   }
 
   private void connect() {
-    Lease l;
+    Lease l = null;
+    if (attempt == 0 && pinnedEndpoint != null) {
+      // The session's endpoint, while routable or draining; else balanced anew and re-pinned.
+      l = pool.balancer().acquirePinned(pinnedEndpoint);
+      pool.sticky().pinnedResult(l != null);
+    }
     try {
-      l = pool.balancer().acquire(context);
+      if (l == null) {
+        l = pool.balancer().acquire(context);
+      }
     } catch (NoEndpointAvailableException e) {
       if (attempt == 0) {
         fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "no endpoint available in pool '" + pool.name() + "': " + e.getMessage());
@@ -186,6 +200,10 @@ final class ProxyExchange {
     }
     appendVia(h, request.protocolVersion());
     h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+    StickySessions sticky = pool.sticky();
+    if (sticky != null) {
+      sticky.strip(h);
+    }
     return out;
   }
 
@@ -276,9 +294,28 @@ final class ProxyExchange {
       upstreamReusable = false;
     }
     appendVia(h, response.protocolVersion());
+    pinSession(h);
     boolean keep = clientKeepAlive && !owner.draining();
     h.set(HttpHeaderNames.CONNECTION, keep ? HttpHeaderValues.KEEP_ALIVE : HttpHeaderValues.CLOSE);
     client.write(out);
+  }
+
+  /** Pins the session to the endpoint that answered; a client without a token gets one. */
+  private void pinSession(HttpHeaders responseHeaders) {
+    StickySessions sticky = pool.sticky();
+    if (sticky == null || lease == null) {
+      return;
+    }
+    String served = lease.endpoint().id();
+    if (served.equals(pinnedEndpoint)) {
+      return;
+    }
+    String token = affinityToken;
+    if (token == null) {
+      token = StickySessions.newToken();
+      responseHeaders.add(HttpHeaderNames.SET_COOKIE, sticky.setCookie(token, request.headers()));
+    }
+    sticky.pin(token, served);
   }
 
   void onResponseContent(Channel ch, HttpContent content) {
