@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Assumptions;
  * started here with {@code scripts/consul-agent.sh}. When none can be had, every test that needs it
  * is aborted (reported as skipped) with a line on stderr saying the real-agent tests did not run.
  */
-final class RealConsulAgent {
+public final class RealConsulAgent {
 
-  static final String URL = System.getProperty("consul.url", "http://127.0.0.1:18500");
+  public static final String URL = System.getProperty("consul.url", "http://127.0.0.1:18500");
   private static final HttpClient HTTP =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
   private static volatile String unavailable;
@@ -28,7 +28,7 @@ final class RealConsulAgent {
   private RealConsulAgent() {}
 
   /** Aborts the calling test, loudly, when there is no agent. */
-  static synchronized void require() {
+  public static synchronized void require() {
     if (!checked) {
       checked = true;
       if (!reachable()) {
@@ -46,7 +46,7 @@ final class RealConsulAgent {
     Assumptions.assumeTrue(unavailable == null, () -> "REAL-AGENT TESTS DID NOT RUN: " + unavailable);
   }
 
-  static boolean reachable() {
+  public static boolean reachable() {
     try {
       HttpResponse<String> r =
           HTTP.send(

@@ -142,7 +142,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       return read(method, () -> edge.config().redacted());
     }
     if (parts.length == 2 && parts[1].equals("env")) {
-      return read(method, edge::environment);
+      return read(method, edge::environmentView);
     }
     if (parts.length >= 3 && parts[1].equals("pools")) {
       PoolRuntime pool = edge.pools().get(parts[2]);

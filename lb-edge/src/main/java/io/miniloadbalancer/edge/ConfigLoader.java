@@ -148,6 +148,9 @@ final class ConfigLoader {
         continue;
       }
       for (var field : component.getType().getRecordComponents()) {
+        if (field.getType().isRecord() || List.class.isAssignableFrom(field.getType())) {
+          continue; // nested sections and lists are set in the file
+        }
         keys.put(
             ENV_PREFIX + snake(component.getName()) + "_" + snake(field.getName()),
             component.getName() + "." + field.getName());

@@ -162,17 +162,60 @@ public record EdgeConfig(
    *
    * @param agent default {@code http://127.0.0.1:8500}, the local agent
    * @param aclToken optional
-   * @param register reserved for the proxy's own Consul registration, not built yet: must be absent
+   * @param register the proxy's own registration in Consul; default none
    */
-  public record Consul(String agent, @Nullable String aclToken, @Nullable String register) {
+  public record Consul(String agent, @Nullable String aclToken, @Nullable Register register) {
 
-    /** Defaults; refuses what is not built. */
+    /** Defaults. */
     public Consul {
       agent = agent != null ? agent : "http://127.0.0.1:8500";
-      if (register != null) {
+    }
+  }
+
+  /**
+   * The proxy registers itself in Consul, so services that discover it there reach it. On SIGTERM
+   * the registration goes to maintenance first (watchers stop sending), then {@code drainWait}
+   * later it is deregistered and the listener closes.
+   *
+   * @param service the service name; default {@code edge-proxy}
+   * @param id the instance id; default {@code <service>-<address>-<port>}, unique per task
+   * @param address the advertised address; default the ECS task IP (task metadata v4), else the
+   *     agent's node address (Consul's own default)
+   * @param tags optional tags
+   * @param checkInterval how often the agent checks {@code /readyz} on the advertised address and
+   *     proxy port. Default 10 s, Consul's usual interval
+   * @param deregisterCriticalAfter an instance critical this long is removed by the agent (a task
+   *     that died without deregistering). Default 1 min, Consul's minimum
+   * @param drainWait on shutdown, the time between maintenance and deregistration, while the proxy
+   *     still serves. Default 5 s: a few blocking-query round trips for every watcher. It adds to
+   *     {@code server.drainTimeout}; together they must stay under ECS's stopTimeout
+   */
+  public record Register(
+      String service,
+      @Nullable String id,
+      @Nullable String address,
+      List<String> tags,
+      Duration checkInterval,
+      Duration deregisterCriticalAfter,
+      Duration drainWait) {
+
+    /** Defaults and validation. */
+    public Register {
+      service = service != null ? service : "edge-proxy";
+      if (!service.matches("[A-Za-z0-9-]{1,64}")) {
         throw new IllegalArgumentException(
-            "consul.register (self-registration of the proxy) is not supported yet; remove it");
+            "consul.register.service must be 1-64 letters, digits or '-' (a DNS label), was '" + service + "'");
       }
+      tags = tags != null ? List.copyOf(tags) : List.of();
+      checkInterval = positive(checkInterval != null ? checkInterval : Duration.ofSeconds(10), "consul.register.checkInterval");
+      deregisterCriticalAfter =
+          deregisterCriticalAfter != null ? deregisterCriticalAfter : Duration.ofMinutes(1);
+      if (deregisterCriticalAfter.compareTo(Duration.ofMinutes(1)) < 0) {
+        throw new IllegalArgumentException(
+            "consul.register.deregisterCriticalAfter must be at least 1m (Consul's minimum), was "
+                + deregisterCriticalAfter);
+      }
+      drainWait = nonNegative(drainWait != null ? drainWait : Duration.ofSeconds(5), "consul.register.drainWait");
     }
   }
 

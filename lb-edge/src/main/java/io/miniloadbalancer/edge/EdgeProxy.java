@@ -33,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,6 +56,7 @@ public final class EdgeProxy implements AutoCloseable {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final EnvironmentInfo environment;
   private volatile String state = "starting";
+  private volatile @Nullable SelfRegistration selfRegistration;
   private Channel proxyChannel;
   private Channel adminChannel;
 
@@ -77,6 +79,10 @@ public final class EdgeProxy implements AutoCloseable {
     try {
       edge.buildPools();
       edge.bind();
+      EdgeConfig.Consul consul = config.consul();
+      if (consul != null && consul.register() != null) {
+        edge.selfRegistration = SelfRegistration.start(consul, environment, edge.proxyPort());
+      }
     } catch (RuntimeException | InterruptedException e) {
       edge.close();
       throw e;
@@ -205,6 +211,11 @@ public final class EdgeProxy implements AutoCloseable {
    */
   public boolean drainAndStop() {
     state = "draining";
+    SelfRegistration registration = selfRegistration;
+    if (registration != null) {
+      // Peers that found us in Consul stop first; we keep serving meanwhile (drainWait).
+      registration.close();
+    }
     long t0 = System.nanoTime();
     if (proxyChannel != null) {
       proxyChannel.close().syncUninterruptibly();
@@ -230,6 +241,10 @@ public final class EdgeProxy implements AutoCloseable {
   @Override
   public void close() {
     state = "stopped";
+    SelfRegistration registration = selfRegistration;
+    if (registration != null) {
+      registration.close();
+    }
     if (proxyChannel != null) {
       proxyChannel.close();
     }
@@ -267,6 +282,18 @@ public final class EdgeProxy implements AutoCloseable {
 
   EnvironmentInfo environment() {
     return environment;
+  }
+
+  /** What {@code /admin/env} shows: where the proxy runs and its Consul registration. */
+  Map<String, Object> environmentView() {
+    Map<String, Object> view = new LinkedHashMap<>();
+    view.put("taskArn", environment.taskArn());
+    view.put("availabilityZone", environment.availabilityZone());
+    view.put("taskIp", environment.taskIp());
+    view.put("source", environment.source());
+    SelfRegistration registration = selfRegistration;
+    view.put("consulRegistration", registration == null ? "not configured" : registration.status());
+    return view;
   }
 
   String state() {
