@@ -14,6 +14,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
+import java.io.StringReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,6 +26,13 @@ import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
+import org.jspecify.annotations.Nullable;
+import org.yaml.snakeyaml.Yaml;
+import org.yaml.snakeyaml.nodes.MappingNode;
+import org.yaml.snakeyaml.nodes.Node;
+import org.yaml.snakeyaml.nodes.NodeTuple;
+import org.yaml.snakeyaml.nodes.ScalarNode;
+import org.yaml.snakeyaml.nodes.SequenceNode;
 
 /**
  * Reads {@link EdgeConfig} from YAML, then applies environment overrides (12-factor, for ECS).
@@ -87,7 +95,7 @@ final class ConfigLoader {
     try {
       tree = text.isBlank() ? mapper.createObjectNode() : mapper.readTree(text);
     } catch (JsonProcessingException e) {
-      throw new ConfigException(describe(e, source));
+      throw new ConfigException(describe(e, source, null));
     }
     if (tree == null || tree.isMissingNode() || tree.isNull()) {
       tree = mapper.createObjectNode();
@@ -111,7 +119,7 @@ final class ConfigLoader {
         return fromFile;
       }
     } catch (JsonProcessingException e) {
-      fileError = describe(e, source);
+      fileError = describe(e, source, text);
       if (overrides.isEmpty()) {
         throw new ConfigException(fileError);
       }
@@ -134,7 +142,7 @@ final class ConfigLoader {
       return mapper.treeToValue(root, EdgeConfig.class);
     } catch (JsonProcessingException e) {
       // An error the file alone also has is reported with its line; else the variables caused it.
-      String merged = describe(e, "environment (" + String.join(", ", overrides.keySet()) + ")");
+      String merged = describe(e, "environment (" + String.join(", ", overrides.keySet()) + ")", null);
       String key = merged.substring(merged.indexOf(": ") + 2);
       throw new ConfigException(fileError != null && fileError.endsWith(key) ? fileError : merged);
     }
@@ -163,17 +171,28 @@ final class ConfigLoader {
     return camel.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
   }
 
-  private static String describe(JsonProcessingException e, String source) {
+  /**
+   * {@code source line N: key.path: what}. The line is the key's own line when the YAML text is at
+   * hand (Jackson's location is its read position, which can be the token after the key).
+   */
+  private static String describe(JsonProcessingException e, String source, @Nullable String yaml) {
     String key = "";
+    int line = -1;
     if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
       key =
           m.getPath().stream()
               .map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
               .collect(Collectors.joining("."))
               .replace(".[", "[");
+      if (yaml != null) {
+        line = keyLine(yaml, m.getPath());
+      }
     }
     JsonLocation at = e.getLocation();
-    String where = at != null && at.getLineNr() > 0 ? source + " line " + at.getLineNr() : source;
+    if (line < 0 && at != null && at.getLineNr() > 0) {
+      line = at.getLineNr();
+    }
+    String where = line > 0 ? source + " line " + line : source;
     Throwable cause = e.getCause() instanceof IllegalArgumentException iae ? iae : null;
     String what = cause != null ? cause.getMessage() : e.getOriginalMessage();
     if (what != null) {
@@ -187,6 +206,39 @@ final class ConfigLoader {
       }
     }
     return where + ": " + (key.isEmpty() ? "" : key + ": ") + what;
+  }
+
+  /** The 1-based line of the key (or sequence item) at {@code path} in {@code yaml}; -1 if absent. */
+  static int keyLine(String yaml, List<JsonMappingException.Reference> path) {
+    Node node;
+    try {
+      node = new Yaml().compose(new StringReader(yaml));
+    } catch (RuntimeException e) {
+      return -1;
+    }
+    int line = -1;
+    for (JsonMappingException.Reference ref : path) {
+      if (node instanceof MappingNode map && ref.getFieldName() != null) {
+        Node next = null;
+        for (NodeTuple t : map.getValue()) {
+          if (t.getKeyNode() instanceof ScalarNode k && k.getValue().equals(ref.getFieldName())) {
+            line = k.getStartMark().getLine() + 1;
+            next = t.getValueNode();
+            break;
+          }
+        }
+        if (next == null) {
+          return line;
+        }
+        node = next;
+      } else if (node instanceof SequenceNode seq && ref.getIndex() >= 0 && ref.getIndex() < seq.getValue().size()) {
+        node = seq.getValue().get(ref.getIndex());
+        line = node.getStartMark().getLine() + 1;
+      } else {
+        return line;
+      }
+    }
+    return line;
   }
 
   /**

@@ -1,5 +1,6 @@
 package io.miniloadbalancer.edge;
 
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,16 +13,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Three local HTTP backends for {@code --demo}: each answers any path with its name, the method and
- * the path (and echoes a request body's size and the cookies it received), and {@code /healthz}
- * with 200.
+ * the path (and echoes a request body's size and the cookies it received), {@code /healthz} with
+ * 200, {@code /slow...} after 600 ms, and {@code /bytes/<n>} with n streamed bytes.
  */
 final class DemoBackends implements AutoCloseable {
 
   private final List<HttpServer> servers = new ArrayList<>();
   private final Map<String, Integer> ports = new LinkedHashMap<>();
+  private final AtomicInteger active = new AtomicInteger();
 
   DemoBackends(int count) throws IOException {
     System.setProperty("sun.net.httpserver.nodelay", "true");
@@ -36,36 +39,72 @@ final class DemoBackends implements AutoCloseable {
       s.createContext(
           "/",
           ex -> {
-            long received = 0;
-            try (InputStream in = ex.getRequestBody()) {
-              byte[] buf = new byte[65_536];
-              for (int n; (n = in.read(buf)) > 0; ) {
-                received += n;
-              }
-            }
-            if (ex.getRequestURI().getPath().startsWith("/slow")) {
-              // For drain and shutdown demonstrations: a request that takes a while.
-              try {
-                Thread.sleep(600);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-            }
-            String cookie = ex.getRequestHeaders().getFirst("Cookie");
-            String text =
-                name + " " + ex.getRequestMethod() + " " + ex.getRequestURI()
-                    + (received > 0 ? " received " + received + " bytes" : "")
-                    + (cookie != null ? " cookie: " + cookie : "") + "\n";
-            byte[] body = text.getBytes(StandardCharsets.UTF_8);
-            ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
-            ex.sendResponseHeaders(200, body.length);
-            try (OutputStream out = ex.getResponseBody()) {
-              out.write(body);
+            active.incrementAndGet();
+            try {
+              answer(name, ex);
+            } finally {
+              active.decrementAndGet();
             }
           });
       s.start();
       servers.add(s);
       ports.put(name, s.getAddress().getPort());
+    }
+  }
+
+  private static void answer(String name, HttpExchange ex) throws IOException {
+    long received = 0;
+    try (InputStream in = ex.getRequestBody()) {
+      byte[] buf = new byte[65_536];
+      for (int n; (n = in.read(buf)) > 0; ) {
+        received += n;
+      }
+    }
+    String path = ex.getRequestURI().getPath();
+    if (path.matches("/bytes/\\d{1,10}")) {
+      streamBytes(ex, Math.min(Long.parseLong(path.substring(7)), MAX_DOWNLOAD));
+      return;
+    }
+    if (path.startsWith("/slow")) {
+      // For drain and shutdown demonstrations: a request that takes a while.
+      try {
+        Thread.sleep(600);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    String cookie = ex.getRequestHeaders().getFirst("Cookie");
+    String text =
+        name + " " + ex.getRequestMethod() + " " + ex.getRequestURI()
+            + (received > 0 ? " received " + received + " bytes" : "")
+            + (cookie != null ? " cookie: " + cookie : "") + "\n";
+    byte[] body = text.getBytes(StandardCharsets.UTF_8);
+    ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+    ex.sendResponseHeaders(200, body.length);
+    try (OutputStream out = ex.getResponseBody()) {
+      out.write(body);
+    }
+  }
+
+  /** Requests the backends are handling right now. */
+  int active() {
+    return active.get();
+  }
+
+  private static final long MAX_DOWNLOAD = 1L << 30;
+
+  /** {@code /bytes/<n>}: n bytes, streamed (chunked), for large-download demonstrations. */
+  private static void streamBytes(HttpExchange ex, long n) throws IOException {
+    ex.getResponseHeaders().set("Content-Type", "application/octet-stream");
+    ex.sendResponseHeaders(200, 0);
+    byte[] block = new byte[65_536];
+    for (int i = 0; i < block.length; i++) {
+      block[i] = (byte) ('a' + i % 26);
+    }
+    try (OutputStream out = ex.getResponseBody()) {
+      for (long left = n; left > 0; left -= block.length) {
+        out.write(block, 0, (int) Math.min(block.length, left));
+      }
     }
   }
 

@@ -27,9 +27,14 @@ class ConfigLoaderTest {
     assertThatThrownBy(() -> loader.load("server:\n  port: 0x\n" + POOL, "edge.yaml", Map.of()))
         .hasMessageContaining("edge.yaml line 2")
         .hasMessageContaining("server.port");
-    // Jackson reports an unknown key at the token after it: the line of the key or the next one.
+    // An unknown key is reported on its own line, even when its value starts on the next one.
     assertThatThrownBy(() -> loader.load("server:\n  prot: 80\n" + POOL, "edge.yaml", Map.of()))
-        .hasMessageMatching("edge\\.yaml line [23]: server\\.prot: Unrecognized field \"prot\".*");
+        .hasMessageMatching("edge\\.yaml line 2: server\\.prot: Unrecognized field \"prot\".*");
+    assertThatThrownBy(() -> loader.load("server:\n  port: 80\n  tls:\n    cert: x\n" + POOL, "edge.yaml", Map.of()))
+        .hasMessageMatching("edge\\.yaml line 3: server\\.tls: Unrecognized field \"tls\".*");
+    assertThatThrownBy(() -> loader.load("pools:\n  api:\n    endpoints:\n      - {host: a, port: 1}\n      - {host: b, prt: 2}\n", "edge.yaml", Map.of()))
+        .as("a misspelt required key: the item's line and what it lacks")
+        .hasMessage("edge.yaml line 5: pools.api.endpoints[1]: port is required");
     assertThatThrownBy(() -> loader.load(POOL + "    strategy: fastest\n", "edge.yaml", Map.of()))
         .hasMessageContaining("pools.api")
         .hasMessageContaining("fastest")
