@@ -160,6 +160,21 @@ class DeployFilesTest {
   }
 
   @Test
+  void theShippedConfigLoadsWithTheTaskEnvironmentAndItsShutdownFitsStopTimeout() throws Exception {
+    ContainerDefinition c = container(taskDefinition());
+    Map<String, String> env = new LinkedHashMap<>(environment(c));
+    env.putIfAbsent("EDGE_ADMIN_TOKEN", "from-secrets-manager"); // a secret in the task, not a value
+    EdgeConfig config = new ConfigLoader().load(DEPLOY.resolve("edge.yaml"), env);
+    Duration shutdown = config.server().drainTimeout();
+    if (config.consul() != null && config.consul().register() != null) {
+      shutdown = shutdown.plus(config.consul().register().drainWait());
+    }
+    assertThat(Duration.ofSeconds(c.stopTimeout()))
+        .as("maintenance wait + drain (%s) must end before ECS's SIGKILL", shutdown)
+        .isGreaterThan(shutdown);
+  }
+
+  @Test
   void containerHealthCheckProbesLivenessWithinEcsLimits() throws IOException {
     ContainerDefinition c = container(taskDefinition());
     HealthCheck hc = c.healthCheck();
