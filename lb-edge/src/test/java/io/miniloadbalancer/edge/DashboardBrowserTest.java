@@ -231,8 +231,86 @@ class DashboardBrowserTest {
             ui("/admin/pools/demo/strategy?name=round-robin")
                 + " - Failed to load resource: the server responded with a status of 409 (Conflict)");
 
+    // A backend dies under traffic: its recent error rate and its way out of rotation show.
+    backends.kill("demo-c");
+    for (int i = 0; i < 30; i++) {
+      http.send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + edge.proxyPort() + "/proxy/demo/item/" + i)).build(),
+          HttpResponse.BodyHandlers.discarding());
+    }
+    JsonNode afterKill = adminJson("/admin/pools/demo");
+    long errors = afterKill.get("recentErrorRates").get("endpoints").get("demo-c").get("errors").asLong();
+    assertThat(errors).as("the failures retries hid are still counted").isPositive();
+    wait.until(d -> row("demo-c").findElement(By.cssSelector("td[data-label='Errors (recent)']")).getText().matches("\\d+\\.\\d% \\(\\d+ of \\d+ in .*"));
+    assertThat(row("demo-c").findElement(By.cssSelector("td[data-label='Errors (recent)']")).getAttribute("class")).contains("bad");
+    assertThat(row("demo-a").findElement(By.cssSelector("td[data-label='Errors (recent)']")).getText()).startsWith("0.0% (0 of ");
+    wait.until(d -> !stateOf("demo-c").equals("HEALTHY"));
+    if (stateOf("demo-c").equals("EJECTED")) {
+      assertThat(row("demo-c").findElement(By.cssSelector("td[data-label='Ejection left']")).getText()).matches("\\d+\\.\\d s");
+      assertThat(row("demo-c").findElement(By.cssSelector(".breaker")).getText()).isEqualTo("OPEN");
+    }
+    boolean panic = adminJson("/admin/pools/demo").get("panic").asBoolean();
+    wait.until(d -> d.findElements(By.cssSelector("#banners [data-kind='panic']")).isEmpty() != panic);
+    assertThat(severeConsoleEntries()).as("console errors while the pool degrades").isEmpty();
+
     Path shots = Files.createDirectories(Path.of("target"));
     Files.write(shots.resolve("dashboard-laptop.png"), ((ChromeDriver) driver).getScreenshotAs(OutputType.BYTES));
+  }
+
+  @Test
+  void keyboardOnlyPhoneWidthAndALostConnection() throws Exception {
+    logIn();
+    wait.until(d -> d.findElements(By.cssSelector("tr[data-endpoint]")).size() == 3);
+
+    // Keyboard: Tab reaches the strategy controls and every endpoint's buttons, in page order.
+    List<String> reached = new ArrayList<>();
+    WebElement drainB = null;
+    for (int i = 0; i < 40 && drainB == null; i++) {
+      new Actions(driver).sendKeys(Keys.TAB).perform();
+      WebElement active = driver.switchTo().activeElement();
+      String label = active.getAttribute("aria-label") != null ? active.getAttribute("aria-label") : active.getText();
+      reached.add(label);
+      if ("Drain demo-b".equals(label)) {
+        drainB = active;
+      }
+    }
+    assertThat(reached).contains("New strategy for pool demo", "Switch…", "Drain demo-a", "Maint off demo-a", "Drain demo-b");
+    // Focus survives the once-a-second updates (rows are updated in place, not rebuilt).
+    String before = driver.findElement(By.id("updated")).getText();
+    wait.until(d -> !d.findElement(By.id("updated")).getText().equals(before));
+    String once = driver.findElement(By.id("updated")).getText();
+    wait.until(d -> !d.findElement(By.id("updated")).getText().equals(once));
+    assertThat(driver.switchTo().activeElement()).isEqualTo(drainB);
+    new Actions(driver).sendKeys(Keys.ENTER).perform();
+    wait.until(d -> stateOf("demo-b").equals("DRAINING"));
+    assertThat(driver.findElement(By.id("action-result")).getText()).contains("Drain demo-b in pool demo: done (202)");
+
+    // Escape cancels the confirmation; nothing switches, and the page says so.
+    driver.findElement(By.cssSelector("section[data-pool='demo'] .strategy-switch")).sendKeys(Keys.ENTER);
+    wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("confirm-strategy")));
+    new Actions(driver).sendKeys(Keys.ESCAPE).perform();
+    wait.until(d -> "info".equals(d.findElement(By.id("action-result")).getAttribute("data-kind")));
+    assertThat(driver.findElement(By.id("action-result")).getText()).contains("cancelled");
+    assertThat(adminJson("/admin/pools/demo").get("strategy").asText()).isEqualTo("round-robin");
+
+    // A phone: the table turns into cards and nothing scrolls sideways.
+    driver.manage().window().setSize(new Dimension(390, 844));
+    wait.until(d -> "block".equals(row("demo-a").getCssValue("display")));
+    Object overflow =
+        ((ChromeDriver) driver).executeScript("return document.documentElement.scrollWidth - document.documentElement.clientWidth");
+    assertThat(((Number) overflow).intValue()).as("horizontal overflow at phone width, px").isLessThanOrEqualTo(0);
+    assertThat(row("demo-a").findElement(By.cssSelector("button[data-action='drain']")).isDisplayed()).isTrue();
+    Files.createDirectories(Path.of("target"));
+    Files.write(Path.of("target/dashboard-phone.png"), ((ChromeDriver) driver).getScreenshotAs(OutputType.BYTES));
+    assertThat(severeConsoleEntries()).as("browser console errors").isEmpty();
+
+    // The proxy goes away: the page says the connection is lost instead of showing stale data as live.
+    edge.close();
+    edge = null;
+    wait.until(d -> d.findElement(By.id("connection")).getText().equals("connection lost"));
+    assertThat(driver.findElement(By.cssSelector("#banners [data-kind='lost']")).getText())
+        .startsWith("Connection lost:")
+        .contains("retrying every second");
   }
 
   private static String endpointState(JsonNode pool, String id) {
