@@ -53,6 +53,8 @@ class DashboardBrowserTest {
       Path.of(System.getProperty("chromedriver.binary", "/usr/bin/chromedriver"));
   /** Polls are 1 s apart; 10 s covers a slow shared CI machine many times over. */
   private static final Duration UI_WAIT = Duration.ofSeconds(10);
+  /** Health checks need 3 failed probes 2 s apart to mark a backend down; twice that, plus polls. */
+  private static final Duration PANIC_WAIT = Duration.ofSeconds(20);
 
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
   private DemoBackends backends;
@@ -249,8 +251,16 @@ class DashboardBrowserTest {
       assertThat(row("demo-c").findElement(By.cssSelector("td[data-label='Ejection left']")).getText()).matches("\\d+\\.\\d s");
       assertThat(row("demo-c").findElement(By.cssSelector(".breaker")).getText()).isEqualTo("OPEN");
     }
-    boolean panic = adminJson("/admin/pools/demo").get("panic").asBoolean();
-    wait.until(d -> d.findElements(By.cssSelector("#banners [data-kind='panic']")).isEmpty() != panic);
+    assertThat(adminJson("/admin/pools/demo").get("panic").asBoolean()).as("1 of 2 healthy is not below 50%").isFalse();
+    assertThat(driver.findElements(By.cssSelector("#banners [data-kind='panic']"))).isEmpty();
+
+    // The last healthy backend dies too: its health checks fail (fall 3 at 2 s), panic mode starts.
+    backends.kill("demo-a");
+    new WebDriverWait(driver, PANIC_WAIT)
+        .until(d -> !d.findElements(By.cssSelector("#banners [data-kind='panic']")).isEmpty());
+    assertThat(adminJson("/admin/pools/demo").get("panic").asBoolean()).isTrue();
+    assertThat(driver.findElement(By.cssSelector("#banners [data-kind='panic']")).getText())
+        .startsWith("PANIC in pool demo: too few healthy endpoints");
     assertThat(severeConsoleEntries()).as("console errors while the pool degrades").isEmpty();
 
     Path shots = Files.createDirectories(Path.of("target"));
