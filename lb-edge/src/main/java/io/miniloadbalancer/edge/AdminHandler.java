@@ -26,6 +26,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -170,7 +171,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         } else {
           Map<String, Object> body = new LinkedHashMap<>();
           body.put("authRequired", auth.required());
-          body.put("via", via.name().toLowerCase(java.util.Locale.ROOT));
+          body.put("via", via.name().toLowerCase(Locale.ROOT));
           write(ctx, Answer.ok(body), keepAlive);
         }
         return;
