@@ -1,5 +1,6 @@
 package io.miniloadbalancer.edge;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.miniloadbalancer.core.BalancerSnapshot;
 import io.miniloadbalancer.core.DrainResult;
@@ -7,21 +8,25 @@ import io.miniloadbalancer.core.EndpointSnapshot;
 import io.miniloadbalancer.core.Lease;
 import io.miniloadbalancer.core.NoEndpointAvailableException;
 import io.miniloadbalancer.core.RequestContext;
+import io.miniloadbalancer.core.Strategies;
 import io.miniloadbalancer.core.StrategySwitchRejectedException;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.QueryStringDecoder;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -33,16 +38,22 @@ import org.jspecify.annotations.Nullable;
  * endpoint" for a sample request), {@code /admin/config} (secrets redacted), {@code /admin/env}.
  * Write: {@code POST /admin/pools/<pool>/strategy?name=<strategy>}, {@code POST
  * /admin/pools/<pool>/endpoints/<id>/drain[?timeout=30s]}, {@code .../undrain}, {@code
- * .../maint?on=true|false&reason=...}. Plus {@code /metrics} (Prometheus), {@code /healthz}, {@code
- * /readyz}. Errors are JSON with a message: 400 bad input, 401 missing or wrong token (when bound
- * publicly), 404 unknown route, pool or endpoint, 405 wrong method, 409 a refused strategy switch.
+ * .../maint?on=true|false&reason=...}. The operator dashboard: {@code GET /admin/ui} and its files
+ * under {@code /admin/ui/}, {@code /admin/ui/login} (page, and {@code POST} with the token for a
+ * session cookie), {@code POST /admin/ui/logout}, {@code GET /admin/ui/session}. Plus {@code
+ * /metrics} (Prometheus), {@code /healthz}, {@code /readyz}. Who may do what is {@link AdminAuth}'s
+ * call. Errors are JSON with a message: 400 bad input, 401 missing or wrong token or session, 403 a
+ * cross-site change refused, 404 unknown route, pool, endpoint or file, 405 wrong method, 409 a
+ * refused strategy switch.
  */
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   private final EdgeProxy edge;
+  private final AdminAuth auth;
 
   AdminHandler(EdgeProxy edge) {
     this.edge = edge;
+    this.auth = new AdminAuth(edge.config().admin(), Clock.systemUTC());
   }
 
   private record Answer(HttpResponseStatus status, Object body, @Nullable String allow) {
@@ -82,8 +93,18 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       write(ctx, Answer.error(HttpResponseStatus.NOT_FOUND, "no route " + path), keepAlive);
       return;
     }
-    if (!authorized(req)) {
-      write(ctx, Answer.error(HttpResponseStatus.UNAUTHORIZED, "missing or wrong bearer token"), keepAlive);
+    AdminAuth.Via via = auth.check(req.headers());
+    String forgery = auth.forgeryRefusal(req.method(), req.headers(), via);
+    if (forgery != null) {
+      write(ctx, Answer.error(HttpResponseStatus.FORBIDDEN, forgery), keepAlive);
+      return;
+    }
+    if (path.equals("/admin/ui") || path.startsWith("/admin/ui/")) {
+      dashboard(ctx, req, path, via, keepAlive);
+      return;
+    }
+    if (via == AdminAuth.Via.NONE) {
+      write(ctx, Answer.error(HttpResponseStatus.UNAUTHORIZED, "missing or wrong bearer token or session"), keepAlive);
       return;
     }
     CompletableFuture<Answer> answer;
@@ -116,15 +137,114 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     return Answer.error(HttpResponseStatus.INTERNAL_SERVER_ERROR, "admin action failed: " + c);
   }
 
-  private boolean authorized(FullHttpRequest req) {
-    if (EdgeConfig.isLoopback(edge.config().admin().bind()) && edge.config().admin().token().isEmpty()) {
-      return true;
+  /**
+   * The dashboard's routes. Pages other than the login page's files need a session (or the token,
+   * or the open mode); a browser without one is sent to the login page rather than shown a bare 401.
+   */
+  private void dashboard(
+      ChannelHandlerContext ctx, FullHttpRequest req, String path, AdminAuth.Via via, boolean keepAlive) {
+    String name = path.equals("/admin/ui") || path.equals("/admin/ui/") ? "index.html" : path.substring("/admin/ui/".length());
+    switch (name) {
+      case "login" -> {
+        if (req.method().equals(HttpMethod.POST)) {
+          login(ctx, req, keepAlive);
+          return;
+        }
+        name = "login.html";
+      }
+      case "logout" -> {
+        if (!req.method().equals(HttpMethod.POST)) {
+          write(ctx, new Answer(HttpResponseStatus.METHOD_NOT_ALLOWED, Map.of("error", "use POST"), "POST"), keepAlive);
+          return;
+        }
+        HttpReplies.json(ctx, HttpResponseStatus.OK, Map.of("loggedOut", true), keepAlive, h -> {
+          securityHeaders(h);
+          h.set(HttpHeaderNames.SET_COOKIE, AdminAuth.expiredSessionCookie());
+        });
+        return;
+      }
+      case "session" -> {
+        if (via == AdminAuth.Via.NONE) {
+          write(ctx, Answer.error(HttpResponseStatus.UNAUTHORIZED, "missing or wrong bearer token or session"), keepAlive);
+        } else if (!isRead(req)) {
+          write(ctx, new Answer(HttpResponseStatus.METHOD_NOT_ALLOWED, Map.of("error", "use GET"), "GET, HEAD"), keepAlive);
+        } else {
+          Map<String, Object> body = new LinkedHashMap<>();
+          body.put("authRequired", auth.required());
+          body.put("via", via.name().toLowerCase(Locale.ROOT));
+          write(ctx, Answer.ok(body), keepAlive);
+        }
+        return;
+      }
+      default -> {
+        // A file name from the allow-list below, or 404.
+      }
     }
-    String header = req.headers().get(HttpHeaderNames.AUTHORIZATION);
-    String expected = "Bearer " + edge.config().admin().token();
-    return header != null
-        && MessageDigest.isEqual(
-            header.getBytes(StandardCharsets.UTF_8), expected.getBytes(StandardCharsets.UTF_8));
+    DashboardAssets.Asset asset = DashboardAssets.get(name);
+    if (asset == null) {
+      write(ctx, Answer.error(HttpResponseStatus.NOT_FOUND, "no dashboard file '" + name + "'; files: " + DashboardAssets.names()), keepAlive);
+      return;
+    }
+    if (!isRead(req)) {
+      write(ctx, new Answer(HttpResponseStatus.METHOD_NOT_ALLOWED, Map.of("error", "use GET"), "GET, HEAD"), keepAlive);
+      return;
+    }
+    if (via == AdminAuth.Via.NONE && !DashboardAssets.PUBLIC.contains(asset.name())) {
+      byte[] text = "log in at /admin/ui/login\n".getBytes(StandardCharsets.UTF_8);
+      HttpReplies.send(ctx, HttpResponseStatus.SEE_OTHER, "text/plain; charset=utf-8", text, keepAlive, h -> {
+        securityHeaders(h);
+        h.set(HttpHeaderNames.LOCATION, "/admin/ui/login");
+      });
+      return;
+    }
+    boolean unchanged = asset.etag().equals(req.headers().get(HttpHeaderNames.IF_NONE_MATCH));
+    HttpReplies.send(
+        ctx,
+        unchanged ? HttpResponseStatus.NOT_MODIFIED : HttpResponseStatus.OK,
+        asset.contentType(),
+        unchanged ? new byte[0] : asset.bytes(),
+        keepAlive,
+        h -> {
+          securityHeaders(h);
+          // Revalidate every load (a new jar may serve new files under the same names); the ETag
+          // makes that a bodiless 304.
+          h.set(HttpHeaderNames.CACHE_CONTROL, HttpHeaderValues.NO_CACHE);
+          h.set(HttpHeaderNames.ETAG, asset.etag());
+          if (unchanged) {
+            h.remove(HttpHeaderNames.CONTENT_LENGTH);
+          }
+        });
+  }
+
+  /** {@code POST /admin/ui/login} with the form field {@code token}: a session cookie, or 401. */
+  private void login(ChannelHandlerContext ctx, FullHttpRequest req, boolean keepAlive) {
+    String form = req.content().toString(StandardCharsets.UTF_8);
+    String token = param(new QueryStringDecoder(form, StandardCharsets.UTF_8, false).parameters(), "token");
+    if (!auth.required()) {
+      write(ctx, Answer.ok(Map.of("session", false, "message", "no token needed: the admin plane is on loopback without a token")), keepAlive);
+      return;
+    }
+    if (token == null || token.isEmpty()) {
+      write(ctx, Answer.error(HttpResponseStatus.BAD_REQUEST, "form field 'token' is required"), keepAlive);
+      return;
+    }
+    if (!auth.tokenMatches(token)) {
+      write(ctx, Answer.error(HttpResponseStatus.UNAUTHORIZED, "wrong token"), keepAlive);
+      return;
+    }
+    Map<String, Object> body = Map.of("session", true, "lifetime", AdminAuth.SESSION_LIFETIME.toString());
+    HttpReplies.json(ctx, HttpResponseStatus.OK, body, keepAlive, h -> {
+      securityHeaders(h);
+      h.set(HttpHeaderNames.SET_COOKIE, auth.newSessionCookie());
+    });
+  }
+
+  /** Headers on every admin-plane answer: no sniffing, no framing, no inline code, no referrer. */
+  private static void securityHeaders(HttpHeaders h) {
+    h.set("X-Content-Type-Options", "nosniff");
+    h.set(HttpHeaderNames.CONTENT_SECURITY_POLICY, DashboardAssets.CONTENT_SECURITY_POLICY);
+    h.set(HttpHeaderNames.X_FRAME_OPTIONS, "DENY");
+    h.set("Referrer-Policy", "no-referrer");
   }
 
   private static boolean isRead(FullHttpRequest req) {
@@ -150,7 +270,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         return done(Answer.error(HttpResponseStatus.NOT_FOUND, "no pool '" + parts[2] + "'; pools: " + edge.pools().keySet()));
       }
       if (parts.length == 3) {
-        return read(method, () -> pool.balancer().snapshot());
+        return read(method, () -> poolView(pool));
       }
       if (parts.length == 4 && parts[3].equals("transitions")) {
         return read(method, () -> pool.balancer().snapshot().recentTransitions());
@@ -223,6 +343,18 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
       return done(new Answer(HttpResponseStatus.METHOD_NOT_ALLOWED, Map.of("error", "use GET"), "GET, HEAD"));
     }
     return done(Answer.ok(body.get()));
+  }
+
+  /**
+   * The pool's snapshot, plus what the dashboard needs that a snapshot does not hold: each
+   * endpoint's recent error rate and the strategies a switch may choose.
+   */
+  private Object poolView(PoolRuntime pool) {
+    BalancerSnapshot s = pool.balancer().snapshot();
+    ObjectNode view = Json.MAPPER.valueToTree(s);
+    view.putPOJO("recentErrorRates", edge.errorRates().observe(s, s.tickerNanos()));
+    view.putPOJO("strategies", Strategies.names());
+    return view;
   }
 
   private List<Map<String, Object>> poolsSummary() {
@@ -298,6 +430,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
         a.body(),
         keepAlive,
         h -> {
+          securityHeaders(h);
           if (a.allow() != null) {
             h.set(HttpHeaderNames.ALLOW, a.allow());
           }

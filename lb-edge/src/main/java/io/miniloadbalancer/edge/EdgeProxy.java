@@ -55,6 +55,7 @@ public final class EdgeProxy implements AutoCloseable {
   private final ChannelGroup clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
   private final AtomicInteger inFlight = new AtomicInteger();
   private final EnvironmentInfo environment;
+  private final RecentErrorRates errorRates = new RecentErrorRates();
   private volatile String state = "starting";
   private volatile @Nullable SelfRegistration selfRegistration;
   private Channel proxyChannel;
@@ -298,6 +299,10 @@ public final class EdgeProxy implements AutoCloseable {
 
   String state() {
     return state;
+  }
+
+  RecentErrorRates errorRates() {
+    return errorRates;
   }
 
   boolean draining() {
