@@ -214,9 +214,8 @@ final class ProxyExchange {
       return;
     }
     if (last) {
+      // Reads go on: a pipelined next request is held by the ProxyHandler until this one is done.
       requestComplete = true;
-      // No pipelining: the next request is read once this response is done.
-      client.channel().config().setAutoRead(false);
     }
     Channel up = upstream;
     if (up == null) {
