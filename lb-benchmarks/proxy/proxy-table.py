@@ -79,6 +79,10 @@ def ms(us):
     return f"{us / 1000:.2f}"
 
 
+def ratio(value):
+    return "-" if value is None else f"{value:.2f}x"
+
+
 def table(summary):
     lines = [
         "| target | req/s, median (min-max) | p50 ms | p99 ms, median (min-max) | req/s vs nginx | p99 vs nginx"
@@ -94,7 +98,7 @@ def table(summary):
         lines.append(
             f"| {TARGET_LABEL[target]} | {s['rps_median']:,.0f} ({s['rps_min']:,.0f}-{s['rps_max']:,.0f})"
             f" | {ms(s['p50_us_median'])} | {ms(s['p99_us_median'])} ({ms(s['p99_us_min'])}-{ms(s['p99_us_max'])})"
-            f" | {s['rps_vs_nginx']:.2f}x | {s['p99_vs_nginx']:.2f}x | {errors} | {connects}"
+            f" | {ratio(s['rps_vs_nginx'])} | {ratio(s['p99_vs_nginx'])} | {errors} | {connects}"
             f" | {s['cpu_us_per_request_median']:.1f} |"
         )
     return "\n".join(lines)

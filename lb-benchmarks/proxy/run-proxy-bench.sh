@@ -21,7 +21,8 @@
 #      rounds in which the four targets are measured one after another, the order rotated each
 #      round so no target always runs first or last;
 #   5. prints the medians over rounds as a markdown table (ratios against nginx) and writes the raw
-#      results to lb-benchmarks/results/proxy-<UTC date-time>.{json,txt}.
+#      results to lb-benchmarks/results/proxy-<UTC date-time>.{json,txt} (with --targets, a subset
+#      for quick checks and profiling, to the run's temporary directory instead).
 # Exits 3 when wrk saw socket errors or non-2xx answers (the table shows them; the numbers of such
 # a run are not a measurement), 1 on any other failure.
 set -euo pipefail
@@ -40,8 +41,10 @@ WARMUP=10
 ROUNDS=3
 PORT_BASE=19080
 REBUILD=false
-# The Dockerfile's JVM flags, with a fixed heap in place of its container-relative one.
-EDGE_JAVA_OPTS=${EDGE_JAVA_OPTS:-"-Xms512m -Xmx512m -XX:MaxDirectMemorySize=128m -XX:+ExitOnOutOfMemoryError"}
+TARGETS=(backend edge nginx haproxy)
+# The Dockerfile's JVM flags, with a fixed heap in place of its container-relative one. (Not named
+# EDGE_*: the proxy refuses unknown EDGE_* variables, and it inherits this environment.)
+PROXY_BENCH_JAVA_OPTS=${PROXY_BENCH_JAVA_OPTS:-"-Xms512m -Xmx512m -XX:MaxDirectMemorySize=128m -XX:+ExitOnOutOfMemoryError"}
 REQUEST_PATH=/proxy/bench/hello
 # 64 bytes: a small API answer. The edge proxy strips /proxy/bench; the backend answers any path.
 BODY='edge-balancer proxy benchmark: fixed 64-byte backend response.'
@@ -55,9 +58,11 @@ usage: $0 [options]
   -d, --duration S      seconds per measured run (default $DURATION)
   -w, --warmup S        seconds of warm-up per target before the rounds (default $WARMUP)
   -r, --rounds N        rounds; each measures all four targets once (default $ROUNDS)
+      --targets LIST    comma-separated subset of backend,edge,nginx,haproxy to measure (default all;
+                        a subset is for quick checks and profiling, not for the recorded table)
       --port-base P     backend port; nginx, HAProxy, edge, edge admin use P+1..P+4 (default $PORT_BASE)
       --rebuild         rebuild lb-edge/target/edge-proxy.jar even if it exists
-  EDGE_JAVA_OPTS        JVM flags for the edge proxy (default: $EDGE_JAVA_OPTS)
+  PROXY_BENCH_JAVA_OPTS        JVM flags for the edge proxy (default: $PROXY_BENCH_JAVA_OPTS)
 EOF
 }
 
@@ -73,7 +78,7 @@ positive_int() { # name value
 COMMAND_LINE="bash lb-benchmarks/proxy/run-proxy-bench.sh $*"
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    -t | --threads | -c | --connections | -d | --duration | -w | --warmup | -r | --rounds | --port-base)
+    -t | --threads | -c | --connections | -d | --duration | -w | --warmup | -r | --rounds | --port-base | --targets)
       [[ $# -ge 2 ]] || die "$1 needs a value" ;;
   esac
   case "$1" in
@@ -83,6 +88,7 @@ while [[ $# -gt 0 ]]; do
     -w | --warmup) WARMUP=${2:-}; WARMUP=${WARMUP%s}; shift 2 ;;
     -r | --rounds) ROUNDS=${2:-}; shift 2 ;;
     --port-base) PORT_BASE=${2:-}; shift 2 ;;
+    --targets) IFS=, read -r -a TARGETS <<<"$2"; shift 2 ;;
     --rebuild) REBUILD=true; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument '$1'" ;;
@@ -94,6 +100,10 @@ positive_int --duration "$DURATION"
 positive_int --warmup "$WARMUP"
 positive_int --rounds "$ROUNDS"
 positive_int --port-base "$PORT_BASE"
+((${#TARGETS[@]} > 0)) || die "--targets is empty"
+for t in "${TARGETS[@]}"; do
+  [[ $t =~ ^(backend|edge|nginx|haproxy)$ ]] || die "--targets: unknown target '$t' (known: backend, edge, nginx, haproxy)"
+done
 ((CONNECTIONS >= THREADS)) || die "--connections ($CONNECTIONS) must be at least --threads ($THREADS)"
 ((PORT_BASE + 4 <= 65535)) || die "--port-base must be at most 65531, was $PORT_BASE"
 
@@ -102,7 +112,6 @@ NGINX_PORT=$((PORT_BASE + 1))
 HAPROXY_PORT=$((PORT_BASE + 2))
 EDGE_PORT=$((PORT_BASE + 3))
 EDGE_ADMIN_PORT=$((PORT_BASE + 4))
-TARGETS=(backend edge nginx haproxy)
 declare -A PORT_OF=([backend]=$BACKEND_PORT [edge]=$EDGE_PORT [nginx]=$NGINX_PORT [haproxy]=$HAPROXY_PORT)
 
 # ---- 1. tools ------------------------------------------------------------------------------------
@@ -200,8 +209,8 @@ haproxy -db -f "$RUN_DIR/haproxy.cfg" >"$RUN_DIR/haproxy.log" 2>&1 &
 CHILDREN+=($!)
 HAPROXY_PID=$!
 
-# shellcheck disable=SC2086 # EDGE_JAVA_OPTS is a list of flags
-java $EDGE_JAVA_OPTS -jar "$JAR" --config "$RUN_DIR/edge.yaml" >"$RUN_DIR/edge.log" 2>&1 &
+# shellcheck disable=SC2086 # PROXY_BENCH_JAVA_OPTS is a list of flags
+java $PROXY_BENCH_JAVA_OPTS -jar "$JAR" --config "$RUN_DIR/edge.yaml" >"$RUN_DIR/edge.log" 2>&1 &
 CHILDREN+=($!)
 EDGE_PID=$!
 BACKEND_PID=${CHILDREN[0]}
@@ -244,7 +253,9 @@ cpu_ticks() {
 }
 CLK_TCK=$(getconf CLK_TCK)
 
+# Only full runs are results; a --targets subset keeps its files with the logs.
 RESULTS_DIR=lb-benchmarks/results
+((${#TARGETS[@]} == 4)) || RESULTS_DIR=$RUN_DIR
 mkdir -p "$RESULTS_DIR"
 STAMP=$(date -u +%Y-%m-%d-%H%M)
 MEASUREMENTS="$RUN_DIR/measurements.jsonl"
@@ -290,7 +301,7 @@ done
 
 export BENCH_COMMAND="$COMMAND_LINE" BENCH_THREADS=$THREADS BENCH_CONNECTIONS=$CONNECTIONS \
   BENCH_DURATION=$DURATION BENCH_WARMUP=$WARMUP BENCH_ROUNDS=$ROUNDS BENCH_PATH=$REQUEST_PATH \
-  BENCH_BODY_BYTES=${#BODY} BENCH_EDGE_JAVA_OPTS=$EDGE_JAVA_OPTS \
+  BENCH_BODY_BYTES=${#BODY} BENCH_EDGE_JAVA_OPTS=$PROXY_BENCH_JAVA_OPTS \
   BENCH_GIT_COMMIT=$(git rev-parse HEAD 2>/dev/null || echo unknown) \
   BENCH_GIT_DIRTY=$(git status --porcelain -- lb-edge lb-core 2>/dev/null | grep -q . && echo true || echo false) \
   BENCH_VERSIONS="$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); $(nginx -v 2>&1); $(haproxy -v | head -1 | cut -d' ' -f1-3); $(java -version 2>&1 | head -1)"
