@@ -139,6 +139,7 @@ def main():
         "request_path": env.get("BENCH_PATH"),
         "body_bytes": int(env.get("BENCH_BODY_BYTES", "0")),
         "edge_java_opts": env.get("BENCH_EDGE_JAVA_OPTS"),
+        "edge_jar": env.get("BENCH_EDGE_JAR"),
     }
     machine = {
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

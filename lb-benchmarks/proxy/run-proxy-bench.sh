@@ -41,6 +41,7 @@ WARMUP=10
 ROUNDS=3
 PORT_BASE=19080
 REBUILD=false
+JAR=lb-edge/target/edge-proxy.jar
 TARGETS=(backend edge nginx haproxy)
 # The Dockerfile's JVM flags, with a fixed heap in place of its container-relative one. (Not named
 # EDGE_*: the proxy refuses unknown EDGE_* variables, and it inherits this environment.)
@@ -62,6 +63,7 @@ usage: $0 [options]
                         a subset is for quick checks and profiling, not for the recorded table)
       --port-base P     backend port; nginx, HAProxy, edge, edge admin use P+1..P+4 (default $PORT_BASE)
       --rebuild         rebuild lb-edge/target/edge-proxy.jar even if it exists
+      --edge-jar PATH   run this edge proxy jar instead (e.g. a copy built before a change)
   PROXY_BENCH_JAVA_OPTS        JVM flags for the edge proxy (default: $PROXY_BENCH_JAVA_OPTS)
 EOF
 }
@@ -78,7 +80,7 @@ positive_int() { # name value
 COMMAND_LINE="bash lb-benchmarks/proxy/run-proxy-bench.sh $*"
 while [[ $# -gt 0 ]]; do
   case "$1" in
-    -t | --threads | -c | --connections | -d | --duration | -w | --warmup | -r | --rounds | --port-base | --targets)
+    -t | --threads | -c | --connections | -d | --duration | -w | --warmup | -r | --rounds | --port-base | --targets | --edge-jar)
       [[ $# -ge 2 ]] || die "$1 needs a value" ;;
   esac
   case "$1" in
@@ -90,6 +92,7 @@ while [[ $# -gt 0 ]]; do
     --port-base) PORT_BASE=${2:-}; shift 2 ;;
     --targets) IFS=, read -r -a TARGETS <<<"$2"; shift 2 ;;
     --rebuild) REBUILD=true; shift ;;
+    --edge-jar) JAR=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument '$1'" ;;
   esac
@@ -131,8 +134,7 @@ fi
 PATH="$PATH:/usr/sbin"
 command -v python3 >/dev/null || die "python3 is needed for the summary (as for jmh-table.py)"
 
-JAR=lb-edge/target/edge-proxy.jar
-if [[ $REBUILD == true || ! -f $JAR ]]; then
+if [[ $REBUILD == true || ( ! -f $JAR && $JAR == lb-edge/target/edge-proxy.jar ) ]]; then
   echo "== building $JAR"
   mvn -q -B -pl lb-edge -am package -DskipTests
 fi
@@ -301,7 +303,7 @@ done
 
 export BENCH_COMMAND="$COMMAND_LINE" BENCH_THREADS=$THREADS BENCH_CONNECTIONS=$CONNECTIONS \
   BENCH_DURATION=$DURATION BENCH_WARMUP=$WARMUP BENCH_ROUNDS=$ROUNDS BENCH_PATH=$REQUEST_PATH \
-  BENCH_BODY_BYTES=${#BODY} BENCH_EDGE_JAVA_OPTS=$PROXY_BENCH_JAVA_OPTS \
+  BENCH_BODY_BYTES=${#BODY} BENCH_EDGE_JAVA_OPTS=$PROXY_BENCH_JAVA_OPTS BENCH_EDGE_JAR=$JAR \
   BENCH_GIT_COMMIT=$(git rev-parse HEAD 2>/dev/null || echo unknown) \
   BENCH_GIT_DIRTY=$(git status --porcelain -- lb-edge lb-core 2>/dev/null | grep -q . && echo true || echo false) \
   BENCH_VERSIONS="$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); $(nginx -v 2>&1); $(haproxy -v | head -1 | cut -d' ' -f1-3); $(java -version 2>&1 | head -1)"
