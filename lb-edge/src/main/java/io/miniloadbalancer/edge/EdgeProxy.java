@@ -256,7 +256,11 @@ public final class EdgeProxy implements AutoCloseable {
     connections.close();
     metrics.forEach(LoadBalancerMetrics::close);
     pools.values().forEach(p -> p.balancer().close());
-    group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+    // Bounded: a shutdown must never hang on its own event loops (seen once under load: the loops
+    // had exited but the termination future had not completed); the process exits after this.
+    if (!group.shutdownGracefully(0, 1, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS)) {
+      LOG.warn("event loops did not terminate within 5 s; exiting anyway");
+    }
   }
 
   // ---- for the handlers --------------------------------------------------------------------------

@@ -78,6 +78,11 @@ final class ProxyExchange {
   private @Nullable Channel upstream;
   private @Nullable FixedChannelPool upstreamPool;
   private @Nullable ScheduledFuture<?> responseTimer;
+  /**
+   * Whether {@code request.headers()} now hold the upstream's headers (hop-by-hop removed,
+   * forwarding headers added; see upstreamHead): read what the client sent before the first attempt.
+   */
+  private boolean upstreamHeadersReady;
   private boolean requestComplete;
   private boolean responseStarted;
   private boolean upstreamReusable = true;
@@ -179,30 +184,33 @@ final class ProxyExchange {
   }
 
   private HttpRequest upstreamHead(Channel ch) {
-    HttpRequest out = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), upstreamUri);
-    HttpHeaders h = out.headers();
-    h.set(request.headers());
-    stripHopByHop(h, request.headers());
+    HttpHeaders h = request.headers();
+    if (!upstreamHeadersReady) {
+      // The client's headers are rewritten in place, once, rather than copied: the copies were
+      // about 30% of the proxy's allocation per request. Later attempts only change Host.
+      upstreamHeadersReady = true;
+      String originalHost = h.get(HttpHeaderNames.HOST);
+      String xff = h.get("x-forwarded-for");
+      stripHopByHop(h, h);
+      String clientIp = clientAddress();
+      h.set("x-forwarded-for", xff == null || xff.isBlank() ? clientIp : xff + ", " + clientIp);
+      if (!h.contains("x-forwarded-proto")) {
+        h.set("x-forwarded-proto", "http");
+      }
+      if (originalHost != null && !h.contains("x-forwarded-host")) {
+        h.set("x-forwarded-host", originalHost);
+      }
+      appendVia(h, request.protocolVersion());
+      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+      StickySessions sticky = pool.sticky();
+      if (sticky != null) {
+        sticky.strip(h); // the proxy's cookie, not the application's
+      }
+    }
+    h.set(HttpHeaderNames.HOST, lease.endpoint().authority());
+    HttpRequest out = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), upstreamUri, h);
     if (chunkedRequest) {
       HttpUtil.setTransferEncodingChunked(out, true);
-    }
-    String originalHost = request.headers().get(HttpHeaderNames.HOST);
-    Endpoint e = lease.endpoint();
-    h.set(HttpHeaderNames.HOST, e.authority());
-    String clientIp = clientAddress();
-    String xff = request.headers().get("x-forwarded-for");
-    h.set("x-forwarded-for", xff == null || xff.isBlank() ? clientIp : xff + ", " + clientIp);
-    if (!h.contains("x-forwarded-proto")) {
-      h.set("x-forwarded-proto", "http");
-    }
-    if (originalHost != null && !h.contains("x-forwarded-host")) {
-      h.set("x-forwarded-host", originalHost);
-    }
-    appendVia(h, request.protocolVersion());
-    h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
-    StickySessions sticky = pool.sticky();
-    if (sticky != null) {
-      sticky.strip(h);
     }
     return out;
   }
@@ -232,9 +240,8 @@ final class ProxyExchange {
       return;
     }
     if (last) {
+      // Reads go on: a pipelined next request is held by the ProxyHandler until this one is done.
       requestComplete = true;
-      // No pipelining: the next request is read once this response is done.
-      client.channel().config().setAutoRead(false);
     }
     Channel up = upstream;
     if (up == null) {
@@ -280,18 +287,19 @@ final class ProxyExchange {
       return;
     }
     responseStarted = true;
-    HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status());
-    HttpHeaders h = out.headers();
-    h.set(response.headers());
-    stripHopByHop(h, response.headers());
+    // The backend's headers are rewritten in place rather than copied (see upstreamHead), so the
+    // framing is read before the hop-by-hop headers that carry it are stripped.
+    HttpHeaders h = response.headers();
     boolean hasBody = !(request.method().equals(HttpMethod.HEAD) || status == 204 || status == 304 || (status >= 100 && status < 200));
-    if (HttpUtil.isTransferEncodingChunked(response)
-        || (hasBody && !HttpUtil.isContentLengthSet(response))) {
-      // Close-delimited bodies are re-framed as chunked, so the client connection can be kept.
-      HttpUtil.setTransferEncodingChunked(out, true);
-    }
+    // Close-delimited bodies are re-framed as chunked, so the client connection can be kept.
+    boolean chunked = HttpUtil.isTransferEncodingChunked(response) || (hasBody && !HttpUtil.isContentLengthSet(response));
     if (!HttpUtil.isKeepAlive(response)) {
       upstreamReusable = false;
+    }
+    stripHopByHop(h, h);
+    HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status(), h);
+    if (chunked) {
+      HttpUtil.setTransferEncodingChunked(out, true);
     }
     appendVia(h, response.protocolVersion());
     pinSession(h);

@@ -17,6 +17,7 @@ import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
+import java.util.ArrayDeque;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -38,6 +39,12 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private @Nullable ChannelHandlerContext context;
   /** After an error answer to a request whose body is still coming: drop it until its end. */
   private boolean discarding;
+  /**
+   * A pipelined request (and what follows it) that arrived while an exchange was in flight, in
+   * arrival order; replayed when that exchange ends. Reads stop while anything is held, so this is
+   * at most what one socket read decoded into.
+   */
+  private final ArrayDeque<Object> held = new ArrayDeque<>();
 
   ProxyHandler(EdgeProxy edge) {
     this.edge = edge;
@@ -57,6 +64,20 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    // Reads stay on while a response is in flight instead of being paused per request: pausing
+    // costs two epoll_ctl system calls per request (about 6% of the proxy's CPU in the wrk
+    // benchmark), and clients rarely pipeline. One that does has its next request held here.
+    if (!held.isEmpty() || (msg instanceof HttpRequest && current != null && !current.isDone())) {
+      if (held.isEmpty()) {
+        ctx.channel().config().setAutoRead(false);
+      }
+      held.add(msg);
+      return;
+    }
+    dispatch(ctx, msg);
+  }
+
+  private void dispatch(ChannelHandlerContext ctx, Object msg) {
     if (msg instanceof HttpRequest request) {
       onRequest(ctx, request);
     }
@@ -83,11 +104,6 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private void onRequest(ChannelHandlerContext ctx, HttpRequest request) {
     if (request.decoderResult().isFailure()) {
       badInput(ctx, request.decoderResult().cause());
-      return;
-    }
-    if (current != null && !current.isDone()) {
-      // A pipelined request while one is in flight: reads are paused, so this is a protocol abuse.
-      sendError(ctx, HttpResponseStatus.BAD_REQUEST, "pipelined request while one is in flight", false);
       return;
     }
     discarding = false;
@@ -191,11 +207,32 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     if (ctx == null) {
       return;
     }
-    if (keepAlive) {
-      ctx.channel().config().setAutoRead(true);
-      ctx.read();
-    } else {
+    if (!keepAlive) {
       ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+    } else if (!held.isEmpty()) {
+      // Not inline: this may run inside the upstream connection's read, which the next exchange
+      // could pick from the pool again.
+      ctx.executor().execute(this::replayHeld);
+    } else {
+      // A no-op unless the exchange paused reads (request body back-pressure): no system call.
+      ctx.channel().config().setAutoRead(true);
+    }
+  }
+
+  /** Hands held messages on in order, until one is a request that must wait again. */
+  private void replayHeld() {
+    ChannelHandlerContext ctx = context;
+    if (ctx == null || !ctx.channel().isActive()) {
+      return;
+    }
+    // Reads on first: an exchange started below may pause them again (request body back-pressure).
+    ctx.channel().config().setAutoRead(true);
+    while (!held.isEmpty()) {
+      if (held.peek() instanceof HttpRequest && current != null && !current.isDone()) {
+        ctx.channel().config().setAutoRead(false);
+        return;
+      }
+      dispatch(ctx, held.poll());
     }
   }
 
@@ -250,6 +287,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
+    held.forEach(ReferenceCountUtil::release);
+    held.clear();
     ProxyExchange ex = current;
     if (ex != null && !ex.isDone()) {
       ex.onClientClosed();

@@ -219,4 +219,23 @@ class EdgeProxyTest {
     assertThat(admin("GET", "/readyz", null).statusCode()).isEqualTo(200);
     assertThat(get("/healthz").statusCode()).isEqualTo(200);
   }
+
+  @Test
+  void pipelinedRequestsAreAnsweredInOrderOnTheSameConnection() throws Exception {
+    start("");
+    // Three requests in one write: the proxy keeps reading while the first is in flight, so the
+    // others arrive during it; they must wait their turn, not be refused or interleaved.
+    String answers =
+        raw("GET /proxy/demo/slow-one HTTP/1.1\r\nHost: a\r\n\r\n"
+            + "POST /proxy/demo/two HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello"
+            + "GET /proxy/demo/three HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    assertThat(answers.split("HTTP/1.1 200 OK", -1)).hasSize(4);
+    assertThat(answers).doesNotContain("<still open>");
+    int one = answers.indexOf("GET /slow-one");
+    int two = answers.indexOf("POST /two received 5 bytes");
+    int three = answers.indexOf("GET /three");
+    assertThat(one).isNotNegative();
+    assertThat(two).isGreaterThan(one);
+    assertThat(three).isGreaterThan(two);
+  }
 }

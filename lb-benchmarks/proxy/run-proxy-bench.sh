@@ -1,0 +1,331 @@
+#!/usr/bin/env bash
+# Proxy throughput benchmark (issue 7): wrk against the backend directly, the edge proxy, nginx and
+# HAProxy (both configured as reverse proxies to the same backend), in one run, with the same wrk
+# threads, connections and duration for every target.
+#
+#   bash lb-benchmarks/proxy/run-proxy-bench.sh [-t 2] [-c 64] [-d 10] [-w 10] [-r 3]
+#
+# Run it from anywhere in the repository, as root or with wrk, nginx and haproxy installed (it
+# installs the missing ones with apt-get). On a shared machine wrap the whole script in the build
+# lock (`locked bash lb-benchmarks/proxy/run-proxy-bench.sh`); it must not take the lock itself, as
+# a nested flock on the same file would wait for its own parent forever.
+#
+# What it does, in order:
+#   1. installs wrk, nginx and haproxy when missing; builds lb-edge/target/edge-proxy.jar when missing
+#      (--rebuild forces it, e.g. after changing lb-edge);
+#   2. starts one backend (a dedicated nginx answering a fixed body, see backend-nginx.conf), then
+#      nginx, HAProxy and the edge proxy as reverse proxies to it, each on its own loopback port, all
+#      as children of this script that are stopped on exit;
+#   3. checks that every target answers 200 with exactly the backend's body (fails loudly if not);
+#   4. warms every target up (the edge proxy's JIT needs it; the others get the same), then runs N
+#      rounds in which the four targets are measured one after another, the order rotated each
+#      round so no target always runs first or last;
+#   5. prints the medians over rounds as a markdown table (ratios against nginx) and writes the raw
+#      results to lb-benchmarks/results/proxy-<UTC date-time>.{json,txt} (with --targets, a subset
+#      for quick checks and profiling, to the run's temporary directory instead).
+# Exits 3 when wrk saw socket errors or non-2xx answers (the table shows them; the numbers of such
+# a run are not a measurement), 1 on any other failure.
+set -euo pipefail
+
+REPO_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+HERE="$REPO_ROOT/lb-benchmarks/proxy"
+cd "$REPO_ROOT"
+
+# Defaults: wrk's threads = the machine's 2 cores; 64 connections = enough concurrency to keep every
+# proxy busy on 2 cores without queueing past the edge proxy's 128-connection upstream pool; 10 s
+# per measurement x 3 rounds keeps the whole run near 3 minutes, short enough to hold the shared lock.
+THREADS=2
+CONNECTIONS=64
+DURATION=10
+WARMUP=10
+ROUNDS=3
+PORT_BASE=19080
+REBUILD=false
+JAR=lb-edge/target/edge-proxy.jar
+TARGETS=(backend edge nginx haproxy)
+# The Dockerfile's JVM flags, with a fixed heap in place of its container-relative one. (Not named
+# EDGE_*: the proxy refuses unknown EDGE_* variables, and it inherits this environment.)
+PROXY_BENCH_JAVA_OPTS=${PROXY_BENCH_JAVA_OPTS:-"-Xms512m -Xmx512m -XX:MaxDirectMemorySize=128m -XX:+ExitOnOutOfMemoryError"}
+REQUEST_PATH=/proxy/bench/hello
+# 64 bytes: a small API answer. The edge proxy strips /proxy/bench; the backend answers any path.
+BODY='edge-balancer proxy benchmark: fixed 64-byte backend response.'
+BODY="$BODY$(printf '%*s' $((63 - ${#BODY})) '' | tr ' ' '.')"
+
+usage() {
+  cat <<EOF
+usage: $0 [options]
+  -t, --threads N       wrk threads (default $THREADS)
+  -c, --connections N   wrk connections, the same for every target (default $CONNECTIONS)
+  -d, --duration S      seconds per measured run (default $DURATION)
+  -w, --warmup S        seconds of warm-up per target before the rounds (default $WARMUP)
+  -r, --rounds N        rounds; each measures all four targets once (default $ROUNDS)
+      --targets LIST    comma-separated subset of backend,edge,nginx,haproxy to measure (default all;
+                        a subset is for quick checks and profiling, not for the recorded table)
+      --port-base P     backend port; nginx, HAProxy, edge, edge admin use P+1..P+4 (default $PORT_BASE)
+      --rebuild         rebuild lb-edge/target/edge-proxy.jar even if it exists
+      --edge-jar PATH   run this edge proxy jar instead (e.g. a copy built before a change)
+  PROXY_BENCH_JAVA_OPTS        JVM flags for the edge proxy (default: $PROXY_BENCH_JAVA_OPTS)
+EOF
+}
+
+die() {
+  echo "run-proxy-bench: $*" >&2
+  exit 1
+}
+
+positive_int() { # name value
+  [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer, was '$2'"
+}
+
+COMMAND_LINE="bash lb-benchmarks/proxy/run-proxy-bench.sh $*"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    -t | --threads | -c | --connections | -d | --duration | -w | --warmup | -r | --rounds | --port-base | --targets | --edge-jar)
+      [[ $# -ge 2 ]] || die "$1 needs a value" ;;
+  esac
+  case "$1" in
+    -t | --threads) THREADS=${2:-}; shift 2 ;;
+    -c | --connections) CONNECTIONS=${2:-}; shift 2 ;;
+    -d | --duration) DURATION=${2:-}; DURATION=${DURATION%s}; shift 2 ;;
+    -w | --warmup) WARMUP=${2:-}; WARMUP=${WARMUP%s}; shift 2 ;;
+    -r | --rounds) ROUNDS=${2:-}; shift 2 ;;
+    --port-base) PORT_BASE=${2:-}; shift 2 ;;
+    --targets) IFS=, read -r -a TARGETS <<<"$2"; shift 2 ;;
+    --rebuild) REBUILD=true; shift ;;
+    --edge-jar) JAR=$2; shift 2 ;;
+    -h | --help) usage; exit 0 ;;
+    *) usage >&2; die "unknown argument '$1'" ;;
+  esac
+done
+positive_int --threads "$THREADS"
+positive_int --connections "$CONNECTIONS"
+positive_int --duration "$DURATION"
+positive_int --warmup "$WARMUP"
+positive_int --rounds "$ROUNDS"
+positive_int --port-base "$PORT_BASE"
+((${#TARGETS[@]} > 0)) || die "--targets is empty"
+for t in "${TARGETS[@]}"; do
+  [[ $t =~ ^(backend|edge|nginx|haproxy)$ ]] || die "--targets: unknown target '$t' (known: backend, edge, nginx, haproxy)"
+done
+((CONNECTIONS >= THREADS)) || die "--connections ($CONNECTIONS) must be at least --threads ($THREADS)"
+((PORT_BASE + 4 <= 65535)) || die "--port-base must be at most 65531, was $PORT_BASE"
+
+BACKEND_PORT=$PORT_BASE
+NGINX_PORT=$((PORT_BASE + 1))
+HAPROXY_PORT=$((PORT_BASE + 2))
+EDGE_PORT=$((PORT_BASE + 3))
+EDGE_ADMIN_PORT=$((PORT_BASE + 4))
+declare -A PORT_OF=([backend]=$BACKEND_PORT [edge]=$EDGE_PORT [nginx]=$NGINX_PORT [haproxy]=$HAPROXY_PORT)
+
+# ---- 1. tools ------------------------------------------------------------------------------------
+
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+command -v haproxy >/dev/null || [[ -x /usr/sbin/haproxy ]] || missing+=(haproxy)
+command -v curl >/dev/null || missing+=(curl)
+if ((${#missing[@]} > 0)); then
+  [[ $(id -u) -eq 0 ]] || die "missing ${missing[*]}: install them (apt-get install ${missing[*]}) or run as root"
+  echo "== installing ${missing[*]} with apt-get"
+  # Another apt-get may hold the dpkg lock on a shared machine: wait for it (bounded) instead of failing.
+  apt-get -o DPkg::Lock::Timeout=300 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${missing[@]}"
+fi
+PATH="$PATH:/usr/sbin"
+command -v python3 >/dev/null || die "python3 is needed for the summary (as for jmh-table.py)"
+
+if [[ $REBUILD == true || ( ! -f $JAR && $JAR == lb-edge/target/edge-proxy.jar ) ]]; then
+  echo "== building $JAR"
+  mvn -q -B -pl lb-edge -am package -DskipTests
+fi
+[[ -f $JAR ]] || die "$JAR was not built"
+
+# ---- 2. processes --------------------------------------------------------------------------------
+
+RUN_DIR=$(mktemp -d /tmp/proxy-bench.XXXXXX)
+CHILDREN=()
+
+stop_children() {
+  local pid
+  for pid in "${CHILDREN[@]}"; do
+    kill -TERM "$pid" 2>/dev/null || true
+  done
+  # Bounded: anything still alive after 5 s is killed.
+  for _ in $(seq 50); do
+    local alive=0
+    for pid in "${CHILDREN[@]}"; do
+      kill -0 "$pid" 2>/dev/null && alive=1
+    done
+    ((alive == 0)) && break
+    sleep 0.1
+  done
+  for pid in "${CHILDREN[@]}"; do
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+}
+trap 'stop_children; echo "run-proxy-bench: logs and configs kept in $RUN_DIR" >&2' EXIT
+trap 'exit 130' INT TERM
+
+port_in_use() {
+  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+for p in $BACKEND_PORT $NGINX_PORT $HAPROXY_PORT $EDGE_PORT $EDGE_ADMIN_PORT; do
+  port_in_use "$p" && die "port $p is in use on 127.0.0.1; pick other ports with --port-base"
+done
+
+render() { # template -> $RUN_DIR/template
+  sed -e "s|@RUN_DIR@|$RUN_DIR|g" -e "s|@BACKEND_PORT@|$BACKEND_PORT|g" -e "s|@NGINX_PORT@|$NGINX_PORT|g" \
+    -e "s|@HAPROXY_PORT@|$HAPROXY_PORT|g" -e "s|@EDGE_PORT@|$EDGE_PORT|g" \
+    -e "s|@EDGE_ADMIN_PORT@|$EDGE_ADMIN_PORT|g" -e "s|@BODY@|$BODY|g" "$HERE/$1" >"$RUN_DIR/$1"
+}
+for f in backend-nginx.conf nginx.conf haproxy.cfg edge.yaml; do
+  render "$f"
+done
+mkdir -p "$RUN_DIR/backend-tmp" "$RUN_DIR/nginx-tmp"
+
+wait_for() { # name url pid: up to 30 s for a 200
+  local i
+  for i in $(seq 300); do
+    kill -0 "$3" 2>/dev/null || die "$1 exited at start: $(tail -5 "$RUN_DIR/$1.log")"
+    [[ $(curl -s -o /dev/null -w '%{http_code}' --max-time 1 "$2" || true) == 200 ]] && return 0
+    sleep 0.1
+  done
+  die "$1 did not answer 200 on $2 within 30 s: $(tail -5 "$RUN_DIR/$1.log")"
+}
+
+echo "== starting backend, nginx, HAProxy and the edge proxy (logs in $RUN_DIR)"
+nginx -q -t -p "$RUN_DIR" -c "$RUN_DIR/backend-nginx.conf" -e "$RUN_DIR/backend-error.log" \
+  || die "backend-nginx.conf is invalid"
+nginx -p "$RUN_DIR" -c "$RUN_DIR/backend-nginx.conf" -e "$RUN_DIR/backend-error.log" >"$RUN_DIR/backend.log" 2>&1 &
+CHILDREN+=($!)
+wait_for backend "http://127.0.0.1:$BACKEND_PORT/backend-status" "$!"
+
+nginx -q -t -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e "$RUN_DIR/nginx-error.log" || die "nginx.conf is invalid"
+nginx -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -e "$RUN_DIR/nginx-error.log" >"$RUN_DIR/nginx.log" 2>&1 &
+CHILDREN+=($!)
+NGINX_PID=$!
+
+haproxy -q -c -f "$RUN_DIR/haproxy.cfg" || die "haproxy.cfg is invalid"
+haproxy -db -f "$RUN_DIR/haproxy.cfg" >"$RUN_DIR/haproxy.log" 2>&1 &
+CHILDREN+=($!)
+HAPROXY_PID=$!
+
+# shellcheck disable=SC2086 # PROXY_BENCH_JAVA_OPTS is a list of flags
+java $PROXY_BENCH_JAVA_OPTS -jar "$JAR" --config "$RUN_DIR/edge.yaml" >"$RUN_DIR/edge.log" 2>&1 &
+CHILDREN+=($!)
+EDGE_PID=$!
+BACKEND_PID=${CHILDREN[0]}
+declare -A PID_OF=([backend]=$BACKEND_PID [edge]=$EDGE_PID [nginx]=$NGINX_PID [haproxy]=$HAPROXY_PID)
+
+wait_for nginx "http://127.0.0.1:$NGINX_PORT$REQUEST_PATH" "$NGINX_PID"
+wait_for haproxy "http://127.0.0.1:$HAPROXY_PORT$REQUEST_PATH" "$HAPROXY_PID"
+wait_for edge "http://127.0.0.1:$EDGE_PORT/readyz" "$EDGE_PID"
+
+# ---- 3. every target answers the backend's body ----------------------------------------------------
+
+printf '%s' "$BODY" >"$RUN_DIR/expected.body"
+for t in "${TARGETS[@]}"; do
+  url="http://127.0.0.1:${PORT_OF[$t]}$REQUEST_PATH"
+  code=$(curl -sS --max-time 5 -D "$RUN_DIR/verify-$t.headers" -o "$RUN_DIR/verify-$t.body" -w '%{http_code}' "$url") \
+    || die "$t: GET $url failed"
+  [[ $code == 200 ]] || die "$t: GET $url answered $code, not 200: $(head -c 300 "$RUN_DIR/verify-$t.body")"
+  cmp -s "$RUN_DIR/expected.body" "$RUN_DIR/verify-$t.body" \
+    || die "$t: GET $url did not return the backend's body; got: $(head -c 300 "$RUN_DIR/verify-$t.body")"
+  echo "   $t: GET $url -> 200, the backend's ${#BODY}-byte body"
+done
+
+# ---- 4. warm-up and rounds -----------------------------------------------------------------------
+
+# Connections the backend has accepted so far (nginx stub_status, 3rd line: accepts handled requests).
+backend_accepts() {
+  curl -s --max-time 5 "http://127.0.0.1:$BACKEND_PORT/backend-status" | awk 'NR == 3 { print $1 }'
+}
+
+# CPU time (clock ticks) of a process and its children (nginx's workers are children of its master).
+cpu_ticks() {
+  local total=0 pid stat
+  for pid in "$1" $(pgrep -P "$1" || true); do
+    stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+    stat=${stat##*) } # fields after the command name, which may contain spaces
+    read -r -a f <<<"$stat"
+    total=$((total + f[11] + f[12])) # utime + stime (fields 14 and 15 of the full line)
+  done
+  echo "$total"
+}
+CLK_TCK=$(getconf CLK_TCK)
+
+# Only full runs are results; a --targets subset keeps its files with the logs.
+RESULTS_DIR=lb-benchmarks/results
+((${#TARGETS[@]} == 4)) || RESULTS_DIR=$RUN_DIR
+mkdir -p "$RESULTS_DIR"
+STAMP=$(date -u +%Y-%m-%d-%H%M)
+MEASUREMENTS="$RUN_DIR/measurements.jsonl"
+WRK_LOG="$RUN_DIR/wrk-output.txt"
+: >"$MEASUREMENTS"
+: >"$WRK_LOG"
+
+run_wrk() { # target seconds label -> the WRK_JSON object on stdout, wrk's text appended to the log
+  local t=$1 seconds=$2 label=$3 out
+  out=$(timeout $((seconds + 30)) wrk -t "$THREADS" -c "$CONNECTIONS" -d "${seconds}s" --latency \
+    -s "$HERE/wrk-report.lua" "http://127.0.0.1:${PORT_OF[$t]}$REQUEST_PATH") || die "wrk against $t failed: $out"
+  printf '### %s: %s\n%s\n\n' "$label" "$t" "$out" >>"$WRK_LOG"
+  grep '^WRK_JSON ' <<<"$out" | sed 's/^WRK_JSON //' || die "no WRK_JSON line in wrk's output for $t"
+}
+
+echo "== warm-up: ${WARMUP} s per target"
+for t in "${TARGETS[@]}"; do
+  run_wrk "$t" "$WARMUP" "warm-up" >/dev/null
+done
+
+echo "== $ROUNDS rounds x ${#TARGETS[@]} targets, wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s"
+for ((round = 1; round <= ROUNDS; round++)); do
+  for ((i = 0; i < ${#TARGETS[@]}; i++)); do
+    t=${TARGETS[$(((i + round - 1) % ${#TARGETS[@]}))]}
+    accepts_before=$(backend_accepts)
+    target_cpu_before=$(cpu_ticks "${PID_OF[$t]}")
+    backend_cpu_before=$(cpu_ticks "$BACKEND_PID")
+    wrk_json=$(run_wrk "$t" "$DURATION" "round $round")
+    target_cpu=$(($(cpu_ticks "${PID_OF[$t]}") - target_cpu_before))
+    backend_cpu=$(($(cpu_ticks "$BACKEND_PID") - backend_cpu_before))
+    # Minus one: the status request after the run is itself a new connection.
+    upstream_connects=$(($(backend_accepts) - accepts_before - 1))
+    printf '{"target":"%s","round":%d,"position":%d,"upstream_connects":%d,"target_cpu_s":%s,"backend_cpu_s":%s,"wrk":%s}\n' \
+      "$t" "$round" "$((i + 1))" "$upstream_connects" \
+      "$(awk -v t="$target_cpu" -v h="$CLK_TCK" 'BEGIN { printf "%.2f", t / h }')" \
+      "$(awk -v t="$backend_cpu" -v h="$CLK_TCK" 'BEGIN { printf "%.2f", t / h }')" \
+      "$wrk_json" >>"$MEASUREMENTS"
+    echo "   round $round: $t $(sed -E 's/.*"rps":([0-9.]+).*"p50_us":([0-9]+).*"p99_us":([0-9]+).*/\1 req\/s, p50 \2 us, p99 \3 us/' <<<"$wrk_json")"
+  done
+done
+
+# ---- 5. summary ----------------------------------------------------------------------------------
+
+export BENCH_COMMAND="$COMMAND_LINE" BENCH_THREADS=$THREADS BENCH_CONNECTIONS=$CONNECTIONS \
+  BENCH_DURATION=$DURATION BENCH_WARMUP=$WARMUP BENCH_ROUNDS=$ROUNDS BENCH_PATH=$REQUEST_PATH \
+  BENCH_BODY_BYTES=${#BODY} BENCH_EDGE_JAVA_OPTS=$PROXY_BENCH_JAVA_OPTS BENCH_EDGE_JAR=$JAR \
+  BENCH_GIT_COMMIT=$(git rev-parse HEAD 2>/dev/null || echo unknown) \
+  BENCH_GIT_DIRTY=$(git status --porcelain -- lb-edge lb-core 2>/dev/null | grep -q . && echo true || echo false) \
+  BENCH_VERSIONS="$(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); $(nginx -v 2>&1); $(haproxy -v | head -1 | cut -d' ' -f1-3); $(java -version 2>&1 | head -1)"
+
+set +e
+python3 "$HERE/proxy-table.py" "$MEASUREMENTS" --json-out "$RESULTS_DIR/proxy-$STAMP.json" >"$RUN_DIR/table.md"
+status=$?
+set -e
+((status == 0 || status == 3)) || die "summary failed (exit $status)"
+{
+  echo "# Proxy benchmark $STAMP"
+  echo
+  echo "command: $COMMAND_LINE"
+  echo
+  cat "$RUN_DIR/table.md"
+  echo
+  echo "## wrk output"
+  echo
+  cat "$WRK_LOG"
+} >"$RESULTS_DIR/proxy-$STAMP.txt"
+echo
+cat "$RUN_DIR/table.md"
+echo
+echo "raw results: $RESULTS_DIR/proxy-$STAMP.json, $RESULTS_DIR/proxy-$STAMP.txt"
+exit "$status"
