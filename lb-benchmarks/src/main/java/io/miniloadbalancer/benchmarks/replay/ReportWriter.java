@@ -96,7 +96,7 @@ public final class ReportWriter {
     StringBuilder s =
         new StringBuilder(
             "run,requests,success_pct,p50_ms,p99_ms,p999_ms,retries,budget_exhausted,shed,"
-                + "max_over_mean_load,transitions,errors_after_fault_s,load_share_pct\n");
+                + "max_over_mean_load,state_changes,errors_after_fault_s,load_share_pct\n");
     for (RunResult r : runs) {
       s.append(csv(r.label())).append(',').append(r.offered()).append(',')
           .append(num(r.successPercent(), 3)).append(',').append(num(r.percentileMillis(50), 2))
@@ -104,7 +104,7 @@ public final class ReportWriter {
           .append(num(r.percentileMillis(99.9), 2)).append(',').append(r.retries()).append(',')
           .append(r.budgetExhausted()).append(',').append(r.count(RunRecorder.Result.SHED))
           .append(',').append(num(r.maxOverMeanLoad(), 3)).append(',')
-          .append(r.transitions().size()).append(',').append(csv(recoveries(r))).append(',')
+          .append(r.stateChanges()).append(',').append(csv(recoveries(r))).append(',')
           .append(csv(shares(r))).append('\n');
     }
     return s.toString();
@@ -115,7 +115,7 @@ public final class ReportWriter {
     StringBuilder s =
         new StringBuilder(
             "| run | requests | success % | p50 ms | p99 ms | p99.9 ms | retries | budget exhausted"
-                + " | errors until (s after fault) | max/mean load | transitions |\n"
+                + " | errors until (s after fault) | max/mean load | state changes |\n"
                 + "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n");
     for (RunResult r : runs) {
       s.append("| ").append(r.label()).append(" | ").append(r.offered()).append(" | ")
@@ -124,7 +124,7 @@ public final class ReportWriter {
           .append(num(r.percentileMillis(99.9), 1)).append(" | ").append(r.retries())
           .append(" | ").append(r.budgetExhausted()).append(" | ").append(recoveries(r))
           .append(" | ").append(num(r.maxOverMeanLoad(), 2)).append(" | ")
-          .append(r.transitions().size()).append(" |\n");
+          .append(r.stateChanges()).append(" |\n");
     }
     return s.toString();
   }
@@ -300,7 +300,7 @@ public final class ReportWriter {
     h.append("<h2>Summary</h2>\n<table><tr><th>run</th><th>requests</th><th>success %</th>")
         .append("<th>p50 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>retries</th>")
         .append("<th>budget exhausted</th><th>shed</th><th>errors until (s after fault)</th>")
-        .append("<th>max/mean load</th><th>transitions</th></tr>\n");
+        .append("<th>max/mean load</th><th>state changes</th></tr>\n");
     for (RunResult r : runs) {
       h.append("<tr><td>").append(esc(r.label())).append("</td><td>").append(r.offered())
           .append("</td><td>").append(num(r.successPercent(), 3)).append("</td><td>")
@@ -310,7 +310,7 @@ public final class ReportWriter {
           .append("</td><td>").append(r.budgetExhausted()).append("</td><td>")
           .append(r.count(RunRecorder.Result.SHED)).append("</td><td>")
           .append(esc(recoveries(r))).append("</td><td>").append(num(r.maxOverMeanLoad(), 2))
-          .append("</td><td>").append(r.transitions().size()).append("</td></tr>\n");
+          .append("</td><td>").append(r.stateChanges()).append("</td></tr>\n");
     }
     h.append("</table>\n<h3>Failures by kind</h3>\n<table><tr><th>run</th>");
     for (RunRecorder.Result kind : RunRecorder.Result.values()) {
@@ -344,7 +344,7 @@ public final class ReportWriter {
     h.append("<h2>State transitions</h2>\n");
     for (RunResult r : runs) {
       h.append("<details><summary>").append(esc(r.label())).append(": ")
-          .append(r.transitions().size()).append(" transitions</summary><pre>");
+          .append(r.stateChanges()).append(" transitions</summary><pre>");
       for (RunResult.TransitionAt t : r.transitions()) {
         h.append(num(t.atSeconds(), 3)).append(" s  ").append(esc(t.transition().endpointId()))
             .append(' ').append(t.transition().from()).append(" -> ").append(t.transition().to())

@@ -79,6 +79,13 @@ public record RunResult(
    */
   public record Recovery(Scenario.Fault fault, double lastErrorSeconds) {}
 
+  /**
+   * State changes over the run: transitions except the initial "added by source" of each endpoint.
+   */
+  public long stateChanges() {
+    return transitions.stream().filter(t -> t.transition().from() != null).count();
+  }
+
   /** Requests offered over the run. */
   public long offered() {
     long n = 0;

@@ -77,7 +77,7 @@ public final class ScenarioLoader {
     try {
       scenario = mapper.readValue(text, Scenario.class);
     } catch (JsonProcessingException e) {
-      throw new ScenarioException(describe(e, source));
+      throw new ScenarioException(describe(e, text, source));
     }
     if (scenario == null) {
       throw new ScenarioException(source + ": empty scenario");
@@ -153,7 +153,7 @@ public final class ScenarioLoader {
     return 0;
   }
 
-  private static String describe(JsonProcessingException e, String source) {
+  private String describe(JsonProcessingException e, String text, String source) {
     String key = "";
     if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
       key =
@@ -162,8 +162,6 @@ public final class ScenarioLoader {
               .collect(Collectors.joining("."))
               .replace(".[", "[");
     }
-    JsonLocation at = e.getLocation();
-    String where = at != null && at.getLineNr() > 0 ? source + " line " + at.getLineNr() : source;
     Throwable cause = e.getCause();
     String what =
         cause instanceof IllegalArgumentException || cause instanceof NullPointerException
@@ -192,6 +190,14 @@ public final class ScenarioLoader {
       }
       what = field.group(2).equals(": ") ? field.group(3) : "must " + field.group(3);
     }
+    // The parser stands after the value it failed on: for a record checked at its end that is
+    // the next line, so the key's own line is preferred when it can be found.
+    int line = key.isEmpty() ? 0 : lineOf(text, key);
+    JsonLocation at = e.getLocation();
+    if (line == 0 && at != null) {
+      line = at.getLineNr();
+    }
+    String where = line > 0 ? source + " line " + line : source;
     return where + ": " + (key.isEmpty() ? "" : key + ": ") + what;
   }
 
@@ -213,14 +219,14 @@ public final class ScenarioLoader {
   private static final class DurationDeserializer extends JsonDeserializer<Duration> {
     @Override
     public Duration deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
-      String raw = p.getValueAsString();
-      if (raw == null || !p.currentToken().isScalarValue()) {
-        throw ctxt.weirdStringException(p.getText(), Duration.class, "not a duration like 300ms, 2s, 1m");
+      String raw = p.currentToken().isScalarValue() ? p.getValueAsString() : null;
+      if (raw == null) {
+        throw JsonMappingException.from(p, "not a duration like 300ms, 2s, 1m");
       }
       try {
         return parseDuration(raw);
       } catch (RuntimeException e) {
-        throw ctxt.weirdStringException(raw, Duration.class, "not a duration like 300ms, 2s, 1m");
+        throw JsonMappingException.from(p, "'" + raw + "' is not a duration like 300ms, 2s, 1m");
       }
     }
   }
@@ -232,8 +238,8 @@ public final class ScenarioLoader {
       try {
         return Scenario.Action.valueOf(raw.trim().toUpperCase(Locale.ROOT));
       } catch (RuntimeException e) {
-        throw ctxt.weirdStringException(
-            raw, Scenario.Action.class, "not one of kill, revive, slow, errors, flap, drain");
+        throw JsonMappingException.from(
+            p, "'" + raw + "' is not one of kill, revive, slow, errors, flap, drain");
       }
     }
   }
