@@ -10,6 +10,10 @@ JAR=lb-benchmarks/target/benchmarks.jar
 OUT=lb-benchmarks/target/replay
 KEEP=lb-benchmarks/results/replay
 [[ -f "$JAR" ]] || { echo "missing $JAR: build lb-benchmarks first (see above)" >&2; exit 1; }
+# Run from a copy: a rebuild during a long replay must not swap classes under the running JVM.
+RUN_JAR=$(mktemp --suffix=.jar)
+trap 'rm -f "$RUN_JAR"' EXIT
+cp "$JAR" "$RUN_JAR"
 
 if [[ $# -eq 0 ]]; then
   set -- lb-benchmarks/scenarios/crash.yaml lb-benchmarks/scenarios/slow.yaml \
@@ -18,7 +22,7 @@ fi
 
 for scenario in "$@"; do
   name=$(basename "$scenario" .yaml)
-  java -cp "$JAR" io.miniloadbalancer.benchmarks.replay.ReplayCommand -o "$OUT" "$scenario"
+  java -cp "$RUN_JAR" io.miniloadbalancer.benchmarks.replay.ReplayCommand -o "$OUT" "$scenario"
   mkdir -p "$KEEP/$name"
   cp "$OUT/$name/summary.md" "$OUT/$name/summary.csv" "$OUT/$name/success.png" \
     "$OUT/$name/p99.png" "$OUT/$name/load-share.png" "$KEEP/$name/"

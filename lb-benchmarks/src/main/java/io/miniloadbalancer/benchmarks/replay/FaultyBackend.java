@@ -51,7 +51,6 @@ final class FaultyBackend implements AutoCloseable {
   private static final int BIND_ATTEMPTS = 50;
 
   private final String id;
-  private final int index;
   private final Executor handlers;
   private final ScheduledExecutorService replies;
   private final Well19937c random;
@@ -84,7 +83,6 @@ final class FaultyBackend implements AutoCloseable {
       Executor handlers,
       ScheduledExecutorService replies) {
     this.id = Scenario.backendId(index);
-    this.index = index;
     this.handlers = handlers;
     this.replies = replies;
     this.random = new Well19937c(seed);
@@ -98,10 +96,6 @@ final class FaultyBackend implements AutoCloseable {
   /** The backend's id, {@code b<index>}. */
   String id() {
     return id;
-  }
-
-  int index() {
-    return index;
   }
 
   /** The loopback port; the same across kills and revivals. */

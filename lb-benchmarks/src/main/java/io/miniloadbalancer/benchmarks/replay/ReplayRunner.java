@@ -105,7 +105,7 @@ public final class ReplayRunner {
         endpoints.add(Endpoint.of(b.id(), "127.0.0.1", b.port()));
       }
       balancer = balancer(run, endpoints, recorder, startNanos, seed);
-      http = client(balancer, client, scenario.traffic().concurrency(), calls);
+      http = client(balancer, client, run.retries(client), scenario.traffic().concurrency(), calls);
       scheduleFaults(timeline, backends, balancer, startNanos);
       scheduleSamples(timeline, balancer, recorder, startNanos, seconds, progress);
       offerTraffic(http, recorder, startNanos, seed, progress);
@@ -165,7 +165,9 @@ public final class ReplayRunner {
     if (outliers) {
       builder.outlierDetection(
           run.hysteresis()
-              ? OutlierDetection.defaults()
+              ? OutlierDetection.builder()
+                  .activeCheckEndsEjection(run.activeCheckEndsEjection())
+                  .build()
               // No damping: one failure ejects, for a short time that never grows.
               : OutlierDetection.builder()
                   .consecutiveFailures(1)
@@ -186,7 +188,11 @@ public final class ReplayRunner {
   static final Duration NO_DAMPING_EJECTION = Duration.ofSeconds(1);
 
   private static OkHttpClient client(
-      LoadBalancer balancer, Scenario.Client client, int concurrency, ExecutorService calls) {
+      LoadBalancer balancer,
+      Scenario.Client client,
+      int maxRetries,
+      int concurrency,
+      ExecutorService calls) {
     Dispatcher dispatcher = new Dispatcher(calls);
     // The semaphore in offerTraffic is the bound; the dispatcher must never queue behind it.
     dispatcher.setMaxRequests(concurrency);
@@ -200,7 +206,7 @@ public final class ReplayRunner {
         .addInterceptor(
             LoadBalancingInterceptor.builder()
                 .route(LOGICAL_HOST, balancer)
-                .retryPolicy(RetryPolicy.defaults().withMaxRetries(client.maxRetries()))
+                .retryPolicy(RetryPolicy.defaults().withMaxRetries(maxRetries))
                 .hashKeyHeader(KEY_HEADER)
                 .build())
         .build();

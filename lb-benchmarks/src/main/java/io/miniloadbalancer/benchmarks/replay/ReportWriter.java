@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
 import org.knowm.xchart.AnnotationLine;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
@@ -234,15 +235,12 @@ public final class ReportWriter {
     styler.setChartBackgroundColor(java.awt.Color.WHITE);
   }
 
-  private interface Column {
-    double of(RunResult.Second s);
-  }
-
-  private static void addSeries(XYChart chart, String name, RunResult r, Column column) {
+  private static void addSeries(
+      XYChart chart, String name, RunResult r, ToDoubleFunction<RunResult.Second> column) {
     List<Double> xs = new ArrayList<>();
     List<Double> ys = new ArrayList<>();
     for (RunResult.Second s : r.seconds()) {
-      double y = column.of(s);
+      double y = column.applyAsDouble(s);
       // A second without requests has no value; leave it out rather than draw a zero.
       if (!Double.isNaN(y)) {
         xs.add(s.second() + 0.5);

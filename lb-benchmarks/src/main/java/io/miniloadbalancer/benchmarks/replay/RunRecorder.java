@@ -79,10 +79,6 @@ final class RunRecorder {
     return new Histogram(HIGHEST_MICROS, 3);
   }
 
-  int seconds() {
-    return seconds;
-  }
-
   /**
    * Records one request.
    *

@@ -338,13 +338,19 @@ public record Scenario(
    * @param retryBudget false: a budget so large it never binds (default true: lb-core's)
    * @param outlierDetection overrides the client's setting for this run
    * @param hashBalanceFactor overrides the client's bounded-load factor for this run
+   * @param maxRetries overrides the client's retries per request for this run
+   * @param activeCheckEndsEjection whether a passing active probe ends an ejection early (default
+   *     true, lb-core's and Envoy's); false keeps an ejected endpoint out for its whole, growing
+   *     ejection time
    */
   public record Run(
       String strategy,
       Boolean hysteresis,
       Boolean retryBudget,
       @Nullable Boolean outlierDetection,
-      @Nullable Integer hashBalanceFactor) {
+      @Nullable Integer hashBalanceFactor,
+      @Nullable Integer maxRetries,
+      Boolean activeCheckEndsEjection) {
 
     /** Applies defaults and checks the strategy name. */
     public Run {
@@ -354,9 +360,19 @@ public record Scenario(
       }
       hysteresis = hysteresis == null ? Boolean.TRUE : hysteresis;
       retryBudget = retryBudget == null ? Boolean.TRUE : retryBudget;
+      activeCheckEndsEjection =
+          activeCheckEndsEjection == null ? Boolean.TRUE : activeCheckEndsEjection;
       if (hashBalanceFactor != null) {
         requireBalanceFactor(hashBalanceFactor);
       }
+      if (maxRetries != null && (maxRetries < 0 || maxRetries > 5)) {
+        throw new IllegalArgumentException("maxRetries must be in 0..5, was " + maxRetries);
+      }
+    }
+
+    /** The retries per request of this run. */
+    public int retries(Client client) {
+      return maxRetries != null ? maxRetries : client.maxRetries();
     }
 
     /** A label naming the strategy and what differs from the defaults. */
@@ -374,6 +390,12 @@ public record Scenario(
       }
       if (outlierDetection != null && outlierDetection != client.outlierDetection()) {
         s.append(outlierDetection ? " +outlier" : " no-outlier");
+      }
+      if (!activeCheckEndsEjection) {
+        s.append(" full-ejections");
+      }
+      if (retries(client) != client.maxRetries()) {
+        s.append(" retries=").append(retries(client));
       }
       return s.toString();
     }

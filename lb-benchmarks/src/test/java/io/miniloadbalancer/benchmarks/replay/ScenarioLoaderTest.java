@@ -40,7 +40,7 @@ class ScenarioLoaderTest {
         - {at: 10s, backend: b2, action: drain, for: 2s}
       runs:
         - {strategy: round-robin}
-        - {strategy: maglev, hashBalanceFactor: 125, hysteresis: false, retryBudget: false}
+        - {strategy: maglev, hashBalanceFactor: 125, hysteresis: false, retryBudget: false, maxRetries: 0}
       """;
 
   @Test
@@ -63,7 +63,9 @@ class ScenarioLoaderTest {
     assertThat(s.faults().get(3).rate()).isEqualTo(0.5);
     assertThat(s.faults().get(1).rate()).isEqualTo(1.0);
     assertThat(s.runs().get(1).label(s.client()))
-        .isEqualTo("maglev bounded 125% no-hysteresis no-retry-budget");
+        .isEqualTo("maglev bounded 125% no-hysteresis no-retry-budget retries=0");
+    assertThat(s.runs().get(0).retries(s.client())).isEqualTo(1);
+    assertThat(s.runs().get(1).retries(s.client())).isZero();
   }
 
   @Test
