@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the traffic replay tool on the shipped scenarios (all four by default, or the files given)
-# and copies each scenario's summary and charts to lb-benchmarks/results/replay/<name>/, which the
-# READMEs show. Full reports (report.html, CSVs) stay in lb-benchmarks/target/replay/<name>/.
+# and copies each scenario's summary and success-rate chart to lb-benchmarks/results/replay/<name>/,
+# which the READMEs show. Full reports (report.html, CSVs) stay in lb-benchmarks/target/replay/<name>/.
 # Builds nothing: first run `mvn -q -pl lb-benchmarks -am package -DskipTests` (no install needed).
 # Run from the repository root. Each scenario takes about 1 minute per run it lists.
 set -euo pipefail
@@ -24,6 +24,5 @@ for scenario in "$@"; do
   name=$(basename "$scenario" .yaml)
   java -cp "$RUN_JAR" io.miniloadbalancer.benchmarks.replay.ReplayCommand -o "$OUT" "$scenario"
   mkdir -p "$KEEP/$name"
-  cp "$OUT/$name/summary.md" "$OUT/$name/summary.csv" "$OUT/$name/success.png" \
-    "$OUT/$name/p99.png" "$OUT/$name/load-share.png" "$KEEP/$name/"
+  cp "$OUT/$name/summary.md" "$OUT/$name/summary.csv" "$OUT/$name/success.png" "$KEEP/$name/"
 done
