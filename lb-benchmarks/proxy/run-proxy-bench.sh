@@ -6,9 +6,8 @@
 #   bash lb-benchmarks/proxy/run-proxy-bench.sh [-t 2] [-c 64] [-d 10] [-w 10] [-r 3]
 #
 # Run it from anywhere in the repository, as root or with wrk, nginx and haproxy installed (it
-# installs the missing ones with apt-get). On a shared machine wrap the whole script in the build
-# lock (`locked bash lb-benchmarks/proxy/run-proxy-bench.sh`); it must not take the lock itself, as
-# a nested flock on the same file would wait for its own parent forever.
+# installs the missing ones with apt-get). Run it on a quiet machine: every other process competes
+# with wrk, the backend and the proxy for the same cores.
 #
 # What it does, in order:
 #   1. installs wrk, nginx and haproxy when missing; builds lb-edge/target/edge-proxy.jar when missing
