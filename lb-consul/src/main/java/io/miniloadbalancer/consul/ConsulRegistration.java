@@ -393,7 +393,15 @@ public final class ConsulRegistration implements AutoCloseable {
             "choose a check: httpCheck, tcpCheck or ttlCheck (a registration without one is never"
                 + " removed when the instance dies)");
       }
-      Consul.Builder client = Consul.builder().withUrl(agent.toString()).withPing(false);
+      // Every call is to the local agent: bounded, so a hung agent cannot eat a shutdown's budget
+      // (maintenance + drainWait + deregistration must fit in the orchestrator's stop timeout).
+      Consul.Builder client =
+          Consul.builder()
+              .withUrl(agent.toString())
+              .withPing(false)
+              .withConnectTimeoutMillis(1_000)
+              .withReadTimeoutMillis(2_000)
+              .withWriteTimeoutMillis(2_000);
       if (aclToken != null) {
         client.withAclToken(aclToken);
       }

@@ -157,15 +157,17 @@ public final class LoadBalancer implements AutoCloseable {
 
   /**
    * Opens a lease on the endpoint a session is pinned to (a sticky cookie, an affinity table),
-   * without asking the strategy: while the endpoint takes new requests, and also while it is {@link
-   * EndpointState#DRAINING} and its drain has not settled. That is the drain-aware transition: new
-   * clients go elsewhere, pinned ones finish their work, and the drain settles once they have been
-   * quiet for {@link Builder#drainSessionQuietPeriod} (or its timeout ends it). A session lease never
-   * starts after the drain has settled.
+   * without asking the strategy: while the endpoint is {@link EndpointState#HEALTHY} and in
+   * rotation, and also while it is {@link EndpointState#DRAINING} (and otherwise fit: up, not
+   * ejected, not in maintenance) until its drain settles. That is the drain-aware transition: new
+   * clients go elsewhere, pinned ones finish their work, and the drain settles once its sessions
+   * have started no request for {@link Builder#drainSessionQuietPeriod} (or its timeout ends it). A
+   * session lease never starts after the drain has settled.
    *
-   * <p>Returns {@code null} when the endpoint is unknown, unhealthy, ejected, in maintenance, removed
-   * or its drain has settled: the caller then calls {@link #acquire} and re-pins the session to
-   * what it returns. Finds the endpoint by a scan of the pool, without allocating.
+   * <p>Returns {@code null} when the endpoint is unknown, unhealthy or ejected (even when panic
+   * mode spreads new requests over it), in maintenance, removed, out of rotation for another reason
+   * (outside the preferred zone, paused by a Retry-After) or its drain has settled: the caller then
+   * calls {@link #acquire} and re-pins the session to what it returns. Finds the endpoint by a scan of the pool, without allocating.
    *
    * @param endpointId the pinned endpoint's id
    * @return an open lease on that endpoint, or {@code null}

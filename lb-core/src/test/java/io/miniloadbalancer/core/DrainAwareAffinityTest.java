@@ -2,6 +2,7 @@ package io.miniloadbalancer.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.miniloadbalancer.core.spi.EndpointSource;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,13 +81,103 @@ class DrainAwareAffinityTest {
 
   @Test
   void drainWithoutSessionsSettlesAtIdleAsBefore() {
-    LoadBalancer lb = builder(TestPools.uniform(2)).build();
-    Lease open = lb.acquirePinned("e1");
-    CompletableFuture<DrainResult> drained = lb.drain("e1", Duration.ofSeconds(30));
+    LoadBalancer lb = builder(TestPools.uniform(1)).build();
+    Lease open = lb.acquire(RequestContext.none());
+    CompletableFuture<DrainResult> drained = lb.drain("e0", Duration.ofSeconds(30));
     time.advance(Duration.ofSeconds(2));
     open.success();
     time.runDue();
     assertThat(drained.join().waited()).isEqualTo(Duration.ofSeconds(2));
+  }
+
+  @Test
+  void aDrainOfAnIdleEndpointWaitsForSessionsActiveJustBefore() {
+    LoadBalancer lb = builder(TestPools.uniform(2)).build();
+    lb.acquirePinned("e0").success(); // a session's request, done before the drain began
+    time.advance(Duration.ofSeconds(1));
+    CompletableFuture<DrainResult> drained = lb.drain("e0", Duration.ofSeconds(30));
+    time.runDue();
+    assertThat(drained).as("idle, but its session was active 1 s ago").isNotDone();
+    Lease next = lb.acquirePinned("e0");
+    assertThat(next).as("the session's next request still goes there").isNotNull();
+    next.success();
+    time.advance(Duration.ofMillis(4_999));
+    assertThat(drained).isNotDone();
+    time.advance(Duration.ofMillis(1));
+    assertThat(drained.join().waited()).isEqualTo(Duration.ofSeconds(5));
+    assertThat(lb.acquirePinned("e0")).isNull();
+  }
+
+  @Test
+  void aSettledDrainNeverReopensForSessionsEvenWhenAnotherDrainReasonFollows() {
+    StaticEndpointSource source = new StaticEndpointSource(TestPools.uniform(2));
+    LoadBalancer lb =
+        LoadBalancer.builder().source(source).ticker(time).scheduler(time).removalDrainTimeout(Duration.ofSeconds(60)).build();
+    Lease held = lb.acquirePinned("e0");
+    CompletableFuture<DrainResult> drained = lb.drain("e0", Duration.ofSeconds(30));
+    held.success();
+    time.advance(Duration.ofSeconds(6));
+    assertThat(drained.join().completed()).isTrue();
+    assertThat(lb.acquirePinned("e0")).isNull();
+    lb.drain("e0", Duration.ofSeconds(30)).join();
+    assertThat(lb.acquirePinned("e0")).as("a second drain call").isNull();
+    Lease ordinary = lb.acquire(RequestContext.none());
+    source.remove("e0");
+    time.runDue();
+    assertThat(lb.acquirePinned("e0")).as("then a removal by the source").isNull();
+    ordinary.success();
+  }
+
+  @Test
+  void aDrainingEndpointThatFailsItsProbesAdmitsNoMoreSessions() {
+    ScriptedProbe probe = new ScriptedProbe();
+    LoadBalancer lb =
+        builder(TestPools.uniform(3))
+            .healthCheck(HealthCheck.builder(probe).jitter(0).build())
+            .build();
+    time.advance(Duration.ofSeconds(3));
+    Lease open = lb.acquirePinned("e0");
+    lb.drain("e0", Duration.ofSeconds(60));
+    Lease during = lb.acquirePinned("e0");
+    assertThat(during).isNotNull();
+    during.success();
+    probe.down("e0");
+    time.advance(Duration.ofSeconds(10)); // past `fall` failed probes; the state stays DRAINING
+    assertThat(HealthCheckTest.state(lb, "e0")).isEqualTo(EndpointState.DRAINING);
+    assertThat(lb.acquirePinned("e0")).as("a dead endpoint is not a session's home").isNull();
+    open.success();
+  }
+
+  @Test
+  void sourceMaintenanceThenRemovalAdmitsNoSessions() {
+    List<EndpointSource.Listener> sink = new ArrayList<>();
+    LoadBalancer lb =
+        LoadBalancer.builder().source(sink::add).ticker(time).scheduler(time).panicThreshold(0).build();
+    sink.get(0).onEndpoints(TestPools.uniform(3), java.util.Map.of());
+    time.runDue();
+    Lease open = lb.acquirePinned("e2");
+    // ConsulRegistration.close(): maintenance, a wait, then deregistration.
+    sink.get(0).onEndpoints(TestPools.uniform(3), java.util.Map.of("e2", SourceHealth.maintenance("shutting down")));
+    time.runDue();
+    assertThat(lb.acquirePinned("e2")).isNull();
+    sink.get(0).onEndpoints(TestPools.uniform(3).subList(0, 2), java.util.Map.of());
+    time.runDue();
+    assertThat(HealthCheckTest.state(lb, "e2")).isEqualTo(EndpointState.DRAINING);
+    assertThat(lb.acquirePinned("e2")).as("removed after maintenance: still no sessions").isNull();
+    open.success();
+  }
+
+  @Test
+  void panicSpreadingOverUnhealthyEndpointsDoesNotKeepSessionsOnThem() {
+    ScriptedProbe probe = new ScriptedProbe().down("e1").down("e2");
+    LoadBalancer lb =
+        builder(TestPools.uniform(3)).healthCheck(HealthCheck.builder(probe).jitter(0).build()).build();
+    time.advance(Duration.ofSeconds(10));
+    assertThat(lb.snapshot().panic()).isTrue();
+    assertThat(lb.acquirePinned("e1")).isNull();
+    Lease healthy = lb.acquirePinned("e0");
+    assertThat(healthy).isNotNull();
+    healthy.success();
   }
 
   @Test
@@ -208,6 +299,9 @@ class DrainAwareAffinityTest {
                 .thenApply(
                     r -> {
                       settled.set(true);
+                      if (lb.inFlight("e0") != 0) {
+                        violations.incrementAndGet(); // a lease open at the moment of settling
+                      }
                       return r;
                     })
                 .get(10, TimeUnit.SECONDS);

@@ -287,13 +287,18 @@ public record EdgeConfig(
    *     interaction, not a client that has moved on
    * @param secure the cookie's Secure attribute; default: set when {@code X-Forwarded-Proto} is
    *     {@code https} (TLS ends at the ALB)
+   * @param sameSite {@code Lax} (default: sent on top-level navigations, not on cross-site
+   *     subrequests), {@code Strict}, or {@code None} (also on cross-site POSTs such as OAuth
+   *     form_post callbacks, which otherwise arrive without it and start a new session; implies
+   *     Secure)
    */
   public record Sticky(
       @Nullable String cookie,
       Duration idleTimeout,
       Integer maxSessions,
       Duration drainQuietPeriod,
-      @Nullable Boolean secure) {
+      @Nullable Boolean secure,
+      String sameSite) {
 
     /** Defaults and validation. */
     public Sticky {
@@ -304,6 +309,10 @@ public record EdgeConfig(
       idleTimeout = positive(idleTimeout != null ? idleTimeout : Duration.ofMinutes(30), "sticky.idleTimeout");
       maxSessions = atLeast(maxSessions != null ? maxSessions : 100_000, 1, "sticky.maxSessions");
       drainQuietPeriod = nonNegative(drainQuietPeriod != null ? drainQuietPeriod : Duration.ofSeconds(5), "sticky.drainQuietPeriod");
+      sameSite = sameSite != null ? sameSite : "Lax";
+      if (!List.of("Lax", "Strict", "None").contains(sameSite)) {
+        throw new IllegalArgumentException("sticky.sameSite must be Lax, Strict or None, was '" + sameSite + "'");
+      }
     }
   }
 

@@ -80,6 +80,8 @@ public final class EdgeProxy implements AutoCloseable {
     try {
       edge.buildPools();
       edge.bind();
+      edge.state = "ready";
+      // After readiness: the agent runs the /readyz check as soon as the service is registered.
       EdgeConfig.Consul consul = config.consul();
       if (consul != null && consul.register() != null) {
         edge.selfRegistration = SelfRegistration.start(consul, environment, edge.proxyPort());
@@ -88,7 +90,6 @@ public final class EdgeProxy implements AutoCloseable {
       edge.close();
       throw e;
     }
-    edge.state = "ready";
     LOG.info(
         "edge proxy ready: proxy {}:{}, admin {}:{}, transport {}, pools {}",
         config.server().bind(),
@@ -212,16 +213,20 @@ public final class EdgeProxy implements AutoCloseable {
    */
   public boolean drainAndStop() {
     state = "draining";
+    long t0 = System.nanoTime();
+    long budget = config.server().drainTimeout().toNanos();
     SelfRegistration registration = selfRegistration;
     if (registration != null) {
-      // Peers that found us in Consul stop first; we keep serving meanwhile (drainWait).
+      // Peers that found us in Consul stop first; we keep serving meanwhile (drainWait). A slow
+      // agent eats into the drain, not past it: the whole shutdown stays within drainWait +
+      // drainTimeout, which the deployment keeps under ECS's stopTimeout.
+      budget += config.consul().register().drainWait().toNanos();
       registration.close();
     }
-    long t0 = System.nanoTime();
     if (proxyChannel != null) {
       proxyChannel.close().syncUninterruptibly();
     }
-    long deadline = t0 + config.server().drainTimeout().toNanos();
+    long deadline = t0 + budget;
     while (inFlight.get() > 0 && System.nanoTime() < deadline) {
       try {
         Thread.sleep(20);

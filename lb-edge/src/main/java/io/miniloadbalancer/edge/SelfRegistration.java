@@ -4,8 +4,8 @@ import io.miniloadbalancer.consul.ConsulRegistration;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -36,13 +36,17 @@ final class SelfRegistration implements AutoCloseable {
   private SelfRegistration(ConsulRegistration.Builder builder, String id) {
     this.builder = builder;
     this.id = id;
-    this.retries =
-        Executors.newSingleThreadScheduledExecutor(
+    ScheduledThreadPoolExecutor executor =
+        new ScheduledThreadPoolExecutor(
+            1,
             r -> {
               Thread t = new Thread(r, "consul-self-registration");
               t.setDaemon(true);
               return t;
             });
+    // On close, a retry that is only scheduled is dropped; one that is running finishes.
+    executor.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+    this.retries = executor;
   }
 
   /** Registers the proxy listening on {@code proxyPort}, or starts retrying in the background. */
@@ -120,7 +124,14 @@ final class SelfRegistration implements AutoCloseable {
       closed = true;
       reg = registration;
     }
-    retries.shutdownNow();
+    // Not shutdownNow(): an attempt in progress must not be interrupted half-way; it sees `closed`
+    // and closes what it registered itself.
+    retries.shutdown();
+    try {
+      retries.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     if (reg != null) {
       status = "deregistering";
       reg.close();

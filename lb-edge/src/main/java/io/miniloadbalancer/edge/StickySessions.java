@@ -7,7 +7,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.miniloadbalancer.core.LoadBalancer;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
-import io.netty.handler.codec.http.cookie.ClientCookieEncoder;
 import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.CookieHeaderNames;
 import io.netty.handler.codec.http.cookie.DefaultCookie;
@@ -40,6 +39,7 @@ final class StickySessions {
 
   private final String cookieName;
   private final @Nullable Boolean secure;
+  private final CookieHeaderNames.SameSite sameSite;
   private final Cache<String, String> pins;
   private final Counter pinned;
   private final Counter moved;
@@ -48,6 +48,7 @@ final class StickySessions {
   StickySessions(String pool, EdgeConfig.Sticky config, MeterRegistry registry) {
     this.cookieName = config.cookie() != null ? config.cookie() : "edge_" + pool;
     this.secure = config.secure();
+    this.sameSite = CookieHeaderNames.SameSite.valueOf(config.sameSite());
     this.pins =
         Caffeine.newBuilder()
             .maximumSize(config.maxSessions())
@@ -132,37 +133,50 @@ final class StickySessions {
 
   /**
    * The {@code Set-Cookie} value for a new token: a session cookie (no Max-Age: the table's idle
-   * timeout is the session's real lifetime), HttpOnly (scripts have no use for it), SameSite=Lax,
-   * Path=/, and Secure when configured or, by default, when the client came over HTTPS as the
-   * ALB's {@code X-Forwarded-Proto} says.
+   * timeout is the session's real lifetime), HttpOnly (scripts have no use for it), the configured
+   * SameSite (default Lax), Path=/, and Secure when configured, when SameSite is None (browsers
+   * require it), or by default when the client came over HTTPS as the ALB's {@code
+   * X-Forwarded-Proto} says.
    */
   String setCookie(String token, HttpHeaders request) {
     DefaultCookie c = new DefaultCookie(cookieName, token);
     c.setPath("/");
     c.setHttpOnly(true);
-    c.setSameSite(CookieHeaderNames.SameSite.Lax);
+    c.setSameSite(sameSite);
     boolean https = "https".equalsIgnoreCase(request.get("x-forwarded-proto"));
-    c.setSecure(secure != null ? secure : https);
+    c.setSecure(sameSite == CookieHeaderNames.SameSite.None || (secure != null ? secure : https));
     return ServerCookieEncoder.STRICT.encode(c);
   }
 
-  /** Removes the affinity cookie from a request going upstream (it is the proxy's, not the app's). */
+  /**
+   * Removes the affinity cookie from a request going upstream (it is the proxy's, not the app's).
+   * Only its own {@code name=value} pairs are cut out of the header text; the application's cookies
+   * pass byte for byte.
+   */
   void strip(HttpHeaders upstream) {
     List<String> headers = upstream.getAll(HttpHeaderNames.COOKIE);
     if (headers.isEmpty() || headers.stream().noneMatch(h -> h.contains(cookieName))) {
       return;
     }
-    List<Cookie> kept = new ArrayList<>();
+    List<String> kept = new ArrayList<>();
     for (String header : headers) {
-      for (Cookie c : ServerCookieDecoder.LAX.decodeAll(header)) {
-        if (!c.name().equals(cookieName)) {
-          kept.add(c);
+      StringBuilder rest = new StringBuilder();
+      for (String pair : header.split(";")) {
+        String trimmed = pair.strip();
+        int eq = trimmed.indexOf('=');
+        String name = eq < 0 ? trimmed : trimmed.substring(0, eq).strip();
+        if (trimmed.isEmpty() || name.equals(cookieName)) {
+          continue;
         }
+        rest.append(rest.length() == 0 ? "" : "; ").append(trimmed);
+      }
+      if (rest.length() > 0) {
+        kept.add(rest.toString());
       }
     }
     upstream.remove(HttpHeaderNames.COOKIE);
     if (!kept.isEmpty()) {
-      upstream.set(HttpHeaderNames.COOKIE, ClientCookieEncoder.LAX.encode(kept));
+      upstream.set(HttpHeaderNames.COOKIE, String.join("; ", kept));
     }
   }
 }

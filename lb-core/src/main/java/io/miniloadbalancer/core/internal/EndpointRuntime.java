@@ -185,27 +185,39 @@ public final class EndpointRuntime {
 
   /**
    * Counts a new lease for a session pinned to this endpoint: as {@link #tryStartLease} while the
-   * endpoint is routable; while it is draining and still {@linkplain #admitsSessions admits
-   * sessions}, an ordinary lease that also stamps {@code nowNanos} as the last session activity (the
-   * control context holds the drain open while sessions are active). Else {@link #REFUSED}.
+   * endpoint is healthy and routable; while it is draining and still {@linkplain #admitsSessions
+   * admits sessions}, an ordinary lease. Either way it stamps {@code nowNanos} as the last session
+   * activity, which holds a drain open while its sessions are active. Else {@link #REFUSED}.
    */
   public int tryStartSessionLease(long nowNanos) {
-    if (routable) {
+    if (routable && state == EndpointState.HEALTHY) {
       int started = tryStartLease();
-      if (started != REFUSED || !admitsSessions) {
+      if (started != REFUSED) {
+        stampSession(nowNanos);
         return started;
       }
-      // It left rotation a moment ago, for a drain that admits sessions: fall through.
+      // It left rotation a moment ago, maybe for a drain that admits sessions: fall through.
+    }
+    if (!admitsSessions) {
+      // Refused without counting: no lease end, so no idle signal to the control context.
+      return REFUSED;
     }
     long before = (long) LOAD.getAndAdd(this, 1L);
     if (admitsSessions && (before & IN_FLIGHT_MASK) < MAX_IN_FLIGHT) {
-      if (lastSessionLeaseNanos != nowNanos) {
-        LAST_SESSION.setRelease(this, nowNanos);
-      }
+      stampSession(nowNanos);
       return STARTED;
     }
     endLease(-1L);
     return REFUSED;
+  }
+
+  // At most one store per millisecond: the stamp only needs to say whether sessions were active
+  // within the drain's quiet period, and a store per request would contend on a busy endpoint.
+  private void stampSession(long nowNanos) {
+    long last = lastSessionLeaseNanos;
+    if (last == Long.MIN_VALUE || nowNanos - last >= 1_000_000L) {
+      LAST_SESSION.setRelease(this, nowNanos);
+    }
   }
 
   /**
@@ -394,15 +406,6 @@ public final class EndpointRuntime {
     this.awaitingIdle = value;
   }
 
-  /**
-   * Control context only: pinned sessions may start leases here while it drains, starting with no
-   * session activity on record.
-   */
-  public void openSessionWindow() {
-    this.lastSessionLeaseNanos = Long.MIN_VALUE;
-    this.admitsSessions = true;
-  }
-
   /** Control context only: whether pinned sessions may still start leases here while it drains. */
   public void admitSessions(boolean value) {
     this.admitsSessions = value;
@@ -413,7 +416,7 @@ public final class EndpointRuntime {
     return admitsSessions;
   }
 
-  /** When a pinned session last started a lease here while draining; {@code Long.MIN_VALUE}: never. */
+  /** When a pinned session last started a lease here (to the millisecond); {@code Long.MIN_VALUE}: never. */
   public long lastSessionLeaseNanos() {
     return lastSessionLeaseNanos;
   }

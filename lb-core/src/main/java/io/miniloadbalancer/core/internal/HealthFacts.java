@@ -44,6 +44,8 @@ public final class HealthFacts {
   public Scheduler.@Nullable Cancellable drainDeadline;
   /** The removal drain's deadline task, if any. */
   public Scheduler.@Nullable Cancellable removalDeadline;
+  /** This DRAINING episode's session window closed for good (its drain settled). */
+  public boolean sessionsSettled;
   /** Re-checks a drain held open by pinned sessions once they have been quiet long enough. */
   public Scheduler.@Nullable Cancellable sessionQuietCheck;
 

@@ -335,6 +335,9 @@ public final class PoolController implements EndpointRuntime.Signals {
     EndpointState from = r.state();
     EndpointState to = derive(r.facts());
     if (from == to) {
+      // A fact changed without changing the state (a probe failing during a drain): the session
+      // window follows the facts, not only the state.
+      updateSessionAdmission(r);
       return false;
     }
     switch (to) {
@@ -699,13 +702,23 @@ public final class PoolController implements EndpointRuntime.Signals {
    * LoadBalancer#acquirePinned}); nothing else does.
    */
   private void updateSessionAdmission(EndpointRuntime r) {
+    HealthFacts f = r.facts();
+    if (r.state() != EndpointState.DRAINING) {
+      f.sessionsSettled = false; // a later drain is a new episode
+    }
     boolean admit =
         r.state() == EndpointState.DRAINING
-            && (drainWaiters.containsKey(r) || r.facts().removalPending);
-    if (admit && !r.admitsSessions()) {
-      r.openSessionWindow();
-    } else if (!admit && r.admitsSessions()) {
-      r.admitSessions(false);
+            && !f.sessionsSettled
+            && (drainWaiters.containsKey(r) || f.removalPending)
+            // Only a drain of an endpoint that is otherwise fit: never a dead, ejected or
+            // maintained one (derive() reports DRAINING before those facts).
+            && !f.maint
+            && !f.sourceMaint
+            && f.sourceUp
+            && f.activeUp
+            && f.breaker != BreakerState.OPEN;
+    if (admit != r.admitsSessions()) {
+      r.admitSessions(admit);
     }
   }
 
@@ -765,6 +778,9 @@ public final class PoolController implements EndpointRuntime.Signals {
       r.admitSessions(true);
       return false;
     }
+    // Settled for this drain: the window stays shut until the endpoint leaves DRAINING, even if
+    // another drain reason (a removal, a second drain call) is still pending.
+    r.facts().sessionsSettled = true;
     return true;
   }
 
