@@ -129,6 +129,22 @@ class StickySessionTest {
   }
 
   @Test
+  void aSessionWhoseEndpointDiesIsRetriedElsewhereAndRepinnedThere() throws Exception {
+    HttpResponse<String> first = get("/proxy/demo/a", null);
+    String setCookie = first.headers().firstValue("set-cookie").orElseThrow();
+    String cookie = setCookie.substring(0, setCookie.indexOf(';'));
+    String home = backend(first);
+    backends.kill(home); // no health checks in this pool: the proxy learns it from the connect
+    HttpResponse<String> retried = get("/proxy/demo/b", cookie);
+    String newHome = backend(retried);
+    assertThat(newHome).as("the idempotent GET was retried on another endpoint").isNotEqualTo(home);
+    assertThat(retried.headers().firstValue("set-cookie")).as("same token, re-pinned").isEmpty();
+    for (int i = 0; i < 5; i++) {
+      assertThat(backend(get("/proxy/demo/c/" + i, cookie))).isEqualTo(newHome);
+    }
+  }
+
+  @Test
   void theCookieIsSecureWhenTheClientCameOverHttps() throws Exception {
     HttpResponse<String> r =
         http.send(
