@@ -108,11 +108,6 @@ final class SelfRegistration implements AutoCloseable {
     return status;
   }
 
-  /** The instance id. */
-  String id() {
-    return id;
-  }
-
   /** Maintenance, {@code drainWait}, deregistration (see {@link ConsulRegistration#close()}). */
   @Override
   public void close() {

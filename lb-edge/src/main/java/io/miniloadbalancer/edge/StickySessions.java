@@ -68,15 +68,6 @@ final class StickySessions {
         .register(registry);
   }
 
-  String cookieName() {
-    return cookieName;
-  }
-
-  /** Sessions in the table now (approximate). */
-  long size() {
-    return pins.estimatedSize();
-  }
-
   /** The request's well-formed affinity token, or {@code null}. */
   @Nullable String token(HttpHeaders headers) {
     for (String header : headers.getAll(HttpHeaderNames.COOKIE)) {

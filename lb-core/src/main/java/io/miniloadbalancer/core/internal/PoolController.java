@@ -689,12 +689,13 @@ public final class PoolController implements EndpointRuntime.Signals {
 
   @Override
   public void onIdle(EndpointRuntime endpoint) {
-    signal(
-        () -> {
-          List<Object> fired = new ArrayList<>();
-          settleDrains(fired);
-          notify(fired);
-        });
+    signal(this::settleDrainsAndNotify);
+  }
+
+  private void settleDrainsAndNotify() {
+    List<Object> fired = new ArrayList<>();
+    settleDrains(fired);
+    notify(fired);
   }
 
   /**
@@ -761,15 +762,7 @@ public final class PoolController implements EndpointRuntime.Signals {
       cancel(f.sessionQuietCheck);
       f.sessionQuietCheck =
           s.scheduler()
-              .schedule(
-                  () ->
-                      control.execute(
-                          () -> {
-                            List<Object> fired = new ArrayList<>();
-                            settleDrains(fired);
-                            notify(fired);
-                          }),
-                  delay);
+              .schedule(() -> control.execute(this::settleDrainsAndNotify), delay);
       return false;
     }
     r.admitSessions(false);
