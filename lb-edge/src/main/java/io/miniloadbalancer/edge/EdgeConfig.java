@@ -30,7 +30,7 @@ public record EdgeConfig(
 
   /** Defaults and validation. */
   public EdgeConfig {
-    server = server != null ? server : new Server(null, null, null, null, null, null);
+    server = server != null ? server : new Server(null, null, null, null, null, null, null, null, null, null, null);
     admin = admin != null ? admin : new Admin(null, null, null);
     upstream = upstream != null ? upstream : new Upstream(null, null, null, null, null);
     pools = pools != null ? new LinkedHashMap<>(pools) : new LinkedHashMap<>();
@@ -86,6 +86,22 @@ public record EdgeConfig(
    *     (slow clients included). Default 60 s, the ALB's own idle timeout
    * @param drainTimeout on SIGTERM, how long in-flight requests may take. Default 20 s, under ECS's
    *     30 s stopTimeout
+   * @param workers event-loop threads (each runs its client connections and their upstream
+   *     connections). Default: the number of cores, at least 2
+   * @param requestHeadTimeout a request head (request line and headers) begun but not complete
+   *     within this gets 408 and a close: the slowloris defence. Default 10 s: HAProxy's
+   *     recommended {@code timeout http-request 10s}; nginx's {@code client_header_timeout} is 60 s,
+   *     which lets a slow client hold a connection six times longer
+   * @param bodyIdleTimeout a request body with no bytes for this long gets 408 (or a close, once
+   *     the response has begun). Default 30 s; nginx's {@code client_body_timeout} is 60 s, HAProxy
+   *     has none of its own ({@code timeout client}, commonly 30 s)
+   * @param maxConnectionsPerClient open connections one client address may hold; more are closed
+   *     at accept, unanswered. Default 0 (no cap): behind an ALB every connection comes from a few
+   *     ALB addresses, so a per-address cap would cap the ALB. Set it when clients connect directly
+   *     (nginx {@code limit_conn}, HAProxy {@code sc_conn_cur} rules)
+   * @param trustedProxies CIDRs of peers whose {@code X-Forwarded-For}, {@code -Proto}, {@code
+   *     -Host}, {@code -Port} and {@code Forwarded} are believed (the ALB's subnets). Default none:
+   *     a client's own values are replaced, never passed on, since a backend may act on them
    */
   public record Server(
       String bind,
@@ -93,7 +109,12 @@ public record EdgeConfig(
       Integer maxHeaderBytes,
       Long maxBodyBytes,
       Duration idleTimeout,
-      Duration drainTimeout) {
+      Duration drainTimeout,
+      Integer workers,
+      Duration requestHeadTimeout,
+      Duration bodyIdleTimeout,
+      Integer maxConnectionsPerClient,
+      List<String> trustedProxies) {
 
     /** Defaults and validation. */
     public Server {
@@ -106,6 +127,12 @@ public record EdgeConfig(
       }
       idleTimeout = positive(idleTimeout != null ? idleTimeout : Duration.ofSeconds(60), "server.idleTimeout");
       drainTimeout = nonNegative(drainTimeout != null ? drainTimeout : Duration.ofSeconds(20), "server.drainTimeout");
+      workers = atLeast(workers != null ? workers : Math.max(2, Runtime.getRuntime().availableProcessors()), 1, "server.workers");
+      requestHeadTimeout = positive(requestHeadTimeout != null ? requestHeadTimeout : Duration.ofSeconds(10), "server.requestHeadTimeout");
+      bodyIdleTimeout = positive(bodyIdleTimeout != null ? bodyIdleTimeout : Duration.ofSeconds(30), "server.bodyIdleTimeout");
+      maxConnectionsPerClient = atLeast(maxConnectionsPerClient != null ? maxConnectionsPerClient : 0, 0, "server.maxConnectionsPerClient");
+      trustedProxies = trustedProxies != null ? List.copyOf(trustedProxies) : List.of();
+      AddressRanges.parse(trustedProxies, "server.trustedProxies");
     }
   }
 

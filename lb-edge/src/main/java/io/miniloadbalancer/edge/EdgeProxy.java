@@ -56,6 +56,9 @@ public final class EdgeProxy implements AutoCloseable {
   private final AtomicInteger inFlight = new AtomicInteger();
   private final EnvironmentInfo environment;
   private final RecentErrorRates errorRates = new RecentErrorRates();
+  private final ProtocolLog protocolLog = new ProtocolLog(registry);
+  private final AddressRanges trustedProxies;
+  private final ClientConnectionCap clientCap;
   private volatile String state = "starting";
   private volatile @Nullable SelfRegistration selfRegistration;
   private Channel proxyChannel;
@@ -64,7 +67,9 @@ public final class EdgeProxy implements AutoCloseable {
   private EdgeProxy(EdgeConfig config, EnvironmentInfo environment) {
     this.config = config;
     this.environment = environment;
-    int loops = Math.max(2, Runtime.getRuntime().availableProcessors());
+    int loops = config.server().workers();
+    this.trustedProxies = AddressRanges.parse(config.server().trustedProxies(), "server.trustedProxies");
+    this.clientCap = new ClientConnectionCap(config.server().maxConnectionsPerClient());
     this.group = transport.group(loops);
     this.connections =
         new UpstreamConnections(transport, config.upstream(), loops, config.server().maxHeaderBytes());
@@ -169,12 +174,15 @@ public final class EdgeProxy implements AutoCloseable {
         listen(
             s.bind(),
             s.port(),
-            ch ->
-                ch.pipeline()
-                    .addLast("idle", new IdleStateHandler(0, 0, s.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
-                    .addLast("codec", new HttpServerCodec(Math.min(8192, s.maxHeaderBytes()), s.maxHeaderBytes(), 65_536))
-                    .addLast("continue", new HttpServerExpectContinueHandler())
-                    .addLast("proxy", new ProxyHandler(this)));
+            ch -> {
+              ClientTimeouts timeouts = new ClientTimeouts(s.requestHeadTimeout(), s.bodyIdleTimeout());
+              ch.pipeline()
+                  .addLast("idle", new IdleStateHandler(0, 0, s.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
+                  .addLast("timeouts", timeouts)
+                  .addLast("codec", new HttpServerCodec(Math.min(8192, s.maxHeaderBytes()), s.maxHeaderBytes(), 65_536))
+                  .addLast("continue", new HttpServerExpectContinueHandler())
+                  .addLast("proxy", new ProxyHandler(this, timeouts));
+            });
     adminChannel =
         listen(
             config.admin().bind(),
@@ -312,6 +320,18 @@ public final class EdgeProxy implements AutoCloseable {
 
   RecentErrorRates errorRates() {
     return errorRates;
+  }
+
+  ProtocolLog protocolLog() {
+    return protocolLog;
+  }
+
+  AddressRanges trustedProxies() {
+    return trustedProxies;
+  }
+
+  ClientConnectionCap clientCap() {
+    return clientCap;
   }
 
   boolean draining() {

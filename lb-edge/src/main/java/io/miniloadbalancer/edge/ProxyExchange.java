@@ -7,9 +7,15 @@ import io.miniloadbalancer.core.Outcome;
 import io.miniloadbalancer.core.RequestContext;
 import io.miniloadbalancer.core.RetryExecutor;
 import io.miniloadbalancer.core.RetryPolicy;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelFuture;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelPipeline;
 import io.netty.channel.pool.FixedChannelPool;
+import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.DefaultHttpResponse;
 import io.netty.handler.codec.http.HttpContent;
@@ -40,12 +46,24 @@ import org.jspecify.annotations.Nullable;
  * side's reads until it drains. Nothing is buffered beyond what one read brings in while the
  * upstream connection is being set up.
  *
+ * <p>Framing: the request's framing was checked by {@link MessageRules} and is re-written here
+ * (Content-Length kept, or chunked); every response head is checked before a byte of it is relayed.
+ * A backend that breaks HTTP (a malformed head, a body that ends early or runs on, an unasked 101)
+ * loses the connection, which never returns to the pool; its request fails as a 502 (when nothing
+ * was sent yet) or by closing the client connection (so the truncation shows), and the endpoint is
+ * charged a failure.
+ *
+ * <p>Interim responses (1xx other than 101) are relayed to HTTP/1.1 clients, then the final one.
+ * A WebSocket upgrade ({@code Upgrade: websocket} on GET) is balanced like any request; on the
+ * backend's 101 both connections leave HTTP and the exchange relays bytes both ways until either
+ * side closes, holding its lease (so a drain of that endpoint waits for it).
+ *
  * <p>Retries: only for idempotent requests without a body, on connect failures, connections lost
- * before the response head, response timeouts and 502/503/504, on another endpoint, within lb-core's
- * policy and shared budget ({@link RetryExecutor.RetryTracker}). Once any response byte went to the
- * client, a failure closes the client connection instead.
+ * before the response head, response timeouts, malformed heads and 502/503/504, on another
+ * endpoint, within lb-core's policy and shared budget ({@link RetryExecutor.RetryTracker}). Every
+ * attempt writes a complete request (head and end), so a connection is never left mid-message.
  */
-final class ProxyExchange {
+final class ProxyExchange implements ChannelFutureListener {
 
   private static final List<String> HOP_BY_HOP =
       List.of(
@@ -65,8 +83,11 @@ final class ProxyExchange {
   private final HttpRequest request;
   private final String upstreamUri;
   private final boolean clientKeepAlive;
+  private final boolean http10Client;
   private final boolean bodyless;
+  private final boolean headRequest;
   private final boolean chunkedRequest;
+  private final boolean upgradeAsked;
   private final RetryExecutor.RetryTracker retries;
   private final ArrayDeque<HttpContent> pending = new ArrayDeque<>();
   private final long maxBodyBytes;
@@ -78,6 +99,7 @@ final class ProxyExchange {
   private @Nullable Channel upstream;
   private @Nullable FixedChannelPool upstreamPool;
   private @Nullable ScheduledFuture<?> responseTimer;
+  private @Nullable String requestId;
   /**
    * Whether {@code request.headers()} now hold the upstream's headers (hop-by-hop removed,
    * forwarding headers added; see upstreamHead): read what the client sent before the first attempt.
@@ -85,9 +107,15 @@ final class ProxyExchange {
   private boolean upstreamHeadersReady;
   private boolean requestComplete;
   private boolean responseStarted;
+  /** A 1xx head was relayed; the decoder's empty end of it is not the response's end. */
+  private boolean interim;
+  /** The response goes to the client close-delimited (HTTP/1.0 client, unknown length). */
+  private boolean closeDelimited;
+  private boolean tunnel;
   private boolean upstreamReusable = true;
   private boolean done;
   private long bodyBytes;
+  private long headLatencyNanos;
   private int status;
   private int attempt;
 
@@ -107,9 +135,12 @@ final class ProxyExchange {
     this.context = context;
     this.maxBodyBytes = maxBodyBytes;
     this.clientKeepAlive = HttpUtil.isKeepAlive(request);
+    this.http10Client = request.protocolVersion().minorVersion() == 0;
     this.chunkedRequest = HttpUtil.isTransferEncodingChunked(request);
     long length = HttpUtil.getContentLength(request, 0L);
     this.bodyless = !chunkedRequest && length == 0;
+    this.headRequest = request.method().equals(HttpMethod.HEAD);
+    this.upgradeAsked = isWebSocketUpgrade(request) && bodyless;
     this.retries =
         pool.retries().track(bodyless && RetryPolicy.isIdempotent(request.method().name()));
     StickySessions sticky = pool.sticky();
@@ -119,6 +150,14 @@ final class ProxyExchange {
     }
   }
 
+  /** RFC 6455 4.1: GET with {@code Upgrade: websocket} and {@code Connection: upgrade}. */
+  private static boolean isWebSocketUpgrade(HttpRequest r) {
+    return r.method().equals(HttpMethod.GET)
+        && r.protocolVersion().minorVersion() == 1
+        && r.headers().containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)
+        && r.headers().containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
+  }
+
   // ---- start and (re)connect ---------------------------------------------------------------------
 
   void start() {
@@ -126,6 +165,9 @@ final class ProxyExchange {
   }
 
   private void connect() {
+    if (done) {
+      return;
+    }
     Lease l = null;
     if (attempt == 0 && pinnedEndpoint != null) {
       // The session's endpoint, while routable or draining; else balanced anew and re-pinned.
@@ -138,10 +180,10 @@ final class ProxyExchange {
       }
     } catch (NoEndpointAvailableException e) {
       if (attempt == 0) {
-        fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "no endpoint available in pool '" + pool.name() + "': " + e.getMessage());
+        fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "unserved", "no endpoint available in pool '" + pool.name() + "': " + e.getMessage());
       } else {
         retries.refund();
-        fail(HttpResponseStatus.BAD_GATEWAY, "no untried endpoint left in pool '" + pool.name() + "'");
+        fail(HttpResponseStatus.BAD_GATEWAY, "unserved", "no untried endpoint left in pool '" + pool.name() + "'");
       }
       return;
     }
@@ -158,7 +200,8 @@ final class ProxyExchange {
     if (!f.isSuccess()) {
       if (forAttempt == attempt && !done) {
         endLease(Outcome.FAILURE);
-        retryOrFail(HttpResponseStatus.BAD_GATEWAY, "connect to " + describeEndpoint() + " failed: " + f.cause().getMessage());
+        retryOrFail(HttpResponseStatus.BAD_GATEWAY, "connect",
+            "connect to " + describeEndpoint() + " failed: " + f.cause().getMessage());
       }
       return;
     }
@@ -171,48 +214,86 @@ final class ProxyExchange {
     upstreamReusable = true;
     ch.attr(UpstreamHandler.EXCHANGE).set(this);
     ch.config().setAutoRead(true);
-    ch.write(upstreamHead(ch));
-    while (!pending.isEmpty()) {
-      ch.write(pending.poll());
-    }
-    ch.flush();
-    if (!requestComplete) {
-      client.channel().config().setAutoRead(ch.isWritable());
-    } else {
+    UpstreamConnections.decoder(ch).expectResponseTo(headRequest);
+    ChannelFuture headWritten;
+    if (bodyless) {
+      // The whole request, head and end, on every attempt: a retry that wrote only the head would
+      // leave the connection's encoder mid-message, and the next request on it would never go out.
+      ch.write(upstreamHead(), ch.voidPromise());
+      headWritten = ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
       startResponseTimer();
+    } else {
+      headWritten = ch.write(upstreamHead());
+      while (!pending.isEmpty()) {
+        ch.write(pending.poll(), ch.voidPromise());
+      }
+      ch.flush();
+      if (!requestComplete) {
+        client.channel().config().setAutoRead(ch.isWritable());
+      } else {
+        startResponseTimer();
+      }
+    }
+    // A write that fails (a pooled connection the backend reset a moment ago) ends the attempt at
+    // once, instead of waiting for a response that cannot come.
+    headWritten.addListener(this);
+  }
+
+  /** The request head's write finished; a failure ends the attempt (see onAcquired). */
+  @Override
+  public void operationComplete(ChannelFuture future) {
+    if (!future.isSuccess()) {
+      Channel ch = future.channel();
+      onUpstreamClosed(ch, "writing the request failed: " + future.cause());
     }
   }
 
-  private HttpRequest upstreamHead(Channel ch) {
+  private HttpRequest upstreamHead() {
     HttpHeaders h = request.headers();
     if (!upstreamHeadersReady) {
       // The client's headers are rewritten in place, once, rather than copied: the copies were
       // about 30% of the proxy's allocation per request. Later attempts only change Host.
       upstreamHeadersReady = true;
       String originalHost = h.get(HttpHeaderNames.HOST);
-      String xff = h.get("x-forwarded-for");
+      boolean trusted = owner.trustedProxies().contains(client.channel().remoteAddress());
+      String xff = trusted ? h.get("x-forwarded-for") : null;
+      String xfProto = trusted ? h.get("x-forwarded-proto") : null;
+      String xfHost = trusted ? h.get("x-forwarded-host") : null;
+      String xfPort = trusted ? h.get("x-forwarded-port") : null;
+      String websocketKey = null;
       stripHopByHop(h, h);
+      if (!trusted) {
+        // A client's own forwarding claims would reach backends that act on them (RFC 7239).
+        h.remove("forwarded");
+      }
       String clientIp = clientAddress();
       h.set("x-forwarded-for", xff == null || xff.isBlank() ? clientIp : xff + ", " + clientIp);
-      if (!h.contains("x-forwarded-proto")) {
-        h.set("x-forwarded-proto", "http");
-      }
-      if (originalHost != null && !h.contains("x-forwarded-host")) {
+      h.set("x-forwarded-proto", xfProto != null ? xfProto : "http");
+      if (xfHost != null) {
+        h.set("x-forwarded-host", xfHost);
+      } else if (originalHost != null) {
         h.set("x-forwarded-host", originalHost);
+      } else {
+        h.remove("x-forwarded-host");
       }
+      h.set("x-forwarded-port", xfPort != null ? xfPort : String.valueOf(localPort()));
       appendVia(h, request.protocolVersion());
-      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+      if (upgradeAsked) {
+        h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+        h.set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
+      } else {
+        h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.KEEP_ALIVE);
+      }
+      if (chunkedRequest) {
+        h.set(HttpHeaderNames.TRANSFER_ENCODING, HttpHeaderValues.CHUNKED);
+      }
       StickySessions sticky = pool.sticky();
       if (sticky != null) {
         sticky.strip(h); // the proxy's cookie, not the application's
       }
     }
     h.set(HttpHeaderNames.HOST, lease.endpoint().authority());
-    HttpRequest out = new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), upstreamUri, h);
-    if (chunkedRequest) {
-      HttpUtil.setTransferEncodingChunked(out, true);
-    }
-    return out;
+    return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), upstreamUri, h);
   }
 
   private String clientAddress() {
@@ -220,6 +301,10 @@ final class ProxyExchange {
       return a.getAddress().getHostAddress();
     }
     return "unknown";
+  }
+
+  private int localPort() {
+    return client.channel().localAddress() instanceof InetSocketAddress a ? a.getPort() : 0;
   }
 
   // ---- request body ------------------------------------------------------------------------------
@@ -230,18 +315,26 @@ final class ProxyExchange {
       ReferenceCountUtil.release(content);
       return;
     }
-    bodyBytes += content.content().readableBytes();
     boolean last = content instanceof LastHttpContent;
-    if (bodyBytes > maxBodyBytes) {
-      ReferenceCountUtil.release(content);
-      endLease(Outcome.CANCELLED);
-      closeUpstream();
-      fail(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "request body exceeds server.maxBodyBytes (" + maxBodyBytes + ")", true);
-      return;
-    }
     if (last) {
       // Reads go on: a pipelined next request is held by the ProxyHandler until this one is done.
       requestComplete = true;
+    }
+    if (bodyless) {
+      // Nothing to forward: every attempt writes its own end (see onAcquired).
+      ReferenceCountUtil.release(content);
+      return;
+    }
+    bodyBytes += content.content().readableBytes();
+    if (bodyBytes > maxBodyBytes) {
+      ReferenceCountUtil.release(content);
+      clientFault(HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE, "request body exceeds server.maxBodyBytes (" + maxBodyBytes + ")");
+      return;
+    }
+    if (last && !((LastHttpContent) content).trailingHeaders().isEmpty()) {
+      // Trailer fields are never forwarded (RFC 9110 6.5.1 lets a proxy drop them): a trailer
+      // could otherwise carry what the header checks refused (a second Host, say).
+      ((LastHttpContent) content).trailingHeaders().clear();
     }
     Channel up = upstream;
     if (up == null) {
@@ -249,7 +342,7 @@ final class ProxyExchange {
       client.channel().config().setAutoRead(false);
       return;
     }
-    up.writeAndFlush(content);
+    up.writeAndFlush(content, up.voidPromise());
     if (last) {
       startResponseTimer();
     } else if (!up.isWritable()) {
@@ -258,14 +351,14 @@ final class ProxyExchange {
   }
 
   void onUpstreamWritabilityChanged(Channel ch) {
-    if (ch == upstream && !requestComplete && !done) {
+    if (ch == upstream && (!requestComplete || tunnel) && !done) {
       client.channel().config().setAutoRead(ch.isWritable());
     }
   }
 
   void onClientWritabilityChanged() {
     Channel up = upstream;
-    if (up != null && responseStarted && !done) {
+    if (up != null && (responseStarted || tunnel) && !done) {
       up.config().setAutoRead(client.channel().isWritable());
     }
   }
@@ -276,36 +369,80 @@ final class ProxyExchange {
     if (ch != upstream || done) {
       return;
     }
+    String problem = MessageRules.checkResponse(response, upgradeAsked);
+    if (problem != null) {
+      upstreamFault(ch, "malformed", problem);
+      return;
+    }
+    int code = response.status().code();
+    if (code < 200 && code != 101) {
+      relayInterim(response);
+      return;
+    }
     cancelResponseTimer();
-    status = response.status().code();
+    status = code;
+    headLatencyNanos = lease == null ? 0 : System.nanoTime() - lease.startNanos();
     if ((status == 502 || status == 503 || status == 504) && !responseStarted && retryPossible()) {
       // Drop this answer and its connection; try another endpoint.
       upstreamReusable = false;
       closeUpstream();
       endLease(Outcome.FAILURE);
-      retryOrFail(response.status(), "backend answered " + status);
+      retryOrFail(response.status(), "status", "backend " + describeEndpoint() + " answered " + status);
       return;
     }
     responseStarted = true;
     // The backend's headers are rewritten in place rather than copied (see upstreamHead), so the
     // framing is read before the hop-by-hop headers that carry it are stripped.
     HttpHeaders h = response.headers();
-    boolean hasBody = !(request.method().equals(HttpMethod.HEAD) || status == 204 || status == 304 || (status >= 100 && status < 200));
-    // Close-delimited bodies are re-framed as chunked, so the client connection can be kept.
-    boolean chunked = HttpUtil.isTransferEncodingChunked(response) || (hasBody && !HttpUtil.isContentLengthSet(response));
-    if (!HttpUtil.isKeepAlive(response)) {
+    boolean switching = code == 101;
+    if (switching && !h.containsValue(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true)) {
+      upstreamFault(ch, "malformed", "101 to a protocol other than the websocket asked for");
+      return;
+    }
+    boolean hasBody = !(headRequest || status == 204 || status == 304 || switching);
+    boolean lengthKnown = HttpUtil.isContentLengthSet(response) && !HttpUtil.isTransferEncodingChunked(response);
+    if (!HttpUtil.isKeepAlive(response) || MessageRules.framingContradictsStatus(response)) {
       upstreamReusable = false;
     }
     stripHopByHop(h, h);
     HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status(), h);
-    if (chunked) {
-      HttpUtil.setTransferEncodingChunked(out, true);
+    boolean keep = clientKeepAlive && !owner.draining();
+    if (hasBody && !lengthKnown) {
+      if (http10Client) {
+        // HTTP/1.0 has no chunked coding: the body ends where the connection does.
+        closeDelimited = true;
+        keep = false;
+      } else {
+        // Close-delimited or chunked from the backend: chunked to the client, connection kept.
+        HttpUtil.setTransferEncodingChunked(out, true);
+      }
     }
     appendVia(h, response.protocolVersion());
     pinSession(h);
-    boolean keep = clientKeepAlive && !owner.draining();
-    h.set(HttpHeaderNames.CONNECTION, keep ? HttpHeaderValues.KEEP_ALIVE : HttpHeaderValues.CLOSE);
-    client.write(out);
+    if (switching) {
+      h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
+      h.set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
+    } else {
+      h.set(HttpHeaderNames.CONNECTION, keep ? HttpHeaderValues.KEEP_ALIVE : HttpHeaderValues.CLOSE);
+    }
+    client.write(out, client.voidPromise());
+    if (switching) {
+      startTunnel(ch);
+    }
+  }
+
+  /** A 1xx (not 101): relayed to an HTTP/1.1 client (RFC 9110 15.2), then the final response. */
+  private void relayInterim(HttpResponse response) {
+    interim = true;
+    if (http10Client) {
+      return; // a 1xx must not go to an HTTP/1.0 client
+    }
+    HttpHeaders h = response.headers();
+    stripHopByHop(h, h);
+    DefaultFullHttpResponse out =
+        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, response.status(), Unpooled.EMPTY_BUFFER, h,
+            io.netty.handler.codec.http.EmptyHttpHeaders.INSTANCE);
+    client.writeAndFlush(out, client.voidPromise());
   }
 
   /** Pins the session to the endpoint that answered; a client without a token gets one. */
@@ -327,24 +464,58 @@ final class ProxyExchange {
   }
 
   void onResponseContent(Channel ch, HttpContent content) {
-    if (ch != upstream || done || !responseStarted) {
+    if (ch != upstream || done || tunnel) {
+      // (A tunnel's handshake ends with an empty content from the decoder: not the tunnel's end.)
       ReferenceCountUtil.release(content);
+      return;
+    }
+    if (interim) {
+      // The (empty) end of a 1xx, or garbage where the final head should be.
+      boolean failed = content.decoderResult().isFailure();
+      ReferenceCountUtil.release(content);
+      if (failed || content.content().isReadable()) {
+        upstreamFault(ch, "malformed", "malformed after an interim response");
+      } else if (content instanceof LastHttpContent) {
+        interim = false;
+      }
+      return;
+    }
+    if (!responseStarted) {
+      ReferenceCountUtil.release(content);
+      return;
+    }
+    if (content.decoderResult().isFailure()) {
+      String why = MessageRules.describe(content.decoderResult().cause());
+      ReferenceCountUtil.release(content);
+      upstreamFault(ch, "truncated", "malformed response body: " + why);
       return;
     }
     boolean last = content instanceof LastHttpContent;
     if (last) {
-      client.writeAndFlush(content);
+      if (UpstreamConnections.decoder(ch).hasLeftoverBytes()) {
+        // More bytes than the response framed (a body on HEAD/204/304, or garbage): what was framed
+        // goes to the client; the connection does not go back to the pool.
+        upstreamReusable = false;
+        owner.protocolLog().record(ProtocolLog.Side.UPSTREAM, "extra_bytes", requestId(), ch.remoteAddress(),
+            "backend " + describeEndpoint() + " sent bytes after the end of its response; connection closed");
+      }
+      client.writeAndFlush(content, client.voidPromise());
       finish();
       return;
     }
-    client.writeAndFlush(content);
+    client.writeAndFlush(content, client.voidPromise());
     if (!client.channel().isWritable()) {
       ch.config().setAutoRead(false);
     }
   }
 
+  /** The backend's connection ended (closed, reset, idle, or a write failed). */
   void onUpstreamClosed(Channel ch, String why) {
     if (ch != upstream || done) {
+      return;
+    }
+    if (tunnel) {
+      endTunnel();
       return;
     }
     upstreamReusable = false;
@@ -354,11 +525,32 @@ final class ProxyExchange {
     cancelResponseTimer();
     endLease(Outcome.FAILURE);
     if (!responseStarted) {
-      retryOrFail(HttpResponseStatus.BAD_GATEWAY, why);
+      retryOrFail(HttpResponseStatus.BAD_GATEWAY, "reset", "backend " + describeEndpoint() + ": " + why);
     } else {
       // Part of the response is out: the only honest signal left is closing the connection.
-      done = true;
-      owner.exchangeDone(this, false);
+      owner.protocolLog().record(ProtocolLog.Side.UPSTREAM, "truncated", requestId(), ch.remoteAddress(),
+          "backend " + describeEndpoint() + " ended the response early: " + why);
+      abortClient();
+    }
+  }
+
+  /**
+   * The backend broke HTTP: its connection closes (never back to the pool), the endpoint is
+   * charged a failure, and the client gets a 502 (or, with the response under way, a closed
+   * connection, so the truncation is visible).
+   */
+  private void upstreamFault(Channel ch, String kind, String what) {
+    String why = "backend " + describeEndpoint() + ": " + what;
+    upstreamReusable = false;
+    closeUpstream();
+    cancelResponseTimer();
+    endLease(Outcome.FAILURE);
+    if (!responseStarted) {
+      owner.protocolLog().record(ProtocolLog.Side.UPSTREAM, kind, requestId(), ch.remoteAddress(), what);
+      retryOrFail(HttpResponseStatus.BAD_GATEWAY, null, why);
+    } else {
+      owner.protocolLog().record(ProtocolLog.Side.UPSTREAM, kind, requestId(), ch.remoteAddress(), what);
+      abortClient();
     }
   }
 
@@ -367,10 +559,43 @@ final class ProxyExchange {
     if (done) {
       return;
     }
+    if (tunnel) {
+      endTunnel();
+      return;
+    }
     stop();
     upstreamReusable = false;
     closeUpstream();
     endLease(Outcome.CANCELLED);
+  }
+
+  /**
+   * The client broke the protocol or a client deadline passed mid-exchange: the attempt is
+   * cancelled (not the endpoint's fault), and the client gets {@code status} and a close, or just
+   * the close once the response has begun.
+   */
+  void clientFault(HttpResponseStatus status, String why) {
+    if (done) {
+      return;
+    }
+    if (tunnel) {
+      endTunnel(); // an idle tunnel: closed, as any idle connection
+      return;
+    }
+    owner.protocolLog().record(ProtocolLog.Side.CLIENT, status.code() == 408 ? "timeout" : "request",
+        requestId(), client.channel().remoteAddress(), status.code() + " " + why);
+    upstreamReusable = false;
+    closeUpstream();
+    endLease(Outcome.CANCELLED);
+    if (responseStarted) {
+      stop();
+      owner.exchangeDone(this, false);
+      return;
+    }
+    stop();
+    this.status = status.code();
+    owner.sendError(client, status, why, requestId(), false);
+    owner.exchangeDone(this, false);
   }
 
   /** Marks the exchange over: drops buffered request pieces and the response timer. */
@@ -396,7 +621,8 @@ final class ProxyExchange {
           upstreamReusable = false;
           closeUpstream();
           endLease(Outcome.FAILURE);
-          retryOrFail(HttpResponseStatus.GATEWAY_TIMEOUT, "no response head within upstream.responseTimeout");
+          retryOrFail(HttpResponseStatus.GATEWAY_TIMEOUT, "timeout",
+              "no response head from " + describeEndpoint() + " within upstream.responseTimeout");
         }, timeout, TimeUnit.NANOSECONDS);
   }
 
@@ -407,35 +633,120 @@ final class ProxyExchange {
     }
   }
 
+  // ---- websocket tunnel --------------------------------------------------------------------------
+
+  /**
+   * After the 101 is written: both connections leave HTTP. The client's codec and deadlines go
+   * (the idle timeout stays: a silent tunnel is closed after server.idleTimeout); the upstream's
+   * codec goes, and any bytes its decoder held (frames sent right after the 101) are handed on.
+   */
+  private void startTunnel(Channel up) {
+    tunnel = true;
+    interim = false;
+    client.flush();
+    ChannelPipeline cp = client.pipeline();
+    for (String name : new String[] {"timeouts", "continue", "codec"}) {
+      if (cp.get(name) != null) {
+        cp.remove(name);
+      }
+    }
+    ChannelPipeline up2 = up.pipeline();
+    if (up2.get("codec-out") != null) {
+      up2.remove("codec-out");
+    }
+    if (up2.get("codec") != null) {
+      up2.remove("codec"); // hands its buffered bytes on to the UpstreamHandler
+    }
+  }
+
+  /** Bytes from the client of a tunnel. Takes ownership. */
+  void onClientBytes(ByteBuf bytes) {
+    Channel up = upstream;
+    if (!tunnel || done || up == null) {
+      ReferenceCountUtil.release(bytes);
+      return;
+    }
+    up.writeAndFlush(bytes, up.voidPromise());
+    if (!up.isWritable()) {
+      client.channel().config().setAutoRead(false);
+    }
+  }
+
+  /** Bytes from the backend of a tunnel. Takes ownership. */
+  void onUpstreamBytes(Channel ch, ByteBuf bytes) {
+    if (!tunnel || done || ch != upstream) {
+      ReferenceCountUtil.release(bytes);
+      return;
+    }
+    client.writeAndFlush(bytes, client.voidPromise());
+    if (!client.channel().isWritable()) {
+      ch.config().setAutoRead(false);
+    }
+  }
+
+  boolean isTunnel() {
+    return tunnel;
+  }
+
+  /** Either side of a tunnel closed: the other closes, the lease ends with the handshake's time. */
+  private void endTunnel() {
+    if (done) {
+      return;
+    }
+    done = true;
+    Channel up = upstream;
+    upstream = null;
+    if (up != null) {
+      up.attr(UpstreamHandler.EXCHANGE).set(null);
+      release(up, false);
+    }
+    Lease l = lease;
+    if (l != null && !l.isDone()) {
+      l.complete(Outcome.SUCCESS, headLatencyNanos, status);
+    }
+    owner.exchangeDone(this, false);
+  }
+
   // ---- endings -----------------------------------------------------------------------------------
 
   private boolean retryPossible() {
     return bodyless && requestComplete;
   }
 
-  private void retryOrFail(HttpResponseStatus status, String why) {
+  /**
+   * Another endpoint when the policy, the budget and the request allow; else the client's answer.
+   * {@code kind} counts the failure as the backend's (null when the caller already did).
+   */
+  private void retryOrFail(HttpResponseStatus status, @Nullable String kind, String why) {
     if (done) {
       return;
     }
+    if (kind != null && !kind.equals("status")) {
+      owner.protocolLog().record(ProtocolLog.Side.UPSTREAM, kind, requestId(), client.channel().remoteAddress(), why);
+    }
     long backoff = retryPossible() ? retries.grant() : -1;
     if (backoff < 0) {
-      fail(status, why + (retries.budgetExhausted() ? " (retry budget exhausted)" : ""));
+      fail(status, null, why + (retries.budgetExhausted() ? " (retry budget exhausted)" : ""));
       return;
     }
     if (lease != null) {
       context = context.excluding(lease.endpoint().id());
     }
     upstream = null;
-    client.executor().schedule(this::connect, backoff, TimeUnit.NANOSECONDS);
+    if (backoff == 0) {
+      connect();
+    } else {
+      client.executor().schedule(this::connect, backoff, TimeUnit.NANOSECONDS);
+    }
   }
 
-  private void fail(HttpResponseStatus status, String why) {
-    fail(status, why, false);
-  }
-
-  private void fail(HttpResponseStatus status, String why, boolean closeAfter) {
+  /** The request cannot be served: the client gets {@code status}, the log gets {@code why}. */
+  private void fail(HttpResponseStatus status, @Nullable String kind, String why) {
     if (done) {
       return;
+    }
+    if (kind != null) {
+      owner.protocolLog().record(ProtocolLog.Side.UPSTREAM, kind, requestId(), client.channel().remoteAddress(), why);
     }
     stop();
     if (responseStarted) {
@@ -443,8 +754,15 @@ final class ProxyExchange {
       return;
     }
     this.status = status.code();
-    owner.sendError(client, status, why, clientKeepAlive && requestComplete && !closeAfter);
-    owner.exchangeDone(this, clientKeepAlive && requestComplete && !closeAfter);
+    boolean keep = clientKeepAlive && requestComplete;
+    owner.sendError(client, status, why, requestId(), keep);
+    owner.exchangeDone(this, keep);
+  }
+
+  /** Ends the client connection mid-response: no terminating chunk, so the cut is visible. */
+  private void abortClient() {
+    stop();
+    owner.exchangeDone(this, false);
   }
 
   private void finish() {
@@ -459,7 +777,7 @@ final class ProxyExchange {
       up.config().setAutoRead(true);
       release(up, upstreamReusable && requestComplete);
     }
-    owner.exchangeDone(this, clientKeepAlive && requestComplete && !owner.draining());
+    owner.exchangeDone(this, clientKeepAlive && requestComplete && !closeDelimited && !owner.draining());
   }
 
   private void endLease(Outcome outcome) {
@@ -492,6 +810,14 @@ final class ProxyExchange {
     } else {
       ch.close();
     }
+  }
+
+  /** This exchange's id for logs and the client's error body; made when first needed. */
+  private String requestId() {
+    if (requestId == null) {
+      requestId = owner.protocolLog().newRequestId();
+    }
+    return requestId;
   }
 
   private String describeEndpoint() {

@@ -1,44 +1,47 @@
 package io.miniloadbalancer.edge;
 
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
-import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.netty.handler.codec.http.TooLongHttpHeaderException;
-import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
+import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The data plane, one instance per client connection: validates each request, routes it to a pool
- * ({@code /proxy/<pool>/<path>} or a configured prefix route) and runs a {@link ProxyExchange}.
- * Nothing in a request chooses the upstream host: only members of configured pools are ever
- * connected to. Bad input gets a 4xx and, when the connection's framing can no longer be trusted, a
- * close; never a stack trace.
+ * The data plane, one instance per client connection: checks each request against {@link
+ * MessageRules}, routes it to a pool ({@code /proxy/<pool>/<path>} or a configured prefix route)
+ * and runs a {@link ProxyExchange}. Nothing in a request chooses the upstream host: only members of
+ * configured pools are ever connected to.
+ *
+ * <p>Bad input gets a 4xx; when the connection's framing can no longer be trusted it also closes,
+ * and from that moment nothing else read from the connection is acted on: a request pipelined
+ * behind a refused one never reaches a backend.
  */
 final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   private static final Logger LOG = LoggerFactory.getLogger(ProxyHandler.class);
 
   private final EdgeProxy edge;
+  private final ClientTimeouts timeouts;
   private @Nullable ProxyExchange current;
   private @Nullable ChannelHandlerContext context;
-  /** After an error answer to a request whose body is still coming: drop it until its end. */
+  /** After an answer to a request whose body is still coming (connection kept): drop the body. */
   private boolean discarding;
+  /** An answer that closes the connection is on its way: everything read from now on is dropped. */
+  private boolean closing;
   /**
    * A pipelined request (and what follows it) that arrived while an exchange was in flight, in
    * arrival order; replayed when that exchange ends. Reads stop while anything is held, so this is
@@ -46,8 +49,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
    */
   private final ArrayDeque<Object> held = new ArrayDeque<>();
 
-  ProxyHandler(EdgeProxy edge) {
+  ProxyHandler(EdgeProxy edge, ClientTimeouts timeouts) {
     this.edge = edge;
+    this.timeouts = timeouts;
   }
 
   UpstreamConnections connections() {
@@ -62,8 +66,29 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     return edge.draining();
   }
 
+  ProtocolLog protocolLog() {
+    return edge.protocolLog();
+  }
+
+  AddressRanges trustedProxies() {
+    return edge.trustedProxies();
+  }
+
+  ClientTimeouts timeouts() {
+    return timeouts;
+  }
+
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (closing) {
+      ReferenceCountUtil.release(msg);
+      return;
+    }
+    ProxyExchange ex = current;
+    if (msg instanceof ByteBuf bytes && ex != null && ex.isTunnel()) {
+      ex.onClientBytes(bytes); // a WebSocket tunnel: the HTTP codec is gone, bytes pass as they are
+      return;
+    }
     // Reads stay on while a response is in flight instead of being paused per request: pausing
     // costs two epoll_ctl system calls per request (about 6% of the proxy's CPU in the wrk
     // benchmark), and clients rarely pipeline. One that does has its next request held here.
@@ -82,17 +107,26 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       onRequest(ctx, request);
     }
     if (msg instanceof HttpContent content) {
-      if (content.decoderResult().isFailure()) {
+      if (closing) {
         ReferenceCountUtil.release(content);
-        badInput(ctx, content.decoderResult().cause());
         return;
+      }
+      if (content.decoderResult().isFailure()) {
+        String why = MessageRules.describe(content.decoderResult().cause());
+        ReferenceCountUtil.release(content);
+        badBody(ctx, why);
+        return;
+      }
+      boolean last = content instanceof LastHttpContent;
+      if (last) {
+        timeouts.bodyComplete();
       }
       ProxyExchange ex = current;
       if (ex != null && !ex.isDone()) {
         ex.onClientContent(content);
       } else {
         ReferenceCountUtil.release(content);
-        if (content instanceof LastHttpContent && discarding) {
+        if (last && discarding) {
           discarding = false;
         }
       }
@@ -102,61 +136,36 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void onRequest(ChannelHandlerContext ctx, HttpRequest request) {
-    if (request.decoderResult().isFailure()) {
-      badInput(ctx, request.decoderResult().cause());
-      return;
-    }
     discarding = false;
-    if (request.headers().contains(HttpHeaderNames.CONTENT_LENGTH)
-        && request.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)) {
-      // RFC 9112 6.3: a request smuggling vector; refuse rather than guess.
-      sendError(ctx, HttpResponseStatus.BAD_REQUEST, "both Content-Length and Transfer-Encoding", false);
+    MessageRules.Refusal refusal = MessageRules.checkRequest(request);
+    if (refusal != null) {
+      refuse(ctx, refusal.status(), refusal.reason(), "request");
       return;
     }
-    if (request.headers().contains(HttpHeaderNames.TRANSFER_ENCODING)
-        && !HttpUtil.isTransferEncodingChunked(request)) {
-      sendError(ctx, HttpResponseStatus.NOT_IMPLEMENTED, "unsupported Transfer-Encoding", false);
-      return;
-    }
-    long length;
-    try {
-      length = HttpUtil.getContentLength(request, 0L);
-    } catch (NumberFormatException e) {
-      sendError(ctx, HttpResponseStatus.BAD_REQUEST, "invalid Content-Length", false);
-      return;
-    }
-    if (length < 0) {
-      sendError(ctx, HttpResponseStatus.BAD_REQUEST, "invalid Content-Length", false);
-      return;
-    }
+    long length = HttpUtil.getContentLength(request, 0L);
+    boolean bodyPending = length > 0 || HttpUtil.isTransferEncodingChunked(request);
+    timeouts.headComplete(bodyPending);
     if (length > edge.config().server().maxBodyBytes()) {
-      sendError(ctx, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-          "request body of " + length + " bytes exceeds server.maxBodyBytes", false);
-      return;
-    }
-    if (request.method().equals(HttpMethod.CONNECT)) {
-      sendError(ctx, HttpResponseStatus.METHOD_NOT_ALLOWED, "CONNECT is not supported: this is not a forward proxy", false);
+      refuse(ctx, HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+          "request body of " + length + " bytes exceeds server.maxBodyBytes", "too_large");
       return;
     }
     String uri = request.uri();
-    if (!uri.startsWith("/")) {
-      // Absolute-form (http://host/...) would name a host: refused, the pools alone decide.
-      sendError(ctx, HttpResponseStatus.BAD_REQUEST, "request target must be a path (origin-form)", false);
-      return;
-    }
     String path = new QueryStringDecoder(uri).rawPath();
-    boolean bodyPending = length > 0 || HttpUtil.isTransferEncodingChunked(request);
+    boolean keepAlive = HttpUtil.isKeepAlive(request) && !bodyPending;
     if (path.equals("/healthz") || path.equals("/readyz")) {
-      HealthEndpoints.answer(ctx, edge, path, HttpUtil.isKeepAlive(request) && !bodyPending);
+      HealthEndpoints.answer(ctx, edge, path, keepAlive);
       discarding = bodyPending;
+      afterLocalAnswer(ctx, keepAlive);
       return;
     }
     Route route = route(uri, path);
     if (route == null) {
-      sendError(ctx, HttpResponseStatus.NOT_FOUND,
-          "no route for " + path + "; use /proxy/<pool>/<path> (pools: " + edge.pools().keySet() + ")",
-          HttpUtil.isKeepAlive(request) && !bodyPending);
+      // The pool names are not the client's business: the 404 says how to ask, not what exists.
+      sendError(ctx, HttpResponseStatus.NOT_FOUND, "no route for this path; use /proxy/<pool>/<path>",
+          edge.protocolLog().newRequestId(), keepAlive);
       discarding = bodyPending;
+      afterLocalAnswer(ctx, keepAlive);
       return;
     }
     ProxyExchange ex =
@@ -171,6 +180,16 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     current = ex;
     edge.exchangeStarted();
     ex.start();
+  }
+
+  /** The proxy answered by itself: the next request's deadlines start over, or reads end. */
+  private void afterLocalAnswer(ChannelHandlerContext ctx, boolean keepAlive) {
+    if (keepAlive && !edge.draining()) {
+      timeouts.exchangeDone();
+    } else {
+      closing = true;
+      releaseHeld();
+    }
   }
 
   private record Route(PoolRuntime pool, String upstreamUri) {}
@@ -208,8 +227,15 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     if (!keepAlive) {
-      ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
-    } else if (!held.isEmpty()) {
+      closing = true;
+      releaseHeld();
+      // The response is complete (or deliberately cut): flush what is written, then close.
+      ctx.flush();
+      ctx.close();
+      return;
+    }
+    timeouts.exchangeDone();
+    if (!held.isEmpty()) {
       // Not inline: this may run inside the upstream connection's read, which the next exchange
       // could pick from the pool again.
       ctx.executor().execute(this::replayHeld);
@@ -222,77 +248,110 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   /** Hands held messages on in order, until one is a request that must wait again. */
   private void replayHeld() {
     ChannelHandlerContext ctx = context;
-    if (ctx == null || !ctx.channel().isActive()) {
+    if (ctx == null || !ctx.channel().isActive() || closing) {
       return;
     }
     // Reads on first: an exchange started below may pause them again (request body back-pressure).
     ctx.channel().config().setAutoRead(true);
-    while (!held.isEmpty()) {
+    while (!held.isEmpty() && !closing) {
       if (held.peek() instanceof HttpRequest && current != null && !current.isDone()) {
         ctx.channel().config().setAutoRead(false);
         return;
       }
       dispatch(ctx, held.poll());
     }
+    releaseHeld();
   }
 
-  private void badInput(ChannelHandlerContext ctx, Throwable cause) {
-    HttpResponseStatus status;
-    if (cause instanceof TooLongHttpHeaderException) {
-      status = HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
-    } else if (cause instanceof TooLongHttpLineException) {
-      status = HttpResponseStatus.REQUEST_URI_TOO_LONG;
-    } else if (cause instanceof TooLongFrameException) {
-      status = HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE;
-    } else {
-      status = HttpResponseStatus.BAD_REQUEST;
-    }
+  private void releaseHeld() {
+    held.forEach(ReferenceCountUtil::release);
+    held.clear();
+  }
+
+  /** A malformed request body: the exchange (if any) ends, the client gets 400 or a close. */
+  private void badBody(ChannelHandlerContext ctx, String why) {
     ProxyExchange ex = current;
     if (ex != null && !ex.isDone()) {
-      ex.onClientClosed();
-      current = null;
-      edge.exchangeEnded();
+      ex.clientFault(HttpResponseStatus.BAD_REQUEST, "malformed request body: " + why);
+      return;
     }
-    String why = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
-    LOG.debug("bad request from {}: {}", ctx.channel().remoteAddress(), why);
-    sendError(ctx, status, "malformed request: " + firstLine(why), false);
+    refuse(ctx, HttpResponseStatus.BAD_REQUEST, "malformed request body: " + why, "request");
   }
 
-  /** A JSON error answer; closes the connection unless {@code keepAlive}. */
-  void sendError(ChannelHandlerContext ctx, HttpResponseStatus status, String message, boolean keepAlive) {
+  /**
+   * Refuses what the client sent: a logged, counted 4xx that closes the connection. What it says
+   * is about the client's own input only.
+   */
+  void refuse(ChannelHandlerContext ctx, HttpResponseStatus status, String why, String kind) {
+    String id = edge.protocolLog().newRequestId();
+    edge.protocolLog().record(ProtocolLog.Side.CLIENT, kind, id, ctx.channel().remoteAddress(),
+        status.code() + " " + why);
+    LOG.debug("refused request {} from {}: {}", id, ctx.channel().remoteAddress(), why);
+    sendError(ctx, status, why, id, false);
+    closing = true;
+    releaseHeld();
+  }
+
+  /**
+   * The proxy's own error answer: {@code {"status":N,"error":"...","requestId":"..."}} and {@code
+   * X-Request-Id}. For 5xx the text is the status's own phrase: what went wrong inside (endpoint,
+   * address, cause) is logged under the id, never sent. Closes the connection unless {@code
+   * keepAlive}.
+   */
+  void sendError(ChannelHandlerContext ctx, HttpResponseStatus status, String message, String requestId,
+      boolean keepAlive) {
+    String text = status.code() >= 500 ? status.reasonPhrase().toLowerCase(Locale.ROOT) : MessageRules.printable(message);
+    Map<String, Object> body = new LinkedHashMap<>();
+    body.put("status", status.code());
+    body.put("error", text);
+    body.put("requestId", requestId);
+    boolean keep = keepAlive && !edge.draining();
+    if (!keep) {
+      closing = true;
+    }
     HttpReplies.json(
         ctx,
         status,
-        Map.of("status", status.code(), "error", message),
-        keepAlive && !edge.draining(),
+        body,
+        keep,
         h -> {
+          h.set("x-request-id", requestId);
           if (status == HttpResponseStatus.METHOD_NOT_ALLOWED) {
             h.set(HttpHeaderNames.ALLOW, "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
           }
         });
   }
 
-  private static String firstLine(String s) {
-    int nl = s.indexOf('\n');
-    String line = nl < 0 ? s : s.substring(0, nl);
-    return line.length() > 200 ? line.substring(0, 200) : line;
-  }
-
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     context = ctx;
+    if (!edge.clientCap().admit(ctx.channel().remoteAddress())) {
+      closing = true;
+      edge.protocolLog().record(ProtocolLog.Side.CLIENT, "connection_cap", "-", ctx.channel().remoteAddress(),
+          "more than server.maxConnectionsPerClient connections");
+      ctx.close();
+      return;
+    }
+    counted = true;
     edge.clients().add(ctx.channel());
     ctx.fireChannelActive();
   }
 
+  private boolean counted;
+
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
-    held.forEach(ReferenceCountUtil::release);
-    held.clear();
+    if (counted) {
+      edge.clientCap().release(ctx.channel().remoteAddress());
+    }
+    releaseHeld();
     ProxyExchange ex = current;
     if (ex != null && !ex.isDone()) {
       ex.onClientClosed();
-      edge.exchangeEnded();
+      if (current == ex) { // (a tunnel's end already reported itself through exchangeDone)
+        current = null;
+        edge.exchangeEnded();
+      }
     }
     current = null;
     ctx.fireChannelInactive();
@@ -310,8 +369,25 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
     if (evt instanceof IdleStateEvent) {
-      // A slow or silent client: nothing read or written for server.idleTimeout.
-      ctx.close();
+      // A silent connection: nothing read or written for server.idleTimeout.
+      ProxyExchange ex = current;
+      if (ex != null && !ex.isDone()) {
+        ex.clientFault(HttpResponseStatus.REQUEST_TIMEOUT, "client idle past server.idleTimeout");
+      } else {
+        ctx.close();
+      }
+      return;
+    }
+    if (evt instanceof ClientTimeouts.Expired expired) {
+      String why = expired == ClientTimeouts.Expired.HEAD
+          ? "request head not complete within server.requestHeadTimeout"
+          : "request body idle past server.bodyIdleTimeout";
+      ProxyExchange ex = current;
+      if (ex != null && !ex.isDone()) {
+        ex.clientFault(HttpResponseStatus.REQUEST_TIMEOUT, why);
+      } else {
+        refuse(ctx, HttpResponseStatus.REQUEST_TIMEOUT, why, "timeout");
+      }
       return;
     }
     ctx.fireUserEventTriggered(evt);

@@ -8,7 +8,7 @@ import io.netty.channel.EventLoop;
 import io.netty.channel.pool.AbstractChannelPoolHandler;
 import io.netty.channel.pool.ChannelHealthChecker;
 import io.netty.channel.pool.FixedChannelPool;
-import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpRequestEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.util.Map;
@@ -59,8 +59,8 @@ final class UpstreamConnections {
                 @Override
                 public void channelCreated(Channel ch) {
                   ch.pipeline()
-                      .addLast(
-                          "codec", new HttpClientCodec(4096, Math.max(8192, maxHeaderBytes), 65_536))
+                      .addLast("codec", new UpstreamResponseDecoder(Math.max(8192, maxHeaderBytes)))
+                      .addLast("codec-out", new HttpRequestEncoder())
                       .addLast(
                           "idle",
                           new IdleStateHandler(
@@ -76,6 +76,11 @@ final class UpstreamConnections {
               true,
               true);
         });
+  }
+
+  /** The response decoder of an upstream connection made here. */
+  static UpstreamResponseDecoder decoder(Channel ch) {
+    return (UpstreamResponseDecoder) ch.pipeline().get("codec");
   }
 
   /** Closes every pool of an endpoint that left (its connections go with it). */

@@ -1,5 +1,6 @@
 package io.miniloadbalancer.edge;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
@@ -10,7 +11,8 @@ import io.netty.util.ReferenceCountUtil;
 
 /**
  * The last handler of every upstream connection: hands what the backend says to the exchange that
- * holds the connection (a channel attribute), or drops it when none does (a pooled idle connection).
+ * holds the connection (a channel attribute), or closes the connection when none does: a backend
+ * talking on an idle pooled connection cannot be trusted with the next request.
  */
 final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
@@ -20,7 +22,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     ProxyExchange ex = ctx.channel().attr(EXCHANGE).get();
     if (ex == null) {
-      // Nobody asked: a backend talking on an idle connection. It cannot be trusted for reuse.
+      // Nobody asked: unsolicited bytes on an idle connection. Closed, never reused.
       ReferenceCountUtil.release(msg);
       ctx.close();
       return;
@@ -30,6 +32,8 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
     }
     if (msg instanceof HttpContent content) {
       ex.onResponseContent(ctx.channel(), content);
+    } else if (msg instanceof ByteBuf bytes) {
+      ex.onUpstreamBytes(ctx.channel(), bytes); // a WebSocket tunnel
     } else if (!(msg instanceof HttpResponse)) {
       ReferenceCountUtil.release(msg);
     }
@@ -70,7 +74,7 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
     ProxyExchange ex = ctx.channel().attr(EXCHANGE).get();
     if (ex != null) {
-      ex.onUpstreamClosed(ctx.channel(), "backend connection error: " + cause.getMessage());
+      ex.onUpstreamClosed(ctx.channel(), "backend connection error: " + cause);
     }
     ctx.close();
   }

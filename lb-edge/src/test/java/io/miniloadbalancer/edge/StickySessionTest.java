@@ -30,7 +30,9 @@ class StickySessionTest {
     String yaml =
         backends
             .config(0, 0)
-            .replace("    healthCheckPath: /healthz\n", "    sticky: {drainQuietPeriod: 1s}\n");
+            .replace("    healthCheckPath: /healthz\n", "    sticky: {drainQuietPeriod: 1s}\n")
+            // The test client stands in for the ALB: its X-Forwarded-Proto is believed.
+            .replace("server:\n", "server:\n  trustedProxies: [127.0.0.1/32]\n");
     edge = EdgeProxy.start(new ConfigLoader().load(yaml, "sticky.yaml", Map.of()), EnvironmentInfo.none());
   }
 
