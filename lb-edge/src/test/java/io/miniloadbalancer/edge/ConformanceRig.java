@@ -75,6 +75,11 @@ final class ConformanceRig implements AutoCloseable {
 
   /** Starts backends and proxy; {@code serverYaml} and {@code upstreamYaml} are extra keys, one per line. */
   static ConformanceRig start(String serverYaml, String upstreamYaml) throws Exception {
+    return start(serverYaml, upstreamYaml, "");
+  }
+
+  /** As {@link #start(String, String)}, with more pools ({@code poolsYaml}, indented as pools). */
+  static ConformanceRig start(String serverYaml, String upstreamYaml, String poolsYaml) throws Exception {
     HostileBackend hostile = new HostileBackend();
     CanaryBackend canary = new CanaryBackend();
     hostile.on("/next", HostileBackend.ok(NEXT_BODY));
@@ -86,7 +91,8 @@ final class ConformanceRig implements AutoCloseable {
             + "  hostile:\n    outlierDetection: false\n    endpoints:\n"
             + "      - {id: hostile-endpoint-1, host: 127.0.0.1, port: " + hostile.port() + "}\n"
             + "  canary:\n    outlierDetection: false\n    endpoints:\n"
-            + "      - {id: canary-endpoint-1, host: 127.0.0.1, port: " + canary.port() + "}\n";
+            + "      - {id: canary-endpoint-1, host: 127.0.0.1, port: " + canary.port() + "}\n"
+            + poolsYaml;
     try {
       EdgeProxy edge = EdgeProxy.start(new ConfigLoader().load(yaml, "test.yaml", Map.of()), EnvironmentInfo.none());
       return new ConformanceRig(hostile, canary, edge);
