@@ -45,6 +45,9 @@ final class MessageRules {
       // Well formed but not ours to speak (RFC 9110 15.6.6).
       return new Refusal(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, "HTTP version " + version.text());
     }
+    if (request.method().equals(HttpMethod.CONNECT)) {
+      return new Refusal(HttpResponseStatus.METHOD_NOT_ALLOWED, "CONNECT is not supported: this is not a forward proxy");
+    }
     String target = request.uri();
     if (target.isEmpty() || target.charAt(0) != '/') {
       // Absolute-form would name a host, authority-form is CONNECT's, asterisk-form OPTIONS *:
@@ -84,9 +87,6 @@ final class MessageRules {
     String length = h.get(HttpHeaderNames.CONTENT_LENGTH);
     if (length != null && !isDigits(length.trim())) {
       return bad("Content-Length is not a decimal number");
-    }
-    if (request.method() == HttpMethod.CONNECT) {
-      return new Refusal(HttpResponseStatus.METHOD_NOT_ALLOWED, "CONNECT is not supported: this is not a forward proxy");
     }
     return null;
   }

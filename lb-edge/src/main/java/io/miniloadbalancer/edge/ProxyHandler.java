@@ -139,6 +139,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   private void onRequest(ChannelHandlerContext ctx, HttpRequest request) {
     discarding = false;
+    // The head is complete (well formed or not): its deadline no longer runs.
+    timeouts.headComplete(false);
     MessageRules.Refusal refusal = MessageRules.checkRequest(request);
     if (refusal != null) {
       refuse(ctx, refusal.status(), refusal.reason(), "request");
