@@ -237,7 +237,8 @@ final class MessageRules {
     if (h.charAt(portStart) != ':' || portStart + 1 == h.length() || h.length() - portStart - 1 > 5) {
       return false;
     }
-    return isDigits(h.substring(portStart + 1));
+    String port = h.substring(portStart + 1);
+    return isDigits(port) && Integer.parseInt(port) <= 65_535;
   }
 
   /** At most 120 chars, control bytes shown as '?', so a hostile value cannot forge log lines. */
