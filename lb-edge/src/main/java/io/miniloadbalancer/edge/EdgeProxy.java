@@ -72,7 +72,8 @@ public final class EdgeProxy implements AutoCloseable {
     this.clientCap = new ClientConnectionCap(config.server().maxConnectionsPerClient());
     this.group = transport.group(loops);
     this.connections =
-        new UpstreamConnections(transport, config.upstream(), loops, config.server().maxHeaderBytes());
+        new UpstreamConnections(
+            transport, config.upstream(), loops, config.server().maxHeaderBytes(), protocolLog);
   }
 
   /** Builds the pools and binds both listeners; the proxy is ready when this returns. */

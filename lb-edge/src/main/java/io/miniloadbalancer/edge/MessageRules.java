@@ -45,6 +45,9 @@ final class MessageRules {
       // Well formed but not ours to speak (RFC 9110 15.6.6).
       return new Refusal(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, "HTTP version " + version.text());
     }
+    if (request.method().equals(HttpMethod.CONNECT)) {
+      return new Refusal(HttpResponseStatus.METHOD_NOT_ALLOWED, "CONNECT is not supported: this is not a forward proxy");
+    }
     String target = request.uri();
     if (target.isEmpty() || target.charAt(0) != '/') {
       // Absolute-form would name a host, authority-form is CONNECT's, asterisk-form OPTIONS *:
@@ -76,17 +79,14 @@ final class MessageRules {
       return connection;
     }
     List<String> te = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);
-    if (!te.isEmpty() && !(te.size() == 1 && te.get(0).trim().equalsIgnoreCase("chunked"))) {
+    if (!te.isEmpty() && !(te.size() == 1 && stripOws(te.get(0)).equalsIgnoreCase("chunked"))) {
       // Netty already refused a final coding other than chunked (RFC 9112 6.3: 400); what is left
       // is a coding before chunked that we do not implement (RFC 9112 6.1: 501).
       return new Refusal(HttpResponseStatus.NOT_IMPLEMENTED, "unsupported Transfer-Encoding: " + printable(String.join(",", te)));
     }
     String length = h.get(HttpHeaderNames.CONTENT_LENGTH);
-    if (length != null && !isDigits(length.trim())) {
+    if (length != null && !isDigits(stripOws(length))) {
       return bad("Content-Length is not a decimal number");
-    }
-    if (request.method() == HttpMethod.CONNECT) {
-      return new Refusal(HttpResponseStatus.METHOD_NOT_ALLOWED, "CONNECT is not supported: this is not a forward proxy");
     }
     return null;
   }
@@ -152,12 +152,12 @@ final class MessageRules {
     }
     HttpHeaders h = response.headers();
     List<String> te = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);
-    if (!te.isEmpty() && !(te.size() == 1 && te.get(0).trim().equalsIgnoreCase("chunked"))) {
+    if (!te.isEmpty() && !(te.size() == 1 && stripOws(te.get(0)).equalsIgnoreCase("chunked"))) {
       // Re-framing would drop the other codings and corrupt the body (RFC 9112 6.1).
       return "unsupported Transfer-Encoding " + printable(String.join(",", te));
     }
     String length = h.get(HttpHeaderNames.CONTENT_LENGTH);
-    if (length != null && !isDigits(length.trim())) {
+    if (length != null && !isDigits(stripOws(length))) {
       return "Content-Length is not a decimal number";
     }
     return null;
@@ -199,7 +199,7 @@ final class MessageRules {
 
   /** RFC 3986 host [ ":" port ]: reg-name, IPv4 or an IP-literal, no userinfo, no path. */
   static boolean isAuthority(String host) {
-    String h = host.trim();
+    String h = stripOws(host);
     if (h.isEmpty() || h.length() > 255) {
       return false;
     }
@@ -237,7 +237,21 @@ final class MessageRules {
     if (h.charAt(portStart) != ':' || portStart + 1 == h.length() || h.length() - portStart - 1 > 5) {
       return false;
     }
-    return isDigits(h.substring(portStart + 1));
+    String port = h.substring(portStart + 1);
+    return isDigits(port) && Integer.parseInt(port) <= 65_535;
+  }
+
+  /** Without leading and trailing SP/HTAB (RFC 9110 5.6.3 OWS); String.trim would eat NUL and CR too. */
+  private static String stripOws(String s) {
+    int start = 0;
+    int end = s.length();
+    while (start < end && (s.charAt(start) == ' ' || s.charAt(start) == '\t')) {
+      start++;
+    }
+    while (end > start && (s.charAt(end - 1) == ' ' || s.charAt(end - 1) == '\t')) {
+      end--;
+    }
+    return s.substring(start, end);
   }
 
   /** At most 120 chars, control bytes shown as '?', so a hostile value cannot forge log lines. */

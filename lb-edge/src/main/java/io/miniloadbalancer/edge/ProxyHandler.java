@@ -1,6 +1,8 @@
 package io.miniloadbalancer.edge;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.handler.codec.http.HttpContent;
@@ -137,6 +139,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   private void onRequest(ChannelHandlerContext ctx, HttpRequest request) {
     discarding = false;
+    // The head is complete (well formed or not): its deadline no longer runs.
+    timeouts.headComplete(false);
     MessageRules.Refusal refusal = MessageRules.checkRequest(request);
     if (refusal != null) {
       refuse(ctx, refusal.status(), refusal.reason(), "request");
@@ -229,9 +233,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     if (!keepAlive) {
       closing = true;
       releaseHeld();
-      // The response is complete (or deliberately cut): flush what is written, then close.
-      ctx.flush();
-      ctx.close();
+      // The response is complete (or deliberately cut): close once what is written is flushed.
+      // An empty buffer passes Netty's HTTP encoder untouched: a cut chunked body gets no end.
+      ctx.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
       return;
     }
     timeouts.exchangeDone();

@@ -29,8 +29,12 @@ final class UpstreamConnections {
 
   private record Key(EventLoop loop, String host, int port) {}
 
-  UpstreamConnections(Transport transport, EdgeConfig.Upstream config, int loops, int maxHeaderBytes) {
+  private final ProtocolLog protocolLog;
+
+  UpstreamConnections(
+      Transport transport, EdgeConfig.Upstream config, int loops, int maxHeaderBytes, ProtocolLog protocolLog) {
     this.config = config;
+    this.protocolLog = protocolLog;
     this.perLoopMax = Math.max(1, (config.maxConnectionsPerEndpoint() + loops - 1) / loops);
     this.bootstrap =
         new Bootstrap()
@@ -65,7 +69,7 @@ final class UpstreamConnections {
                           "idle",
                           new IdleStateHandler(
                               0, 0, config.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
-                      .addLast("exchange", new UpstreamHandler());
+                      .addLast("exchange", new UpstreamHandler(protocolLog));
                 }
               },
               ChannelHealthChecker.ACTIVE,

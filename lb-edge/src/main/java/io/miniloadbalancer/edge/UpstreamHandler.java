@@ -18,12 +18,22 @@ final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
   static final AttributeKey<ProxyExchange> EXCHANGE = AttributeKey.valueOf("edge.exchange");
 
+  private final ProtocolLog protocolLog;
+
+  UpstreamHandler(ProtocolLog protocolLog) {
+    this.protocolLog = protocolLog;
+  }
+
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     ProxyExchange ex = ctx.channel().attr(EXCHANGE).get();
     if (ex == null) {
       // Nobody asked: unsolicited bytes on an idle connection. Closed, never reused.
       ReferenceCountUtil.release(msg);
+      if (ctx.channel().isActive()) {
+        protocolLog.record(ProtocolLog.Side.UPSTREAM, "unsolicited", "-", ctx.channel().remoteAddress(),
+            "bytes on an idle pooled connection; connection closed");
+      }
       ctx.close();
       return;
     }

@@ -1,0 +1,30 @@
+package io.miniloadbalancer.edge;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The Host rule (RFC 9110 7.2, RFC 3986 3.2) and the log-safety of hostile text. */
+class MessageRulesTest {
+
+  @ParameterizedTest
+  @ValueSource(strings = {"a", "example.com", "example.com:8080", "127.0.0.1", "127.0.0.1:1", "[::1]",
+      "[::1]:443", "[2001:db8::7]:65535", "a-b_c~d.example"})
+  void authorities(String host) {
+    assertThat(MessageRules.isAuthority(host)).isTrue();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"", " ", "a b", "a/b", "user@a", "a:", ":80", "a:65536", "a:8o", "[::1",
+      "[::1]x", "a\u0000", "a\r", "évil.example", "a:123456", "a,b"})
+  void notAuthorities(String host) {
+    assertThat(MessageRules.isAuthority(host)).isFalse();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"a\r\nb", "\u0000x", "\u001b[31mred", "über"})
+  void printableNeverCarriesControlOrNonAsciiBytes(String s) {
+    assertThat(MessageRules.printable(s)).matches("[\\x20-\\x7e]*");
+  }
+}
