@@ -179,6 +179,7 @@ final class HostileBackend implements AutoCloseable {
   private final Map<String, List<Step>> scripts = new ConcurrentHashMap<>();
   private volatile List<Step> fallback = ok("ok");
   private volatile ScheduledExecutorService resetter;
+  private final AtomicInteger idleResets = new AtomicInteger();
 
   HostileBackend() throws IOException {
     server = new ServerSocket(0, 128, InetAddress.getLoopbackAddress());
@@ -266,6 +267,7 @@ final class HostileBackend implements AutoCloseable {
         () -> {
           for (Conn c : conns.values()) {
             if (c.idle && !c.done) {
+              idleResets.incrementAndGet();
               abort(c.socket);
             }
           }
@@ -273,6 +275,11 @@ final class HostileBackend implements AutoCloseable {
         offsetMillis,
         periodMillis,
         TimeUnit.MILLISECONDS);
+  }
+
+  /** Idle connections reset so far by {@link #resetIdleConnectionsEvery}. */
+  int idleResets() {
+    return idleResets.get();
   }
 
   private void acceptLoop() {

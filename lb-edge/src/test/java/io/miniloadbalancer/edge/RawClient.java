@@ -338,6 +338,9 @@ final class RawClient {
         if (!finals.isEmpty() && finals.get(0).complete()) {
           pending.reset();
           pending.write(r.leftover());
+          if (finals.get(0).header("Connection").orElse("").toLowerCase(Locale.ROOT).contains("close")) {
+            closed = true; // the server said so: no next request on this connection
+          }
           return finals.get(0);
         }
         long left = (deadline - System.nanoTime()) / 1_000_000;
