@@ -60,7 +60,7 @@ class ConformanceInterimAndUpgradeTest {
     return Stream.of(
         row("15.2.1 100 Continue, then 200 -> both, connection reused (issue 14 #5)",
             GET, interimThen(List.of(100), 200, "hello"), Upstream.REUSED,
-            write("HTTP/1.1 100 Continue\r\n\r\n"), pause(20), write(OK)),
+            write("HTTP/1.1 100 Continue\r\n\r\n"), pause(20), write(OK)).fault(false),
         row("15.2 103 Early Hints with Link, then 200 -> both, connection reused (issue 14 #5)",
             GET,
             ResponseCase.and(
@@ -68,13 +68,13 @@ class ConformanceInterimAndUpgradeTest {
                 (soft, rig, r) -> soft.assertThat(r.responses().get(0).headers("Link"))
                     .as("103's Link relayed: " + r).containsExactly("</style.css>; rel=preload; as=style")),
             Upstream.REUSED,
-            write("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\n\r\n"), pause(20), write(OK)),
+            write("HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\n\r\n"), pause(20), write(OK)).fault(false),
         row("15.2 100, then 103, then 200 in one write -> all three", GET,
             interimThen(List.of(100, 103), 200, "hello"), Upstream.REUSED,
-            write("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>; rel=preload\r\n\r\n" + OK)),
+            write("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>; rel=preload\r\n\r\n" + OK)).fault(false),
         row("15.2 to an HTTP/1.0 client: only the final response", GET_1_0,
             interimThen(List.of(), 200, "hello"), Upstream.REUSED,
-            write("HTTP/1.1 103 Early Hints\r\nLink: </a>; rel=preload\r\n\r\n"), pause(20), write(OK)),
+            write("HTTP/1.1 103 Early Hints\r\nLink: </a>; rel=preload\r\n\r\n"), pause(20), write(OK)).fault(false),
         row("15.2 103, then RST -> a 502 after the 103, or a closed connection; never a hang", GET,
             (soft, rig, r) -> {
               if (r.finals().isEmpty()) {
@@ -84,13 +84,13 @@ class ConformanceInterimAndUpgradeTest {
                 rig.assertNoInternals(soft, r.first());
               }
             },
-            Upstream.CLOSED, write("HTTP/1.1 103 Early Hints\r\n\r\n"), pause(20), rst()),
+            Upstream.CLOSED, write("HTTP/1.1 103 Early Hints\r\n\r\n"), pause(20), rst()).fault(true),
         row("7.8 an unrequested 101 -> 502, connection closed", GET, ResponseCase.status(502), Upstream.CLOSED,
-            write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"), echo()),
+            write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"), echo()).fault(true),
         row("7.8 a 101 to an h2c upgrade the proxy did not pass on -> 502",
             "GET /proxy/hostile/r HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n",
             ResponseCase.status(502), Upstream.CLOSED,
-            write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n"), echo()));
+            write("HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n"), echo()).fault(true));
   }
 
   @ParameterizedTest(name = "{0}")

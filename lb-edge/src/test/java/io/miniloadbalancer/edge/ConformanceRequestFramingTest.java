@@ -126,6 +126,15 @@ class ConformanceRequestFramingTest {
 
   static Stream<RequestCase> valid() {
     return Stream.of(
+        forwarded("6.2 Content-Length with OWS around the value is valid",
+            POST + "Content-Length: \t5 \r\n\r\nhello",
+            (s, r) -> s.assertThat(r.bodyText()).isEqualTo("hello")),
+        forwarded("7.1 chunk sizes with leading zeros are valid",
+            POST + "Transfer-Encoding: chunked\r\n\r\n0005\r\nhello\r\n000\r\n\r\n",
+            (s, r) -> s.assertThat(r.bodyText()).isEqualTo("hello")),
+        forwarded("9110 10.1.1 Expect: 100-continue with the body sent at once",
+            POST + "Expect: 100-continue\r\nContent-Length: 5\r\n\r\nhello",
+            (s, r) -> s.assertThat(r.bodyText()).isEqualTo("hello")),
         forwarded("6.2 Content-Length body forwarded intact",
             POST + "Content-Length: 5\r\n\r\nhello",
             (s, r) -> s.assertThat(r.bodyText()).isEqualTo("hello")),

@@ -43,6 +43,7 @@ class ConformanceRequestLineAndHeadersTest {
         refused("9112 2.3 version HTTP/01.1 -> 400", "GET /proxy/hostile/h HTTP/01.1\r\n" + H + "\r\n", 400),
         refused("9112 3 no version (HTTP/0.9 form) -> 400", "GET /proxy/hostile/h\r\n" + H + "\r\n", 400),
         refused("9112 3 garbage request line -> 400", "GARBAGE\r\n\r\n", 400),
+        refused("9112 3 a fourth field on the request line -> 400", "GET /proxy/hostile/h HTTP/1.1 extra\r\n" + H + "\r\n", 400),
         refused("9112 3.1 method not a token -> 400", "G@T /proxy/hostile/h HTTP/1.1\r\n" + H + "\r\n", 400),
         refused("9112 3.2 NUL in the target -> 400", "GET /proxy/hostile/a\u0000b HTTP/1.1\r\n" + H + "\r\n", 400),
         refused("9112 3.2 0x01 in the target -> 400", "GET /proxy/hostile/a\u0001b HTTP/1.1\r\n" + H + "\r\n", 400),
@@ -86,6 +87,7 @@ class ConformanceRequestLineAndHeadersTest {
         refused("9110 7.2 Host with a space -> 400", "GET /proxy/hostile/h HTTP/1.1\r\nHost: a b\r\n\r\n", 400),
         refused("9110 7.2 Host with '/' -> 400", "GET /proxy/hostile/h HTTP/1.1\r\nHost: a/b\r\n\r\n", 400),
         refused("9110 7.2 Host with '@' (userinfo) -> 400", "GET /proxy/hostile/h HTTP/1.1\r\nHost: u@a\r\n\r\n", 400),
+        refused("9110 7.2 Host with a port above 65535 -> 400", "GET /proxy/hostile/h HTTP/1.1\r\nHost: a:99999\r\n\r\n", 400),
         refused("9110 7.2 Host with a control byte -> 400",
             "GET /proxy/hostile/h HTTP/1.1\r\nHost: a\u0001b\r\n\r\n", 400));
   }

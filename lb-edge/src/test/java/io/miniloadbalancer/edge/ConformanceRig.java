@@ -3,6 +3,10 @@ package io.miniloadbalancer.edge;
 import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -137,7 +141,7 @@ final class ConformanceRig implements AutoCloseable {
     try {
       await("backends settle at " + wanted)
           .pollInterval(Duration.ofMillis(10))
-          .during(Duration.ofMillis(100))
+          .during(Duration.ofMillis(60))
           .atMost(Duration.ofSeconds(1))
           .until(
               () -> {
@@ -229,6 +233,37 @@ final class ConformanceRig implements AutoCloseable {
       soft.assertThat(finals.get(0).status()).as("status " + result).isIn(statuses.toArray());
       assertNoInternals(soft, finals.get(0));
     }
+  }
+
+  private static final Pattern FAILURES =
+      Pattern.compile("(?m)^lb_requests_total\\{([^}]*)\\} ([0-9.E+-]+)$");
+
+  /**
+   * Requests of {@code pool} that ended as endpoint failures, from the admin {@code /metrics}
+   * (lb-core's outcome, as outlier detection sees it); -1 when the metric is missing.
+   */
+  double endpointFailures(String pool) {
+    String metrics;
+    try {
+      HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+      metrics = http.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + edge.adminPort() + "/metrics"))
+                  .timeout(Duration.ofSeconds(3)).build(),
+              HttpResponse.BodyHandlers.ofString())
+          .body();
+    } catch (IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
+    }
+    java.util.regex.Matcher m = FAILURES.matcher(metrics);
+    while (m.find()) {
+      if (m.group(1).contains("outcome=\"failure\"") && m.group(1).contains("pool=\"" + pool + "\"")) {
+        return Double.parseDouble(m.group(2));
+      }
+    }
+    return -1;
   }
 
   @Override

@@ -1,6 +1,7 @@
 package io.miniloadbalancer.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -14,6 +15,7 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -261,6 +263,38 @@ class ConformanceSlowlorisTest {
           .as("the upload never completed at the backend")
           .allSatisfy(x -> assertThat(x.complete()).isFalse());
       soft.assertAll();
+    }
+  }
+
+  @Test
+  @DisplayName("server.maxConnectionsPerClient: one connection too many is closed at accept, unanswered; the others serve")
+  void connectionsPerClientAreCapped() throws Exception {
+    rig = ConformanceRig.start("maxConnectionsPerClient: 3", "");
+    List<RawClient.Connection> held = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        RawClient.Connection c = new RawClient.Connection(rig.port());
+        held.add(c);
+        assertThat(c.send("GET /proxy/hostile/ok HTTP/1.1\r\nHost: a\r\n\r\n", 2_000).status()).isEqualTo(200);
+      }
+      try (Socket extra = new Socket(InetAddress.getLoopbackAddress(), rig.port())) {
+        RawClient.Result r = RawClient.read(write(extra, "GET /proxy/hostile/ok HTTP/1.1\r\nHost: a\r\n\r\n"), List.of("GET"), 2_000);
+        assertThat(r.responses()).as("the fourth connection gets no answer: " + r).isEmpty();
+        assertThat(r.closed()).as("the fourth connection is closed: " + r).isTrue();
+      }
+      held.remove(0).close();
+      // The cap counts open connections: once one closes, a new one is served.
+      await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(50)).untilAsserted(() -> {
+        try (RawClient.Connection again = new RawClient.Connection(rig.port())) {
+          assertThat(again.send("GET /proxy/hostile/ok HTTP/1.1\r\nHost: a\r\n\r\n", 1_000).status()).isEqualTo(200);
+        }
+      });
+      assertThat(held.get(0).send("GET /proxy/hostile/ok HTTP/1.1\r\nHost: a\r\n\r\n", 2_000).status())
+          .as("the held connections still serve").isEqualTo(200);
+    } finally {
+      for (RawClient.Connection c : held) {
+        c.close();
+      }
     }
   }
 

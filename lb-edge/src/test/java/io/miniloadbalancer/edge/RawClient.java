@@ -128,7 +128,8 @@ final class RawClient {
     }
   }
 
-  private static final long QUIET_MILLIS = 100;
+  /** After the expected responses, how long to keep listening for bytes that should not come. */
+  private static final long QUIET_MILLIS = 60;
 
   static Result read(Socket s, List<String> methods, long boundMillis) throws IOException {
     ByteArrayOutputStream got = new ByteArrayOutputStream();

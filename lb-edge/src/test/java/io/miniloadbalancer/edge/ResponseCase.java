@@ -4,6 +4,7 @@ import io.miniloadbalancer.edge.ConformanceRig.Upstream;
 import java.util.List;
 import java.util.Locale;
 import org.assertj.core.api.SoftAssertions;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One row of a backend-side conformance table: what the {@link HostileBackend} answers, what the
@@ -15,9 +16,17 @@ import org.assertj.core.api.SoftAssertions;
  * @param client checks on what the client got
  * @param upstream the upstream connection's fate
  * @param upstreamYaml extra {@code upstream:} keys for this row (e.g. a short responseTimeout)
+ * @param endpointFault whether the row counts as a failure of the endpoint (lb-core outcome, seen
+ *     in {@code lb_requests_total{outcome="failure"}}); null: not checked
  */
 record ResponseCase(
-    String name, String request, List<HostileBackend.Step> steps, ClientCheck client, Upstream upstream, String upstreamYaml) {
+    String name,
+    String request,
+    List<HostileBackend.Step> steps,
+    ClientCheck client,
+    Upstream upstream,
+    String upstreamYaml,
+    @Nullable Boolean endpointFault) {
 
   /** The path every row's request uses; the backend answers it with the row's steps. */
   static final String PATH = "/r";
@@ -33,16 +42,21 @@ record ResponseCase(
   }
 
   static ResponseCase row(String name, String request, ClientCheck client, Upstream upstream, HostileBackend.Step... steps) {
-    return new ResponseCase(name, request, List.of(steps), client, upstream, "");
+    return new ResponseCase(name, request, List.of(steps), client, upstream, "", null);
   }
 
   /** A GET whose answer is {@code steps}: the client gets a 502 and the connection is closed. */
   static ResponseCase badGateway(String name, HostileBackend.Step... steps) {
-    return row(name, GET, badGateway(), Upstream.CLOSED, steps);
+    return row(name, GET, badGateway(), Upstream.CLOSED, steps).fault(true);
   }
 
   ResponseCase withUpstream(String yaml) {
-    return new ResponseCase(name, request, steps, client, upstream, yaml);
+    return new ResponseCase(name, request, steps, client, upstream, yaml, endpointFault);
+  }
+
+  /** Whether this row must count as a failure of the endpoint. */
+  ResponseCase fault(boolean fault) {
+    return new ResponseCase(name, request, steps, client, upstream, upstreamYaml, fault);
   }
 
   /** The proxy's own 502: one answer, nothing of the backend's in it. */
@@ -139,6 +153,14 @@ record ResponseCase(
       // Every proxied response here is for HTTP/1.1 (or 1.0) framing the client can parse.
       for (RawClient.Response x : r.responses()) {
         soft.assertThat(x.statusLine().toUpperCase(Locale.ROOT)).as("status line").startsWith("HTTP/1.");
+      }
+      if (endpointFault != null) {
+        double failures = rig.endpointFailures("hostile");
+        if (endpointFault) {
+          soft.assertThat(failures).as("counted as an endpoint failure (lb_requests_total{outcome=failure})").isGreaterThanOrEqualTo(1);
+        } else {
+          soft.assertThat(failures).as("not counted as an endpoint failure").isZero();
+        }
       }
       rig.verify(soft, ConformanceRig.Expect.forwardedOnce(upstream));
       soft.assertAll();
