@@ -59,6 +59,7 @@ public final class EdgeProxy implements AutoCloseable {
   private final ProtocolLog protocolLog = new ProtocolLog(registry);
   private final AddressRanges trustedProxies;
   private final ClientConnectionCap clientCap;
+  private final AdminAuth adminAuth;
   private volatile String state = "starting";
   private volatile @Nullable SelfRegistration selfRegistration;
   private Channel proxyChannel;
@@ -70,6 +71,7 @@ public final class EdgeProxy implements AutoCloseable {
     int loops = config.server().workers();
     this.trustedProxies = AddressRanges.parse(config.server().trustedProxies(), "server.trustedProxies");
     this.clientCap = new ClientConnectionCap(config.server().maxConnectionsPerClient());
+    this.adminAuth = new AdminAuth(config.admin(), java.time.Clock.systemUTC());
     this.group = transport.group(loops);
     this.connections =
         new UpstreamConnections(
@@ -317,6 +319,11 @@ public final class EdgeProxy implements AutoCloseable {
 
   String state() {
     return state;
+  }
+
+  /** The admin plane's sessions and token-failure table, shared by its connections. */
+  AdminAuth adminAuth() {
+    return adminAuth;
   }
 
   RecentErrorRates errorRates() {
