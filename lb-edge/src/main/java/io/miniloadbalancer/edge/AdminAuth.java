@@ -438,11 +438,11 @@ final class AdminAuth {
                     : new Window(old.startMillis(), old.failures() + 1, old.refusalLogged()));
     if (w.failures() >= MAX_TOKEN_FAILURES) {
       warn(
-          "admin {} refused from {}: wrong token ({} of {} in {}); tokens from this address are refused for {} s",
-          what, client.getHostAddress(), w.failures(), MAX_TOKEN_FAILURES, FAILURE_WINDOW, lockedFor(client));
+          "admin {} refused from {}: wrong token ({} of {} allowed per {} s); tokens from this address are refused for {} s",
+          what, client.getHostAddress(), w.failures(), MAX_TOKEN_FAILURES, FAILURE_WINDOW.toSeconds(), lockedFor(client));
     } else {
-      warn("admin {} refused from {}: wrong token ({} of {} in {})",
-          what, client.getHostAddress(), w.failures(), MAX_TOKEN_FAILURES, FAILURE_WINDOW);
+      warn("admin {} refused from {}: wrong token ({} of {} allowed per {} s)",
+          what, client.getHostAddress(), w.failures(), MAX_TOKEN_FAILURES, FAILURE_WINDOW.toSeconds());
     }
   }
 
@@ -453,9 +453,9 @@ final class AdminAuth {
       return new Window(old.startMillis(), old.failures(), true);
     });
     if (first[0]) {
-      warn("admin {} from {} refused unchecked (429): more than {} wrong tokens in {}; retry in {} s;"
+      warn("admin {} from {} refused unchecked (429): {} failures within {} s; retry in {} s;"
               + " further refusals in this window are not logged",
-          what, client.getHostAddress(), MAX_TOKEN_FAILURES, FAILURE_WINDOW, lockedFor(client));
+          what, client.getHostAddress(), MAX_TOKEN_FAILURES, FAILURE_WINDOW.toSeconds(), lockedFor(client));
     }
   }
 
