@@ -208,7 +208,7 @@ final class AdminAuth {
           ? null
           : new Refusal(HttpResponseStatus.BAD_REQUEST, "the Host header is required (HTTP/1.1)");
     }
-    String value = hosts.get(0).trim();
+    String value = stripOws(hosts.get(0));
     Authority host = parseAuthority(value);
     if (host == null) {
       return new Refusal(
@@ -238,7 +238,7 @@ final class AdminAuth {
     if (origins.size() > 1) {
       return "more than one Origin header";
     }
-    if (origins.size() == 1 && !originAllowed(origins.get(0).trim(), headers.get(HttpHeaderNames.HOST), local)) {
+    if (origins.size() == 1 && !originAllowed(stripOws(origins.get(0)), headers.get(HttpHeaderNames.HOST), local)) {
       warn("admin change refused: Origin {} is not an allowed admin origin", quote(origins.get(0)));
       return "cross-origin request refused: Origin " + quote(origins.get(0))
           + " is not this admin plane (a loopback or bound origin must match Host; other names must be"
@@ -269,7 +269,7 @@ final class AdminAuth {
     if (configured(o, port)) {
       return true;
     }
-    Authority h = hostHeader == null ? null : parseAuthority(hostHeader.trim());
+    Authority h = hostHeader == null ? null : parseAuthority(stripOws(hostHeader));
     return h != null
         && builtIn(o, local)
         && sameHost(o, h)
@@ -362,6 +362,19 @@ final class AdminAuth {
     }
     byte[] ip = NetUtil.createByteArrayFromIpAddressString(host);
     return new Authority(host.toLowerCase(Locale.ROOT), port, ip);
+  }
+
+  /** Without leading and trailing SP/HTAB (RFC 9110 OWS); String.trim would also eat NUL and CR. */
+  private static String stripOws(String s) {
+    int from = 0;
+    int to = s.length();
+    while (from < to && (s.charAt(from) == ' ' || s.charAt(from) == '\t')) {
+      from++;
+    }
+    while (to > from && (s.charAt(to - 1) == ' ' || s.charAt(to - 1) == '\t')) {
+      to--;
+    }
+    return s.substring(from, to);
   }
 
   private static boolean nameChar(int c) {

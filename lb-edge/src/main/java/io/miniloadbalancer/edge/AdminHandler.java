@@ -67,7 +67,9 @@ import org.slf4j.LoggerFactory;
  * <p>Errors are JSON {@code {"status":..,"error":".."}} with a message naming the parameter: 400
  * bad input, 401 missing or wrong token or session, 403 a refused {@code Host} or cross-site
  * change, 404 unknown route, pool, endpoint or file, 405 wrong method (with {@code Allow}), 409 a
- * refused strategy switch, 414/431 a request line or headers over the codec's limits, 429 too many
+ * refused strategy switch, 408 a request not complete within {@code server.requestHeadTimeout}
+ * (slowloris; the data path's deadline, then a close), 414/431 a request line or headers over the
+ * codec's limits, 429 too many
  * wrong tokens (with {@code Retry-After}), 505 an HTTP version other than 1.0 and 1.1. A 500 (a bug)
  * says only {@code "internal error"} and a request id; the detail is logged under that id.
  *
@@ -108,10 +110,14 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   private final EdgeProxy edge;
   private final AdminAuth auth;
+  private final ClientTimeouts timeouts;
+  /** An answer is being computed off this event loop (reads are paused meanwhile). */
+  private boolean answering;
 
-  AdminHandler(EdgeProxy edge) {
+  AdminHandler(EdgeProxy edge, ClientTimeouts timeouts) {
     this.edge = edge;
     this.auth = edge.adminAuth();
+    this.timeouts = timeouts;
   }
 
   /** An answer: status, JSON body, and extra headers ({@code Allow}, {@code Retry-After}). */
@@ -146,6 +152,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
   @Override
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+    // The aggregator hands over whole requests, so the head deadline covered head and body (at
+    // most 1 MiB); from here the clock waits for the next request's first byte.
+    timeouts.headComplete(false);
+    timeouts.exchangeDone();
     boolean keepAlive = HttpUtil.isKeepAlive(req);
     try {
       handle(ctx, req, keepAlive);
@@ -237,6 +247,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     // Balancer actions complete on the balancer's control context: never wait for them on this
     // event loop. Reads pause meanwhile, so answers keep the order of requests.
     ctx.channel().config().setAutoRead(false);
+    answering = true;
     answer.whenComplete(
         (a, e) ->
             ctx.executor()
@@ -251,6 +262,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
                             via.name().toLowerCase(Locale.ROOT),
                             out.status().code());
                       }
+                      answering = false;
                       write(ctx, out, keepAlive);
                       ctx.channel().config().setAutoRead(true);
                     }));
@@ -797,6 +809,25 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             h.set(HttpHeaderNames.WWW_AUTHENTICATE, "Bearer realm=\"edge-admin\"");
           }
         });
+  }
+
+  /**
+   * A request not complete within {@code server.requestHeadTimeout} (or a body idle past {@code
+   * server.bodyIdleTimeout}): 408 and close, as on the data path; just a close when an answer to an
+   * earlier pipelined request is still being computed (a 408 would overtake it).
+   */
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof ClientTimeouts.Expired) {
+      LOG.debug("admin connection {}: request not complete in time ({})", ctx.channel().remoteAddress(), evt);
+      if (answering) {
+        ctx.close();
+      } else {
+        write(ctx, Answer.error(HttpResponseStatus.REQUEST_TIMEOUT, "request not complete within server.requestHeadTimeout"), false);
+      }
+      return;
+    }
+    ctx.fireUserEventTriggered(evt);
   }
 
   @Override

@@ -190,12 +190,16 @@ public final class EdgeProxy implements AutoCloseable {
         listen(
             config.admin().bind(),
             config.admin().port(),
-            ch ->
-                ch.pipeline()
-                    .addLast("idle", new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS))
-                    .addLast("codec", new HttpServerCodec(8192, 16_384, 65_536))
-                    .addLast("aggregate", new HttpObjectAggregator(1 << 20))
-                    .addLast("admin", new AdminHandler(this)));
+            ch -> {
+              // The data path's head and body deadlines (slowloris) on the admin listener too.
+              ClientTimeouts timeouts = new ClientTimeouts(s.requestHeadTimeout(), s.bodyIdleTimeout());
+              ch.pipeline()
+                  .addLast("idle", new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS))
+                  .addLast("timeouts", timeouts)
+                  .addLast("codec", new HttpServerCodec(8192, 16_384, 65_536))
+                  .addLast("aggregate", new HttpObjectAggregator(1 << 20))
+                  .addLast("admin", new AdminHandler(this, timeouts));
+            });
   }
 
   private Channel listen(String host, int port, java.util.function.Consumer<Channel> pipeline)

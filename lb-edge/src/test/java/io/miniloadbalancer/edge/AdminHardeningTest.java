@@ -55,10 +55,15 @@ class AdminHardeningTest {
   }
 
   private void start(String adminYaml, Map<String, String> env) throws Exception {
+    start("", adminYaml, env);
+  }
+
+  private void start(String serverYaml, String adminYaml, Map<String, String> env) throws Exception {
     backends = new DemoBackends(3);
     String yaml =
         backends.config(0, 0)
             .replace("    healthCheckPath: /healthz\n", "")
+            .replace("server:\n  port: 0\n", "server:\n  port: 0\n" + serverYaml)
             .replace("admin:\n  port: 0\n", "admin:\n  port: 0\n" + adminYaml);
     edge = EdgeProxy.start(new ConfigLoader().load(yaml, "test.yaml", env), EnvironmentInfo.none());
   }
@@ -142,9 +147,41 @@ class AdminHardeningTest {
     assertThat(get("/admin/pools", local(), "Host: evil.example").status()).as("two Hosts").isEqualTo(400);
     assertThat(get("/admin/pools", "a b").status()).as("a malformed Host").isEqualTo(400);
     assertThat(get("/admin/pools", "127.0.0.1:99999").status()).isEqualTo(400);
+    assertThat(get("/admin/pools", "localhost\0").status()).as("NUL is not whitespace").isIn(400, 403);
+    assertThat(get("/admin/pools", " \tlocalhost\t").status()).as("OWS around the value").isEqualTo(200);
     RawHttp.Reply http10 =
         RawHttp.send(edge.adminPort(), "GET /healthz HTTP/1.0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
     assertThat(http10.status()).as("HTTP/1.0 may omit Host").isEqualTo(200);
+  }
+
+  @Test
+  void aSlowHeadIsAnswered408AndClosedAtTheHeadTimeoutWhileOthersAreServed() throws Exception {
+    start("  requestHeadTimeout: 1s\n", "", Map.of());
+    long t0 = System.nanoTime();
+    try (java.net.Socket slow = new java.net.Socket(InetAddress.getLoopbackAddress(), edge.adminPort())) {
+      slow.setSoTimeout(RawHttp.READ_TIMEOUT_MS);
+      java.io.OutputStream out = slow.getOutputStream();
+      out.write(("GET /admin/pools HTTP/1.1\r\nHost: " + local() + "\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      // One header line every 200 ms (the attack's pace), at most 25 (5 s): the write fails once
+      // the proxy has closed.
+      for (int i = 0; i < 25; i++) {
+        try {
+          out.write(("X-Slow-" + i + ": a\r\n").getBytes(StandardCharsets.ISO_8859_1));
+          out.flush();
+        } catch (IOException closed) {
+          break;
+        }
+        assertThat(get("/healthz", local()).status()).as("others are served meanwhile").isEqualTo(200);
+        Thread.sleep(200);
+      }
+      String answer = new String(slow.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+      assertThat(answer).startsWith("HTTP/1.1 408");
+    } catch (java.net.SocketException reset) {
+      // The close may reach the client as a reset after the 408 was read or lost: the deadline is
+      // what matters here.
+    }
+    long seconds = java.util.concurrent.TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - t0);
+    assertThat(seconds).as("cut at the 1 s head timeout, not left open").isLessThan(4);
   }
 
   @Test
