@@ -154,7 +154,6 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
     // The aggregator hands over whole requests, so the head deadline covered head and body (at
     // most 1 MiB); from here the clock waits for the next request's first byte.
-    timeouts.headComplete(false);
     timeouts.exchangeDone();
     boolean keepAlive = HttpUtil.isKeepAlive(req);
     try {
