@@ -1,48 +1,89 @@
 package io.miniloadbalancer.edge;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
+import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.cookie.Cookie;
 import io.netty.handler.codec.http.cookie.CookieHeaderNames;
 import io.netty.handler.codec.http.cookie.DefaultCookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
 import io.netty.handler.codec.http.cookie.ServerCookieEncoder;
-import java.net.URI;
+import io.netty.util.NetUtil;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Who may use the admin plane, and how a browser proves it.
+ * Who may use the admin plane, from where, and how a browser proves it. One instance per proxy
+ * (its tables are shared by every admin connection).
  *
- * <p>Open (no checks) only when the admin listener is bound to loopback and no token is set;
- * otherwise every {@code /admin/*} request needs either the bearer token ({@code Authorization:
- * Bearer <token>}, for scripts) or a session cookie (for the dashboard: a browser cannot add a
- * header to a page load). The cookie comes from {@code POST /admin/ui/login} with the token; it is
- * {@code HttpOnly} (page scripts cannot read it), {@code SameSite=Strict} (other sites' pages do not
- * send it) and scoped to {@code Path=/admin}. Its value is {@code <expiry>.<mac>}, the MAC an
- * HMAC-SHA256 of the expiry and the token under a key drawn at process start: no server-side
- * session table to bound, a restart or a changed token ends every session, and nothing in the
- * cookie reveals the token. Comparisons are constant-time.
+ * <p><b>Host allow-list (DNS rebinding).</b> Every request on the admin listener must name an
+ * allowed {@code Host}: {@code localhost}, a loopback address, the bound address (unless it is a
+ * wildcard) or the address the connection arrived on, with any port; or an entry of {@code
+ * admin.allowedHosts}. Anything else is 403 (a page on {@code evil.example} whose DNS answer
+ * flips to 127.0.0.1 reaches this listener from the operator's browser with {@code Host:
+ * evil.example}; no other check can tell it from the dashboard, since to the browser it is
+ * same-origin). A missing {@code Host} on HTTP/1.1 or two of them is 400 (RFC 9112 section 3.2).
  *
- * <p>Cross-site request forgery: a state-changing request authenticated by the cookie must also
- * carry {@value #CSRF_HEADER} (a cross-site form cannot set a header, and a cross-site {@code fetch}
- * with one needs a CORS preflight this plane never grants). And any state-changing request whose
- * {@code Origin} is not this plane is refused, which also covers the open loopback mode, where a
- * page in the operator's browser could otherwise post to {@code 127.0.0.1}. Clients that send no
- * {@code Origin} (curl, scripts) are unaffected.
+ * <p><b>Tokens and sessions.</b> Open (no token) only when the admin listener is bound to loopback
+ * and no token is set; otherwise every {@code /admin/*} request needs either the bearer token
+ * ({@code Authorization: Bearer <token>}, for scripts) or a session cookie (for the dashboard: a
+ * browser cannot add a header to a page load). The cookie comes from {@code POST /admin/ui/login}
+ * with the token; it is {@code HttpOnly}, {@code SameSite=Strict} and scoped to {@code
+ * Path=/admin}. Its value is {@code <expiry>.<id>.<mac>}: a random session id, the MAC an
+ * HMAC-SHA256 of expiry and id under a key drawn at process start and the token (a restart or a
+ * changed token ends every session; nothing in the cookie reveals the token). The id must also be
+ * in the table of live sessions, so logout revokes: the table holds at most {@value #MAX_SESSIONS}
+ * sessions for at most their lifetime, and when full drops the oldest, which logs that operator out
+ * (it fails closed; a revoked-id table that overflowed would instead bring sessions back).
+ * Comparisons are constant-time.
  *
- * <p>Immutable and thread-safe.
+ * <p><b>Guessing.</b> A wrong token (at the login or in a bearer header) counts against the
+ * caller's address (IPv6 by its /64, what one host holds): after {@value #MAX_TOKEN_FAILURES} in
+ * {@link #FAILURE_WINDOW} every token from that address is refused with 429 and {@code
+ * Retry-After} until the window ends, without being compared (so a correct guess in the lock-out
+ * gains nothing). Valid session cookies still work (an operator's dashboard on the same loopback
+ * address keeps running). Each failure and the first refusal of a window are one WARN line with
+ * the address; a process-wide cap of {@value #WARN_LINES_PER_SECOND} such lines a second keeps a
+ * flood from many addresses out of the log (the next line says how many were dropped).
+ *
+ * <p><b>Cross-site request forgery.</b> A state-changing request (any method but GET and HEAD,
+ * the login included) with an {@code Origin} must come from an allowed origin: {@code http} or
+ * {@code https} and a host of {@code admin.allowedHosts}, or a built-in (loopback, bound) host
+ * whose host and port equal the request's {@code Host} (so a page on {@code localhost:3000}, an
+ * unrelated local dev server, cannot post to {@code localhost:9901}; comparing {@code Origin} with
+ * {@code Host} alone would not be enough, since a rebinding attacker sets both). A request with
+ * the session cookie must also carry {@value #CSRF_HEADER} (a cross-site form cannot set a header,
+ * and a cross-site {@code fetch} with one needs a CORS preflight this plane never grants). Clients
+ * that send no {@code Origin} (curl, scripts) are unaffected.
+ *
+ * <p>Thread-safe: the session and failure tables are Caffeine caches; the WARN cap is a small
+ * synchronized counter (the admin plane is not the data path).
  */
 final class AdminAuth {
+
+  private static final Logger LOG = LoggerFactory.getLogger(AdminAuth.class);
 
   /** The dashboard's session cookie. */
   static final String SESSION_COOKIE = "edge_admin_session";
@@ -56,8 +97,39 @@ final class AdminAuth {
    */
   static final Duration SESSION_LIFETIME = Duration.ofHours(8);
 
+  /**
+   * Live sessions kept: 1,000, far above the operators of one proxy, and about 100 KB. Only a
+   * correct token creates one, so only an operator (or a script logging in in a loop) fills it.
+   */
+  static final int MAX_SESSIONS = 1_000;
+
+  /**
+   * Wrong tokens allowed per address and window: 5, as fail2ban's default {@code maxretry} (and
+   * about what a typing operator needs). With a 32-byte token guessing is hopeless anyway; the
+   * limit turns a flood into a log line and a 429 instead of 1,200 free guesses a second.
+   */
+  static final int MAX_TOKEN_FAILURES = 5;
+
+  /**
+   * The failure window and the lock-out after it: 1 minute, so a locked-out operator waits a
+   * minute, not fail2ban's 10 (the address is often a shared loopback or NAT).
+   */
+  static final Duration FAILURE_WINDOW = Duration.ofMinutes(1);
+
+  /**
+   * Addresses tracked: 10,000 (about 1 MB). A flood from more addresses evicts the oldest, which
+   * only lets those start a new window: each address still gets at most 5 guesses a minute.
+   */
+  static final int MAX_TRACKED_ADDRESSES = 10_000;
+
+  /** Process-wide cap on the admin plane's WARN lines: 10 a second, a readable log in a flood. */
+  static final int WARN_LINES_PER_SECOND = 10;
+
+  private static final int SESSION_ID_BYTES = 16;
+  private static final SecureRandom RANDOM = new SecureRandom();
+
   /** Drawn once per process: sessions do not outlive the process that issued them. */
-  private static final byte[] PROCESS_KEY = new SecureRandom().generateSeed(32);
+  private static final byte[] PROCESS_KEY = RANDOM.generateSeed(32);
 
   /** How a request was let in. */
   enum Via {
@@ -68,17 +140,49 @@ final class AdminAuth {
     /** A valid session cookie. */
     COOKIE,
     /** Not at all. */
-    NONE
+    NONE,
+    /** A token from an address locked out for too many wrong tokens: refused unread (429). */
+    THROTTLED
   }
+
+  /** A refused request: its status and a message for the client. */
+  record Refusal(HttpResponseStatus status, String message) {}
+
+  /** A parsed {@code host[:port]}; {@code ip} is set for IP literals, {@code port} is -1 if absent. */
+  private record Authority(String host, int port, byte @Nullable [] ip) {}
+
+  /** One address's wrong tokens in its current window. */
+  private record Window(long startMillis, int failures, boolean refusalLogged) {}
 
   private final boolean open;
   private final String token;
   private final Clock clock;
+  private final byte @Nullable [] bindAddress;
+  private final String bindName;
+  private final List<Authority> allowed = new ArrayList<>();
+  private final Cache<String, Boolean> sessions =
+      Caffeine.newBuilder().maximumSize(MAX_SESSIONS).expireAfterWrite(SESSION_LIFETIME).build();
+  private final Cache<InetAddress, Window> failures =
+      Caffeine.newBuilder().maximumSize(MAX_TRACKED_ADDRESSES).expireAfterWrite(FAILURE_WINDOW).build();
+  private final WarnLimit warnLimit;
 
   AdminAuth(EdgeConfig.Admin admin, Clock clock) {
     this.open = EdgeConfig.isLoopback(admin.bind()) && admin.token().isEmpty();
     this.token = admin.token();
     this.clock = clock;
+    this.warnLimit = new WarnLimit(clock);
+    byte[] bind = NetUtil.createByteArrayFromIpAddressString(admin.bind());
+    // A wildcard bind names no address a browser should use: 0.0.0.0 as a Host is how pages
+    // reached local services before browsers blocked it ("0.0.0.0 day").
+    this.bindAddress = bind == null || isWildcard(bind) ? null : bind;
+    this.bindName = admin.bind().toLowerCase(Locale.ROOT);
+    for (String h : admin.allowedHosts()) {
+      Authority a = parseAuthority(h);
+      if (a == null) {
+        throw new IllegalArgumentException("admin.allowedHosts entry '" + h + "' is not host[:port]");
+      }
+      allowed.add(a);
+    }
   }
 
   /** Whether requests need a token or a session at all. */
@@ -86,14 +190,215 @@ final class AdminAuth {
     return !open;
   }
 
-  /** How this request is authenticated; {@link Via#NONE} when it is not. */
-  Via check(HttpHeaders headers) {
+  // ---- Host and Origin -------------------------------------------------------------------------
+
+  /**
+   * Why this request must not be answered at all, or null when its {@code Host} is allowed: 400
+   * for a missing (HTTP/1.1), repeated or malformed {@code Host}, 403 for one not on the list.
+   *
+   * @param local the address the connection arrived on (null if unknown)
+   */
+  @Nullable Refusal hostRefusal(HttpVersion version, HttpHeaders headers, @Nullable SocketAddress local) {
+    List<String> hosts = headers.getAll(HttpHeaderNames.HOST);
+    if (hosts.size() > 1) {
+      return new Refusal(HttpResponseStatus.BAD_REQUEST, "more than one Host header");
+    }
+    if (hosts.isEmpty()) {
+      return version.equals(HttpVersion.HTTP_1_0)
+          ? null
+          : new Refusal(HttpResponseStatus.BAD_REQUEST, "the Host header is required (HTTP/1.1)");
+    }
+    String value = stripOws(hosts.get(0));
+    Authority host = parseAuthority(value);
+    if (host == null) {
+      return new Refusal(
+          HttpResponseStatus.BAD_REQUEST, "Host header " + quote(value) + " is not host[:port]");
+    }
+    if (builtIn(host, local) || configured(host, host.port())) {
+      return null;
+    }
+    warn("admin request refused: Host {} is not allowed (DNS rebinding?)", quote(value));
+    return new Refusal(
+        HttpResponseStatus.FORBIDDEN,
+        "Host " + quote(value) + " is not allowed on the admin plane (DNS rebinding"
+            + " protection); an operator adds the names this listener is reached by to"
+            + " admin.allowedHosts");
+  }
+
+  /**
+   * Why this request must not change anything, or null when it may: a foreign or malformed {@code
+   * Origin}, or a cookie-authenticated change without {@value #CSRF_HEADER}. Reads are never
+   * refused here. Call after {@link #hostRefusal} accepted the request.
+   */
+  @Nullable String forgeryRefusal(HttpMethod method, HttpHeaders headers, Via via, @Nullable SocketAddress local) {
+    if (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)) {
+      return null;
+    }
+    List<String> origins = headers.getAll(HttpHeaderNames.ORIGIN);
+    if (origins.size() > 1) {
+      return "more than one Origin header";
+    }
+    if (origins.size() == 1 && !originAllowed(stripOws(origins.get(0)), headers.get(HttpHeaderNames.HOST), local)) {
+      warn("admin change refused: Origin {} is not an allowed admin origin", quote(origins.get(0)));
+      return "cross-origin request refused: Origin " + quote(origins.get(0))
+          + " is not this admin plane (a loopback or bound origin must match Host; other names must be"
+          + " in admin.allowedHosts)";
+    }
+    String marker = headers.get(CSRF_HEADER);
+    if (via == Via.COOKIE && (marker == null || marker.isEmpty())) {
+      return "a change made with the session cookie needs the " + CSRF_HEADER + " header";
+    }
+    return null;
+  }
+
+  private boolean originAllowed(String origin, @Nullable String hostHeader, @Nullable SocketAddress local) {
+    int sep = origin.indexOf("://");
+    if (sep < 0) {
+      return false; // "null" (sandboxed frames, file: pages) and anything else that is no origin
+    }
+    String scheme = origin.substring(0, sep).toLowerCase(Locale.ROOT);
+    if (!scheme.equals("http") && !scheme.equals("https")) {
+      return false;
+    }
+    Authority o = parseAuthority(origin.substring(sep + 3));
+    if (o == null) {
+      return false;
+    }
+    int defaultPort = scheme.equals("https") ? 443 : 80;
+    int port = o.port() == -1 ? defaultPort : o.port();
+    if (configured(o, port)) {
+      return true;
+    }
+    Authority h = hostHeader == null ? null : parseAuthority(stripOws(hostHeader));
+    return h != null
+        && builtIn(o, local)
+        && sameHost(o, h)
+        && port == (h.port() == -1 ? defaultPort : h.port());
+  }
+
+  private boolean builtIn(Authority a, @Nullable SocketAddress local) {
+    if (a.host().equals("localhost") || a.host().equals(bindName) && a.ip() == null) {
+      return true;
+    }
+    byte[] ip = a.ip();
+    if (ip == null) {
+      return false;
+    }
+    if (isLoopback(ip) || bindAddress != null && Arrays.equals(ip, bindAddress)) {
+      return true;
+    }
+    return local instanceof InetSocketAddress l
+        && l.getAddress() != null
+        && Arrays.equals(ip, l.getAddress().getAddress());
+  }
+
+  private boolean configured(Authority a, int port) {
+    for (Authority entry : allowed) {
+      if (sameHost(entry, a) && (entry.port() == -1 || entry.port() == port)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean sameHost(Authority a, Authority b) {
+    return a.ip() != null && b.ip() != null ? Arrays.equals(a.ip(), b.ip()) : a.host().equals(b.host());
+  }
+
+  private static boolean isLoopback(byte[] ip) {
+    if (ip.length == 4) {
+      return ip[0] == 127;
+    }
+    for (int i = 0; i < 15; i++) {
+      if (ip[i] != 0) {
+        return false;
+      }
+    }
+    return ip[15] == 1;
+  }
+
+  private static boolean isWildcard(byte[] ip) {
+    for (byte b : ip) {
+      if (b != 0) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * {@code name[:port]}, {@code a.b.c.d[:port]} or {@code [v6][:port]}, or null. Names are letters,
+   * digits, '-', '.', '_' (no DNS lookup is ever made: IP literals are parsed, names compared).
+   */
+  private static @Nullable Authority parseAuthority(String value) {
+    String host;
+    String rest;
+    if (value.startsWith("[")) {
+      int close = value.indexOf(']');
+      if (close < 0 || !NetUtil.isValidIpV6Address(value.substring(1, close))) {
+        return null;
+      }
+      host = value.substring(1, close);
+      rest = value.substring(close + 1);
+    } else {
+      int colon = value.indexOf(':');
+      host = colon < 0 ? value : value.substring(0, colon);
+      rest = colon < 0 ? "" : value.substring(colon);
+      if (host.isEmpty() || !host.chars().allMatch(AdminAuth::nameChar)) {
+        return null;
+      }
+    }
+    int port = -1;
+    if (!rest.isEmpty()) {
+      if (!rest.startsWith(":") || rest.length() > 6 || !rest.substring(1).chars().allMatch(c -> c >= '0' && c <= '9')) {
+        return null;
+      }
+      if (rest.length() > 1) { // "host:" is a valid (empty) port, RFC 3986 section 3.2.3
+        port = Integer.parseInt(rest.substring(1));
+        if (port < 1 || port > 65_535) {
+          return null;
+        }
+      }
+    }
+    byte[] ip = NetUtil.createByteArrayFromIpAddressString(host);
+    return new Authority(host.toLowerCase(Locale.ROOT), port, ip);
+  }
+
+  /** Without leading and trailing SP/HTAB (RFC 9110 OWS); String.trim would also eat NUL and CR. */
+  private static String stripOws(String s) {
+    int from = 0;
+    int to = s.length();
+    while (from < to && (s.charAt(from) == ' ' || s.charAt(from) == '\t')) {
+      from++;
+    }
+    while (to > from && (s.charAt(to - 1) == ' ' || s.charAt(to - 1) == '\t')) {
+      to--;
+    }
+    return s.substring(from, to);
+  }
+
+  private static boolean nameChar(int c) {
+    return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_';
+  }
+
+  // ---- tokens, guessing ------------------------------------------------------------------------
+
+  /** How this request is authenticated; a wrong bearer token counts as a failure of {@code client}. */
+  Via check(HttpHeaders headers, InetAddress client) {
     if (open) {
       return Via.OPEN;
     }
     String header = headers.get(HttpHeaderNames.AUTHORIZATION);
-    if (header != null && equal(header, "Bearer " + token)) {
-      return Via.BEARER;
+    if (header != null) {
+      if (lockedFor(client) > 0) {
+        refused(client, "bearer token");
+        return Via.THROTTLED;
+      }
+      if (equal(header, "Bearer " + token)) {
+        return Via.BEARER;
+      }
+      failed(client, "bearer token");
+      return Via.NONE;
     }
     for (String line : headers.getAll(HttpHeaderNames.COOKIE)) {
       for (Cookie c : ServerCookieDecoder.STRICT.decode(line)) {
@@ -106,38 +411,111 @@ final class AdminAuth {
   }
 
   /**
-   * Why this request must not change anything, or null when it may: a foreign {@code Origin}, or a
-   * cookie-authenticated change without {@value #CSRF_HEADER}. Reads are never refused here.
+   * The login's token check, counted per address: {@code Via.BEARER} (it matches), {@code
+   * Via.NONE} (it does not; a failure is counted and logged) or {@code Via.THROTTLED} (the address
+   * is locked out; not compared).
    */
-  @Nullable String forgeryRefusal(HttpMethod method, HttpHeaders headers, Via via) {
-    if (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)) {
-      return null;
+  Via login(String candidate, InetAddress client) {
+    if (lockedFor(client) > 0) {
+      refused(client, "login");
+      return Via.THROTTLED;
     }
-    String origin = headers.get(HttpHeaderNames.ORIGIN);
-    if (origin != null && !sameAuthority(origin, headers.get(HttpHeaderNames.HOST))) {
-      return "cross-origin request refused: Origin " + origin + " is not this admin plane";
+    if (equal(candidate, token)) {
+      failures.invalidate(key(client));
+      LOG.info("admin login from {}", client.getHostAddress());
+      return Via.BEARER;
     }
-    String marker = headers.get(CSRF_HEADER);
-    if (via == Via.COOKIE && (marker == null || marker.isEmpty())) {
-      return "a change made with the session cookie needs the " + CSRF_HEADER + " header";
-    }
-    return null;
+    failed(client, "login");
+    return Via.NONE;
   }
 
-  /** Whether {@code candidate} is the configured token (constant-time). */
-  boolean tokenMatches(String candidate) {
-    return equal(candidate, token);
+  /** Seconds until {@code client} may try a token again; 0 when it may now. */
+  long lockedFor(InetAddress client) {
+    Window w = failures.getIfPresent(key(client));
+    long now = clock.millis();
+    long end = w == null ? 0 : w.startMillis() + FAILURE_WINDOW.toMillis();
+    if (w == null || w.failures() < MAX_TOKEN_FAILURES || now >= end) {
+      return 0;
+    }
+    return Math.max(1, (end - now + 999) / 1000);
   }
 
-  /** A {@code Set-Cookie} value for a new session. */
+  private void failed(InetAddress client, String what) {
+    long now = clock.millis();
+    Window w =
+        failures.asMap().compute(
+            key(client),
+            (k, old) ->
+                old == null || now >= old.startMillis() + FAILURE_WINDOW.toMillis()
+                    ? new Window(now, 1, false)
+                    : new Window(old.startMillis(), old.failures() + 1, old.refusalLogged()));
+    if (w.failures() >= MAX_TOKEN_FAILURES) {
+      warn(
+          "admin {} refused from {}: wrong token ({} of {} allowed per {} s); tokens from this address are refused for {} s",
+          what, client.getHostAddress(), w.failures(), MAX_TOKEN_FAILURES, FAILURE_WINDOW.toSeconds(), lockedFor(client));
+    } else {
+      warn("admin {} refused from {}: wrong token ({} of {} allowed per {} s)",
+          what, client.getHostAddress(), w.failures(), MAX_TOKEN_FAILURES, FAILURE_WINDOW.toSeconds());
+    }
+  }
+
+  private void refused(InetAddress client, String what) {
+    boolean[] first = new boolean[1];
+    failures.asMap().computeIfPresent(key(client), (k, old) -> {
+      first[0] = !old.refusalLogged();
+      return new Window(old.startMillis(), old.failures(), true);
+    });
+    if (first[0]) {
+      warn("admin {} from {} refused unchecked (429): {} failures within {} s; retry in {} s;"
+              + " further refusals in this window are not logged",
+          what, client.getHostAddress(), MAX_TOKEN_FAILURES, FAILURE_WINDOW.toSeconds(), lockedFor(client));
+    }
+  }
+
+  /** The rate-limit key: the address, or an IPv6 address's /64 (what one host or customer holds). */
+  private static InetAddress key(InetAddress a) {
+    byte[] b = a.getAddress();
+    if (b.length != 16) {
+      return a;
+    }
+    Arrays.fill(b, 8, 16, (byte) 0);
+    try {
+      return InetAddress.getByAddress(b);
+    } catch (UnknownHostException e) {
+      throw new IllegalStateException("16 bytes are an IPv6 address", e);
+    }
+  }
+
+  // ---- sessions --------------------------------------------------------------------------------
+
+  /** A {@code Set-Cookie} value for a new session, now in the live table. */
   String newSessionCookie() {
     long expiry = clock.instant().plus(SESSION_LIFETIME).getEpochSecond();
-    DefaultCookie c = new DefaultCookie(SESSION_COOKIE, expiry + "." + mac(expiry));
+    byte[] raw = new byte[SESSION_ID_BYTES];
+    RANDOM.nextBytes(raw);
+    String id = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+    sessions.put(id, Boolean.TRUE);
+    DefaultCookie c = new DefaultCookie(SESSION_COOKIE, expiry + "." + id + "." + mac(expiry, id));
     c.setHttpOnly(true);
     c.setSameSite(CookieHeaderNames.SameSite.Strict);
     c.setPath("/admin");
     c.setMaxAge(SESSION_LIFETIME.toSeconds());
     return ServerCookieEncoder.STRICT.encode(c);
+  }
+
+  /** Ends the sessions whose cookies this request carries; returns how many were live. */
+  int revoke(HttpHeaders headers) {
+    int revoked = 0;
+    for (String line : headers.getAll(HttpHeaderNames.COOKIE)) {
+      for (Cookie c : ServerCookieDecoder.STRICT.decode(line)) {
+        if (c.name().equals(SESSION_COOKIE) && validSession(c.value())) {
+          String v = c.value();
+          sessions.invalidate(v.substring(v.indexOf('.') + 1, v.lastIndexOf('.')));
+          revoked++;
+        }
+      }
+    }
+    return revoked;
   }
 
   /** A {@code Set-Cookie} value that deletes the session cookie (logout). */
@@ -150,25 +528,30 @@ final class AdminAuth {
     return ServerCookieEncoder.STRICT.encode(c);
   }
 
+  /** Whether {@code value} is a live session's cookie: unexpired, its MAC right, not revoked. */
   boolean validSession(String value) {
-    int dot = value.indexOf('.');
-    if (dot <= 0) {
+    int first = value.indexOf('.');
+    int last = value.lastIndexOf('.');
+    if (first <= 0 || last <= first + 1) {
       return false;
     }
     long expiry;
     try {
-      expiry = Long.parseLong(value.substring(0, dot));
+      expiry = Long.parseLong(value.substring(0, first));
     } catch (NumberFormatException e) {
       return false;
     }
-    return clock.instant().getEpochSecond() < expiry && equal(value.substring(dot + 1), mac(expiry));
+    String id = value.substring(first + 1, last);
+    return clock.instant().getEpochSecond() < expiry
+        && equal(value.substring(last + 1), mac(expiry, id))
+        && sessions.getIfPresent(id) != null;
   }
 
-  private String mac(long expiry) {
+  private String mac(long expiry, String id) {
     try {
       Mac hmac = Mac.getInstance("HmacSHA256");
       hmac.init(new SecretKeySpec(PROCESS_KEY, "HmacSHA256"));
-      hmac.update((expiry + "\n").getBytes(StandardCharsets.UTF_8));
+      hmac.update((expiry + "\n" + id + "\n").getBytes(StandardCharsets.UTF_8));
       byte[] out = hmac.doFinal(token.getBytes(StandardCharsets.UTF_8));
       return Base64.getUrlEncoder().withoutPadding().encodeToString(out);
     } catch (GeneralSecurityException e) {
@@ -180,16 +563,65 @@ final class AdminAuth {
     return MessageDigest.isEqual(a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
   }
 
-  private static boolean sameAuthority(String origin, @Nullable String host) {
-    if (host == null) {
-      return false;
+  // ---- log -------------------------------------------------------------------------------------
+
+  /**
+   * {@code value} fit to echo in a message or a log line: in single quotes, control characters as
+   * '?' (no forged log lines), cut at 100 characters with "..." (no megabyte echoes).
+   */
+  static String quote(String value) {
+    StringBuilder b = new StringBuilder(Math.min(value.length(), 100) + 5).append('\'');
+    for (int i = 0; i < value.length() && i < 100; i++) {
+      char c = value.charAt(i);
+      b.append(Character.isISOControl(c) ? '?' : c);
     }
-    try {
-      URI o = URI.create(origin);
-      String authority = o.getPort() == -1 ? o.getHost() : o.getHost() + ":" + o.getPort();
-      return host.equalsIgnoreCase(authority);
-    } catch (IllegalArgumentException e) {
-      return false;
+    return b.append(value.length() > 100 ? "...'" : "'").toString();
+  }
+
+  /** A WARN line under the process-wide cap; see {@link #WARN_LINES_PER_SECOND}. */
+  void warn(String format, Object... args) {
+    long dropped = warnLimit.admit();
+    if (dropped < 0) {
+      return;
+    }
+    if (dropped > 0) {
+      LOG.warn(format + " ({} earlier admin warnings were dropped by the rate limit)", append(args, dropped));
+    } else {
+      LOG.warn(format, args);
+    }
+  }
+
+  private static Object[] append(Object[] args, Object last) {
+    Object[] out = Arrays.copyOf(args, args.length + 1);
+    out[args.length] = last;
+    return out;
+  }
+
+  /** A one-second window counter: admit() is -1 (drop), or the lines dropped since the last one. */
+  private static final class WarnLimit {
+    private final Clock clock;
+    private long second = Long.MIN_VALUE;
+    private int used;
+    private long dropped;
+
+    WarnLimit(Clock clock) {
+      this.clock = clock;
+    }
+
+    synchronized long admit() {
+      long now = clock.millis() / 1000;
+      if (now != second) {
+        second = now;
+        used = 0;
+      }
+      if (used >= WARN_LINES_PER_SECOND) {
+        dropped++;
+        return -1;
+      }
+      used++;
+      long out = dropped;
+      dropped = 0;
+      return out;
     }
   }
 }

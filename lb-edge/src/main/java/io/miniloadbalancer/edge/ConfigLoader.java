@@ -40,7 +40,8 @@ import org.yaml.snakeyaml.nodes.SequenceNode;
  * <p>Overrides: every scalar key of the {@code server}, {@code admin}, {@code upstream} and {@code
  * consul} sections can be set by {@code EDGE_<SECTION>_<KEY>}, the key's camelCase split by
  * {@code _} and upper-cased: {@code server.drainTimeout} is {@code EDGE_SERVER_DRAIN_TIMEOUT},
- * {@code admin.token} is {@code EDGE_ADMIN_TOKEN}. An unknown {@code EDGE_*} variable is an error
+ * {@code admin.token} is {@code EDGE_ADMIN_TOKEN}; the list {@code admin.allowedHosts} is {@code
+ * EDGE_ADMIN_ALLOWED_HOSTS}, comma-separated. An unknown {@code EDGE_*} variable is an error
  * (a typo would otherwise be ignored silently). Durations are written {@code 500ms}, {@code 20s},
  * {@code 5m}, {@code 1h} or ISO-8601 ({@code PT20S}).
  *
@@ -136,7 +137,17 @@ final class ConfigLoader {
       String[] parts = path.split("\\.");
       JsonNode section = root.get(parts[0]);
       ObjectNode sectionNode = section instanceof ObjectNode on ? on : root.putObject(parts[0]);
-      sectionNode.set(parts[1], TextNode.valueOf(o.getValue()));
+      if (listKeys().contains(path)) {
+        // A list key from the environment: comma-separated, blanks dropped.
+        var list = sectionNode.putArray(parts[1]);
+        for (String item : o.getValue().split(",")) {
+          if (!item.isBlank()) {
+            list.add(item.trim());
+          }
+        }
+      } else {
+        sectionNode.set(parts[1], TextNode.valueOf(o.getValue()));
+      }
     }
     try {
       return mapper.treeToValue(root, EdgeConfig.class);
@@ -156,7 +167,8 @@ final class ConfigLoader {
         continue;
       }
       for (var field : component.getType().getRecordComponents()) {
-        if (field.getType().isRecord() || List.class.isAssignableFrom(field.getType())) {
+        if (field.getType().isRecord()
+            || List.class.isAssignableFrom(field.getType()) && !listKeys().contains(component.getName() + "." + field.getName())) {
           continue; // nested sections and lists are set in the file
         }
         keys.put(
@@ -165,6 +177,14 @@ final class ConfigLoader {
       }
     }
     return keys;
+  }
+
+  /**
+   * The list keys an environment variable may set, comma-separated: lists of plain names only (a
+   * list of sections needs the file).
+   */
+  static List<String> listKeys() {
+    return List.of("admin.allowedHosts");
   }
 
   private static String snake(String camel) {

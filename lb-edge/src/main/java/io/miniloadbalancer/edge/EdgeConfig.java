@@ -2,6 +2,7 @@ package io.miniloadbalancer.edge;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import io.miniloadbalancer.core.Strategies;
+import io.netty.util.NetUtil;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,7 +66,7 @@ public record EdgeConfig(
 
   /** A copy safe to show: secrets replaced by {@code "<redacted>"}. */
   public EdgeConfig redacted() {
-    Admin a = new Admin(admin.bind(), admin.port(), admin.token().isEmpty() ? "" : "<redacted>");
+    Admin a = admin.redacted();
     Consul c =
         consul == null
             ? null
@@ -144,15 +145,64 @@ public record EdgeConfig(
    *     asked otherwise
    * @param port default 9901 (Envoy's admin port)
    * @param token bearer token for {@code /admin/*}; required when {@code bind} is not loopback
+   * @param allowedHosts {@code Host} values the admin listener answers besides the ones it always
+   *     accepts ({@code localhost}, loopback addresses, the bound address and the address the
+   *     connection arrived on, any port): each {@code name}, {@code name:port}, an IP literal or
+   *     {@code [v6]:port}; a name without a port matches any port. Default none. The check stops
+   *     DNS rebinding (a page on {@code evil.example} whose name is made to resolve to
+   *     127.0.0.1 reaches the admin plane with {@code Host: evil.example}), so a name is only
+   *     answered when the operator listed it: the names a reverse proxy, a tunnel or a Prometheus
+   *     target use for this listener. {@code Origin} on changes is checked against the same list.
+   *     There is no wildcard: a name the operator did not list is refused (403, naming it), as
+   *     Vite's and webpack-dev-server's {@code allowedHosts} and geth's {@code --http.vhosts}
+   *     refuse; nginx's {@code server_name} with a {@code default_server} that returns 444 is the
+   *     same idea. The environment sets it comma-separated: {@code
+   *     EDGE_ADMIN_ALLOWED_HOSTS=admin.internal,edge-1.internal:9901}
    */
-  public record Admin(String bind, Integer port, String token) {
+  public record Admin(String bind, Integer port, String token, List<String> allowedHosts) {
 
     /** Defaults and validation. */
     public Admin {
       bind = bind != null ? bind : "127.0.0.1";
       port = port != null && port == 0 ? 0 : checkPort(port != null ? port : 9901, "admin.port");
       token = token != null ? token : "";
+      allowedHosts = allowedHosts != null ? List.copyOf(allowedHosts) : List.of();
+      for (int i = 0; i < allowedHosts.size(); i++) {
+        String h = allowedHosts.get(i);
+        int close = h == null ? -1 : h.lastIndexOf(']');
+        int colon = h == null ? -1 : h.lastIndexOf(':');
+        boolean hasPort = colon > close;
+        boolean valid =
+            h != null
+                && h.matches(ALLOWED_HOST)
+                && (close < 0 || NetUtil.isValidIpV6Address(h.substring(1, close)))
+                && (!hasPort || Integer.parseInt(h.substring(colon + 1)) >= 1 && Integer.parseInt(h.substring(colon + 1)) <= 65_535);
+        if (!valid) {
+          throw new IllegalArgumentException(
+              "admin.allowedHosts[" + i + "] must be a host name or IP literal with an optional"
+                  + " :port in 1..65535 (no scheme, path or wildcard), was '" + h + "'");
+        }
+      }
     }
+
+    /** The listener without extra allowed hosts (tests, and callers that predate the list). */
+    public Admin(String bind, Integer port, String token) {
+      this(bind, port, token, null);
+    }
+
+    /** This section with the token replaced by {@code "<redacted>"} when set. */
+    Admin redacted() {
+      return new Admin(bind, port, token.isEmpty() ? "" : "<redacted>", allowedHosts);
+    }
+
+    /**
+     * A DNS name (labels of letters, digits, '-'), an IPv4 literal, or a bracketed IPv6 literal,
+     * then an optional port of 1-5 digits; the range and the literal are checked by the admin
+     * plane.
+     */
+    private static final String ALLOWED_HOST =
+        "(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
+            + "|\\[[0-9A-Fa-f:.]+\\])(?::[0-9]{1,5})?";
   }
 
   /**

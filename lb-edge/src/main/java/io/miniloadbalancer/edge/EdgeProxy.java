@@ -59,6 +59,7 @@ public final class EdgeProxy implements AutoCloseable {
   private final ProtocolLog protocolLog = new ProtocolLog(registry);
   private final AddressRanges trustedProxies;
   private final ClientConnectionCap clientCap;
+  private final AdminAuth adminAuth;
   private volatile String state = "starting";
   private volatile @Nullable SelfRegistration selfRegistration;
   private Channel proxyChannel;
@@ -70,6 +71,7 @@ public final class EdgeProxy implements AutoCloseable {
     int loops = config.server().workers();
     this.trustedProxies = AddressRanges.parse(config.server().trustedProxies(), "server.trustedProxies");
     this.clientCap = new ClientConnectionCap(config.server().maxConnectionsPerClient());
+    this.adminAuth = new AdminAuth(config.admin(), java.time.Clock.systemUTC());
     this.group = transport.group(loops);
     this.connections =
         new UpstreamConnections(
@@ -188,12 +190,16 @@ public final class EdgeProxy implements AutoCloseable {
         listen(
             config.admin().bind(),
             config.admin().port(),
-            ch ->
-                ch.pipeline()
-                    .addLast("idle", new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS))
-                    .addLast("codec", new HttpServerCodec(8192, 16_384, 65_536))
-                    .addLast("aggregate", new HttpObjectAggregator(1 << 20))
-                    .addLast("admin", new AdminHandler(this)));
+            ch -> {
+              // The data path's head and body deadlines (slowloris) on the admin listener too.
+              ClientTimeouts timeouts = new ClientTimeouts(s.requestHeadTimeout(), s.bodyIdleTimeout());
+              ch.pipeline()
+                  .addLast("idle", new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS))
+                  .addLast("timeouts", timeouts)
+                  .addLast("codec", new HttpServerCodec(8192, 16_384, 65_536))
+                  .addLast("aggregate", new HttpObjectAggregator(1 << 20))
+                  .addLast("admin", new AdminHandler(this, timeouts));
+            });
   }
 
   private Channel listen(String host, int port, java.util.function.Consumer<Channel> pipeline)
@@ -317,6 +323,11 @@ public final class EdgeProxy implements AutoCloseable {
 
   String state() {
     return state;
+  }
+
+  /** The admin plane's sessions and token-failure table, shared by its connections. */
+  AdminAuth adminAuth() {
+    return adminAuth;
   }
 
   RecentErrorRates errorRates() {

@@ -191,7 +191,7 @@ class DashboardHttpTest {
     HttpResponse<String> crossSite =
         send("POST", drain, "Cookie", cookie, AdminAuth.CSRF_HEADER, "1", "Origin", "http://evil.example");
     assertThat(crossSite.statusCode()).isEqualTo(403);
-    assertThat(crossSite.body()).contains("Origin http://evil.example");
+    assertThat(crossSite.body()).contains("Origin 'http://evil.example'");
     String sameOrigin = "http://127.0.0.1:" + edge.adminPort();
     assertThat(send("POST", drain, "Cookie", cookie, AdminAuth.CSRF_HEADER, "1", "Origin", sameOrigin).statusCode())
         .isEqualTo(202);
@@ -213,6 +213,9 @@ class DashboardHttpTest {
     HttpResponse<String> logout = send("POST", "/admin/ui/logout", "Cookie", cookie, AdminAuth.CSRF_HEADER, "1");
     assertThat(logout.statusCode()).isEqualTo(200);
     assertThat(logout.headers().firstValue("set-cookie")).hasValueSatisfying(c -> assertThat(c).contains("Max-Age=0"));
+    assertThat(send("GET", "/admin/pools", "Cookie", cookie).statusCode())
+        .as("logout revoked the session: a copy of the old cookie no longer works")
+        .isEqualTo(401);
   }
 
   @Test
@@ -244,17 +247,48 @@ class DashboardHttpTest {
   void sessionsExpireAndDoNotSurviveATokenChange() {
     Instant t0 = Instant.parse("2026-11-27T10:00:00Z");
     EdgeConfig.Admin admin = new EdgeConfig.Admin("127.0.0.1", 0, TOKEN);
-    AdminAuth now = new AdminAuth(admin, Clock.fixed(t0, ZoneOffset.UTC));
-    String cookie = now.newSessionCookie();
+    MutableClock clock = new MutableClock(t0);
+    AdminAuth auth = new AdminAuth(admin, clock);
+    String cookie = auth.newSessionCookie();
     String value = cookie.substring(cookie.indexOf('=') + 1, cookie.indexOf(';'));
-    assertThat(now.validSession(value)).isTrue();
-    Clock justBefore = Clock.fixed(t0.plus(AdminAuth.SESSION_LIFETIME).minusSeconds(1), ZoneOffset.UTC);
-    assertThat(new AdminAuth(admin, justBefore).validSession(value)).isTrue();
-    Clock after = Clock.fixed(t0.plus(AdminAuth.SESSION_LIFETIME), ZoneOffset.UTC);
-    assertThat(new AdminAuth(admin, after).validSession(value)).isFalse();
+    assertThat(auth.validSession(value)).isTrue();
+    clock.now = t0.plus(AdminAuth.SESSION_LIFETIME).minusSeconds(1);
+    assertThat(auth.validSession(value)).isTrue();
+    clock.now = t0.plus(AdminAuth.SESSION_LIFETIME);
+    assertThat(auth.validSession(value)).isFalse();
+    clock.now = t0;
     EdgeConfig.Admin rotated = new EdgeConfig.Admin("127.0.0.1", 0, "a-new-token");
-    assertThat(new AdminAuth(rotated, Clock.fixed(t0, ZoneOffset.UTC)).validSession(value)).isFalse();
-    assertThat(now.validSession("garbage")).isFalse();
-    assertThat(now.validSession(".abc")).isFalse();
+    assertThat(new AdminAuth(rotated, clock).validSession(value)).isFalse();
+    assertThat(new AdminAuth(admin, clock).validSession(value))
+        .as("a session lives in the table of the proxy that issued it (a restart ends it)")
+        .isFalse();
+    assertThat(auth.validSession("garbage")).isFalse();
+    assertThat(auth.validSession(".abc")).isFalse();
+    assertThat(auth.validSession("1.2")).isFalse();
+    assertThat(auth.validSession("..")).isFalse();
+  }
+
+  /** A settable clock: session expiry is read from it. */
+  static final class MutableClock extends Clock {
+    volatile Instant now;
+
+    MutableClock(Instant now) {
+      this.now = now;
+    }
+
+    @Override
+    public ZoneOffset getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return now;
+    }
   }
 }
