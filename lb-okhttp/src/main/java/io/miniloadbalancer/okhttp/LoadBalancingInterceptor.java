@@ -11,6 +11,7 @@ import io.miniloadbalancer.core.RequestContext;
 import io.miniloadbalancer.core.RetryExecutor;
 import io.miniloadbalancer.core.RetryPolicy;
 import io.miniloadbalancer.core.RetryResult;
+import io.miniloadbalancer.core.StreamingResult;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -112,20 +113,25 @@ public final class LoadBalancingInterceptor implements Interceptor {
           "LoadBalancingInterceptor must be added with addInterceptor, not addNetworkInterceptor");
     }
     long callStart = System.nanoTime();
-    RetryResult<Response> result =
+    // The final response's lease stays open in `result` until its body is consumed: LeaseBody
+    // takes it over, and every other attempt's lease is the executor's to end.
+    StreamingResult<Response> result =
         route
             .retries()
-            .execute(
+            .executeStreaming(
                 context(request),
                 retryable(request),
                 LoadBalancingInterceptor::isFailure,
                 Response::close,
                 lease -> attempt(chain, request, lease, callStart));
     Response response = result.value();
-    if (response != null) {
-      return response;
+    if (response == null) {
+      throw failure(route, result.result());
     }
-    throw failure(route, result);
+    return response
+        .newBuilder()
+        .body(new LeaseBody(response.body(), chain.call(), callStart, result))
+        .build();
   }
 
   private Response attempt(Chain chain, Request request, Lease lease, long callStart)
@@ -142,36 +148,32 @@ public final class LoadBalancingInterceptor implements Interceptor {
       response = chain.proceed(rewritten.build());
     } catch (IOException e) {
       if (chain.call().isCanceled()) {
-        // No retry either way; a call timeout (OkHttp cancels the call) still fails the endpoint.
-        if (cancelledByCaller(chain.call(), e, callStart)) {
-          lease.close();
-        } else {
+        // No retry either way; a call timeout (OkHttp cancels the call) still fails the endpoint,
+        // which the executor cannot tell from a cancel: say it here, before it closes the lease.
+        if (!cancelledByCaller(chain.call(), e, callStart)) {
           lease.failure();
         }
         CancellationException stop = new CancellationException("call canceled or timed out");
         stop.initCause(e);
         throw stop;
       }
-      lease.failure();
       throw e;
     }
-    long latency = System.nanoTime() - start;
     int code = response.code();
-    Duration retryAfter = retryAfter(response);
-    Outcome outcome;
-    if (code == 429 || (code == 503 && retryAfter != null)) {
-      outcome = Outcome.OVERLOADED;
-    } else if (code >= 500) {
-      outcome = Outcome.FAILURE;
-    } else {
-      outcome = Outcome.SUCCESS;
+    if (code == 429 || code == 503) {
+      Duration retryAfter = retryAfter(response);
+      if (code == 429 || retryAfter != null) {
+        // Overloaded, not broken: the executor only knows failure or success, so the attempt ends
+        // its own lease with the pause asked for (the body of such an answer is not worth
+        // counting as in flight).
+        if (retryAfter != null) {
+          lease.overloaded(retryAfter);
+        } else {
+          lease.complete(Outcome.OVERLOADED, System.nanoTime() - start, code);
+        }
+      }
     }
-    return response
-        .newBuilder()
-        .body(
-            new LeaseBody(
-                response.body(), chain.call(), callStart, lease, outcome, latency, code, retryAfter))
-        .build();
+    return response;
   }
 
   /**
