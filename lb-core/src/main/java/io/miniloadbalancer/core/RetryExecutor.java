@@ -307,6 +307,7 @@ public final class RetryExecutor {
    * {@link #execute}, the loop left to the caller. Counts the request for the retry budget.
    *
    * @param idempotent whether the request may be sent twice
+   * @return the request's tracker
    */
   public RetryTracker track(boolean idempotent) {
     balancer.retryBudget().recordRequest(balancer.nanoTime());
@@ -331,6 +332,8 @@ public final class RetryExecutor {
     /**
      * Asks for one more retry: the backoff to wait in nanoseconds when granted, or -1 when the
      * policy (not idempotent, retries used up) or the shared budget says no.
+     *
+     * @return the backoff to wait in nanoseconds, or -1 when no retry is granted
      */
     public long grant() {
       if (retries >= maxRetries) {
@@ -351,18 +354,30 @@ public final class RetryExecutor {
       balancer.retryBudget().refund(grantedAtNanos);
     }
 
-    /** Retries granted so far. */
+    /**
+     * Retries granted so far.
+     *
+     * @return retries granted so far
+     */
     public int retries() {
       return retries;
     }
 
-    /** Whether a retry was refused by the shared budget. */
+    /**
+     * Whether a retry was refused by the shared budget.
+     *
+     * @return whether a retry was refused by the shared budget
+     */
     public boolean budgetExhausted() {
       return budgetExhausted;
     }
   }
 
-  /** The policy. */
+  /**
+   * The policy.
+   *
+   * @return the policy
+   */
   public RetryPolicy policy() {
     return policy;
   }

@@ -95,7 +95,11 @@ public final class LoadBalancingInterceptor implements Interceptor {
     this.preserveHostHeader = b.preserveHostHeader;
   }
 
-  /** A builder with no routes yet. */
+  /**
+   * A builder with no routes yet.
+   *
+   * @return a builder with no routes yet
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -287,6 +291,9 @@ public final class LoadBalancingInterceptor implements Interceptor {
      * Sends requests for {@code logicalHost} (the URL's host, for example {@code orders}) through
      * {@code balancer}.
      *
+     * @param logicalHost the name requests use as their URL host
+     * @param balancer the balancer that chooses its endpoints
+     * @return this builder
      * @throws IllegalArgumentException when the host already has a balancer
      */
     public Builder route(String logicalHost, LoadBalancer balancer) {
@@ -299,7 +306,12 @@ public final class LoadBalancingInterceptor implements Interceptor {
       return this;
     }
 
-    /** How requests are retried. Default {@link RetryPolicy#defaults()}: one retry. */
+    /**
+     * How requests are retried. Default {@link RetryPolicy#defaults()}: one retry.
+     *
+     * @param policy how requests are retried
+     * @return this builder
+     */
     public Builder retryPolicy(RetryPolicy policy) {
       this.retryPolicy = requireNonNull(policy, "policy");
       return this;
@@ -308,6 +320,10 @@ public final class LoadBalancingInterceptor implements Interceptor {
     /**
      * The request header whose value is the hash key for {@code ring-hash} and {@code maglev}.
      * Default none (a {@link LoadBalancingTag} still works).
+     *
+     * @param header the request header whose value is the hash key for {@code ring-hash} and {@code
+     *     maglev}
+     * @return this builder
      */
     public Builder hashKeyHeader(String header) {
       this.hashKeyHeader = requireNonNull(header, "header");
@@ -317,6 +333,10 @@ public final class LoadBalancingInterceptor implements Interceptor {
     /**
      * Whether to send the logical host as the {@code Host} header instead of the endpoint's address.
      * Default false.
+     *
+     * @param preserve whether to send the logical host as the {@code Host} header instead of the
+     *     endpoint's address
+     * @return this builder
      */
     public Builder preserveHostHeader(boolean preserve) {
       this.preserveHostHeader = preserve;
@@ -326,6 +346,7 @@ public final class LoadBalancingInterceptor implements Interceptor {
     /**
      * A frozen interceptor.
      *
+     * @return a frozen interceptor
      * @throws IllegalStateException when no route is configured
      */
     public LoadBalancingInterceptor build() {
