@@ -12,13 +12,17 @@ import java.time.Duration;
 /**
  * Consul discovery with the consumer's classpath: consul-client's HTTP stack (Retrofit, OkHttp,
  * Jackson, Guava) at whatever versions the consumer's BOMs chose. Needs an agent at
- * CONSUL_HTTP_ADDR (default http://127.0.0.1:18500, the one .ci/run starts); without one it says
- * so and checks only that the client can be built.
+ * CONSUL_HTTP_ADDR, else on 127.0.0.1 at CONSUL_HTTP_PORT (default 18500: the one .ci/run starts
+ * with lb-consul/scripts/consul-agent.sh, which reads the same variable); without one it says so
+ * and checks only that the client can be built.
  */
 public final class ConsulCheck {
 
   public static void run(int backendPort) throws Exception {
-    String agent = System.getenv().getOrDefault("CONSUL_HTTP_ADDR", "http://127.0.0.1:18500");
+    String agent =
+        System.getenv().getOrDefault(
+            "CONSUL_HTTP_ADDR",
+            "http://127.0.0.1:" + System.getenv().getOrDefault("CONSUL_HTTP_PORT", "18500"));
     java.net.URI uri = java.net.URI.create(agent);
     boolean reachable;
     try (Socket s = new Socket()) {
