@@ -414,7 +414,7 @@ public final class ConsulRegistration implements AutoCloseable {
      * registration (a TTL check otherwise starts critical).
      *
      * @param ttl how long a report stays valid
-     * @param healthy whether the check starts passing
+     * @param healthy asked at every heartbeat: pass when it says true, fail otherwise
      * @return this builder
      */
     public Builder ttlCheck(Duration ttl, BooleanSupplier healthy) {
