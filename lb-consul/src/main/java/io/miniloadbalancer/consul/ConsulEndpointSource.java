@@ -113,6 +113,8 @@ public final class ConsulEndpointSource implements EndpointSource {
   /**
    * A builder for a source watching {@code service}.
    *
+   * @param service the Consul service name
+   * @return a builder for a source watching {@code service}
    * @throws IllegalArgumentException when the name is blank
    */
   public static Builder builder(String service) {
@@ -161,7 +163,11 @@ public final class ConsulEndpointSource implements EndpointSource {
     return new SourceSnapshot(description, staleness, problem);
   }
 
-  /** How many queries the watch loop has sent; for tests and diagnostics. */
+  /**
+   * How many queries the watch loop has sent; for tests and diagnostics.
+   *
+   * @return how many queries the watch loop has sent; for tests and diagnostics
+   */
   public long queries() {
     return queries;
   }
@@ -407,13 +413,21 @@ public final class ConsulEndpointSource implements EndpointSource {
     /**
      * The agent's HTTP address. Default {@code http://127.0.0.1:8500}: the local agent, as Consul
      * intends (servers are not queried directly).
+     *
+     * @param url the agent's HTTP address
+     * @return this builder
      */
     public Builder agent(String url) {
       this.agent = AgentUrl.parse(url);
       return this;
     }
 
-    /** Only instances carrying all these tags. Default: none (every instance). */
+    /**
+     * Only instances carrying all these tags. Default: none (every instance).
+     *
+     * @param tags only instances carrying all these tags
+     * @return this builder
+     */
     public Builder tags(String... tags) {
       for (String t : tags) {
         requireNonNull(t, "tag");
@@ -422,13 +436,23 @@ public final class ConsulEndpointSource implements EndpointSource {
       return this;
     }
 
-    /** The datacenter to query. Default: the agent's own. */
+    /**
+     * The datacenter to query. Default: the agent's own.
+     *
+     * @param datacenter the datacenter to query
+     * @return this builder
+     */
     public Builder datacenter(String datacenter) {
       this.datacenter = requireNonNull(datacenter, "datacenter");
       return this;
     }
 
-    /** The ACL token sent with every query. Default: none (the agent's default token). */
+    /**
+     * The ACL token sent with every query. Default: none (the agent's default token).
+     *
+     * @param token the ACL token sent with every query
+     * @return this builder
+     */
     public Builder aclToken(String token) {
       this.aclToken = requireNonNull(token, "aclToken");
       return this;
@@ -438,6 +462,9 @@ public final class ConsulEndpointSource implements EndpointSource {
      * How long a blocking query may wait for a change, whole seconds from 1 s to 10 min. Default 30
      * s: short enough that a silently dead connection is noticed within a minute, long enough that
      * an idle watch costs two queries a minute. The read timeout is derived from it.
+     *
+     * @param wait how long a blocking query may wait for a change, whole seconds from 1 s to 10 min
+     * @return this builder
      */
     public Builder wait(Duration wait) {
       requireNonNull(wait, "wait");
@@ -451,7 +478,12 @@ public final class ConsulEndpointSource implements EndpointSource {
       return this;
     }
 
-    /** TCP connect timeout to the agent. Default 2 s: the agent is local. */
+    /**
+     * TCP connect timeout to the agent. Default 2 s: the agent is local.
+     *
+     * @param timeout TCP connect timeout to the agent
+     * @return this builder
+     */
     public Builder connectTimeout(Duration timeout) {
       this.connectTimeout = positive(timeout, "connectTimeout");
       return this;
@@ -461,6 +493,9 @@ public final class ConsulEndpointSource implements EndpointSource {
      * The least time between two queries. Default 250 ms: bounds the load an agent answering at
      * once (index trouble, a fast-changing service) can cause to 4 queries a second, while changes
      * still arrive well within a second.
+     *
+     * @param interval the least time between two queries
+     * @return this builder
      */
     public Builder minQueryInterval(Duration interval) {
       requireNonNull(interval, "minQueryInterval");
@@ -474,6 +509,10 @@ public final class ConsulEndpointSource implements EndpointSource {
     /**
      * Backoff after failed queries: from {@code initial}, doubling, up to {@code max}, with jitter.
      * Default 1 s to 30 s: fast recovery from a blip, and an agent in trouble is not hammered.
+     *
+     * @param initial the first wait after a failed query
+     * @param max the longest wait
+     * @return this builder
      */
     public Builder backoff(Duration initial, Duration max) {
       positive(initial, "backoff initial");
@@ -493,6 +532,10 @@ public final class ConsulEndpointSource implements EndpointSource {
      * deploy replaces instances a few at a time, while an agent that lost its state drops them all
      * at once; 30 s is shorter than Consul's minimum {@code DeregisterCriticalServiceAfter} (1 min).
      * {@code percent} 100 only guards against an empty set.
+     *
+     * @param percent the share of endpoints an update may remove before it needs confirming
+     * @param confirmation how long such an update must persist to be believed
+     * @return this builder
      */
     public Builder shrinkGuard(int percent, Duration confirmation) {
       if (percent < 0 || percent > 100) {
@@ -511,6 +554,9 @@ public final class ConsulEndpointSource implements EndpointSource {
     /**
      * How long {@code start} waits for the first answer. Default 5 s; an agent that does not answer
      * by then does not fail the start (the balancer starts empty and fills when the agent answers).
+     *
+     * @param timeout how long {@code start} waits for the first answer
+     * @return this builder
      */
     public Builder startupTimeout(Duration timeout) {
       requireNonNull(timeout, "startupTimeout");
@@ -521,7 +567,12 @@ public final class ConsulEndpointSource implements EndpointSource {
       return this;
     }
 
-    /** What a {@code warning} status does. Default {@link WarningPolicy#WARNING_WEIGHT}. */
+    /**
+     * What a {@code warning} status does. Default {@link WarningPolicy#WARNING_WEIGHT}.
+     *
+     * @param policy what a {@code warning} status does
+     * @return this builder
+     */
     public Builder warningPolicy(WarningPolicy policy) {
       this.warningPolicy = requireNonNull(policy, "warningPolicy");
       return this;
@@ -530,6 +581,9 @@ public final class ConsulEndpointSource implements EndpointSource {
     /**
      * A {@code Service.Meta} key whose integer value overrides {@code Weights.Passing}. Default:
      * none (Consul's weights, which its DNS interface also honours).
+     *
+     * @param key a {@code Service.Meta} key whose integer value overrides {@code Weights.Passing}
+     * @return this builder
      */
     public Builder weightMetaKey(String key) {
       this.weightMetaKey = requireNonNull(key, "weightMetaKey");
@@ -539,13 +593,20 @@ public final class ConsulEndpointSource implements EndpointSource {
     /**
      * The {@code Service.Meta} key holding the instance's zone, for zone-aware routing. Default
      * {@code "zone"}.
+     *
+     * @param key the {@code Service.Meta} key holding the instance's zone, for zone-aware routing
+     * @return this builder
      */
     public Builder zoneMetaKey(String key) {
       this.zoneMetaKey = requireNonNull(key, "zoneMetaKey");
       return this;
     }
 
-    /** Builds the source; it starts watching when a balancer starts it. */
+    /**
+     * Builds the source; it starts watching when a balancer starts it.
+     *
+     * @return the source, not yet watching
+     */
     public ConsulEndpointSource build() {
       return new ConsulEndpointSource(this);
     }

@@ -70,38 +70,67 @@ public final class ConsulRegistration implements AutoCloseable {
   /**
    * A builder for registering {@code service} on {@code port}.
    *
+   * @param service the Consul service name
+   * @param port the port the service listens on
+   * @return a builder for registering {@code service} on {@code port}
    * @throws IllegalArgumentException when the name is blank or the port outside 1..65535
    */
   public static Builder builder(String service, int port) {
     return new Builder(service, port);
   }
 
-  /** The service id this registration uses. */
+  /**
+   * The service id this registration uses.
+   *
+   * @return the service id this registration uses
+   */
   public String id() {
     return config.id;
   }
 
-  /** The TTL check's id ({@code service:<id>}, Consul's name for a registration's only check). */
+  /**
+   * The TTL check's id ({@code service:<id>}, Consul's name for a registration's only check).
+   *
+   * @return the TTL check's id ({@code service:<id>}, Consul's name for a registration's only
+   *     check)
+   */
   public String checkId() {
     return "service:" + config.id;
   }
 
-  /** Reports the TTL check passing now, with a note; for services that report health themselves. */
+  /**
+   * Reports the TTL check passing now, with a note; for services that report health themselves.
+   *
+   * @param note the check output Consul shows, may be empty
+   */
   public void pass(String note) {
     ttl("pass", note);
   }
 
-  /** Reports the TTL check warning now, with a note. */
+  /**
+   * Reports the TTL check warning now, with a note.
+   *
+   * @param note the check output Consul shows, may be empty
+   */
   public void warn(String note) {
     ttl("warn", note);
   }
 
-  /** Reports the TTL check failing now, with a note. */
+  /**
+   * Reports the TTL check failing now, with a note.
+   *
+   * @param note the check output Consul shows, may be empty
+   */
   public void fail(String note) {
     ttl("fail", note);
   }
 
-  /** Puts the instance in maintenance (on) or takes it out (off), with a reason. */
+  /**
+   * Puts the instance in maintenance (on) or takes it out (off), with a reason.
+   *
+   * @param on true to enter maintenance, false to leave it
+   * @param reason shown in Consul while in maintenance
+   */
   public void maintenance(boolean on, String reason) {
     agent.toggleMaintenanceMode(config.id, on, reason);
   }
@@ -260,13 +289,23 @@ public final class ConsulRegistration implements AutoCloseable {
       this.id = service + "-" + port;
     }
 
-    /** The agent's HTTP address. Default {@code http://127.0.0.1:8500}, the local agent. */
+    /**
+     * The agent's HTTP address. Default {@code http://127.0.0.1:8500}, the local agent.
+     *
+     * @param url the agent's HTTP address
+     * @return this builder
+     */
     public Builder agent(String url) {
       this.agent = AgentUrl.parse(url);
       return this;
     }
 
-    /** The ACL token. Default: none. */
+    /**
+     * The ACL token. Default: none.
+     *
+     * @param token the ACL token
+     * @return this builder
+     */
     public Builder aclToken(String token) {
       this.aclToken = requireNonNull(token, "aclToken");
       return this;
@@ -275,6 +314,9 @@ public final class ConsulRegistration implements AutoCloseable {
     /**
      * The instance id, unique on this agent. Default {@code <service>-<port>}; set a unique one
      * (a task id) when several instances share an agent.
+     *
+     * @param id the instance id, unique on this agent
+     * @return this builder
      */
     public Builder id(String id) {
       requireNonNull(id, "id");
@@ -285,25 +327,46 @@ public final class ConsulRegistration implements AutoCloseable {
       return this;
     }
 
-    /** The address peers connect to. Default: none (the agent's node address applies). */
+    /**
+     * The address peers connect to. Default: none (the agent's node address applies).
+     *
+     * @param address the address peers connect to
+     * @return this builder
+     */
     public Builder address(String address) {
       this.address = requireNonNull(address, "address");
       return this;
     }
 
-    /** Tags. */
+    /**
+     * Tags.
+     *
+     * @param tags tags
+     * @return this builder
+     */
     public Builder tags(String... tags) {
       this.tags = List.of(tags);
       return this;
     }
 
-    /** Service meta, for example {@code zone}. */
+    /**
+     * Service meta, for example {@code zone}.
+     *
+     * @param meta service meta, for example {@code zone}
+     * @return this builder
+     */
     public Builder meta(Map<String, String> meta) {
       this.meta = new LinkedHashMap<>(requireNonNull(meta, "meta"));
       return this;
     }
 
-    /** Consul weights: the share while passing and while warning. Default: Consul's (1 and 1). */
+    /**
+     * Consul weights: the share while passing and while warning. Default: Consul's (1 and 1).
+     *
+     * @param passing the weight while checks pass
+     * @param warning the weight while a check warns
+     * @return this builder
+     */
     public Builder weights(int passing, int warning) {
       if (passing < 1 || warning < 0) {
         throw new IllegalArgumentException(
@@ -317,6 +380,10 @@ public final class ConsulRegistration implements AutoCloseable {
     /**
      * An HTTP check the agent runs every {@code interval} (timeout 2 s unless {@link #checkTimeout}
      * says otherwise).
+     *
+     * @param url the URL the agent GETs
+     * @param interval how often the agent checks
+     * @return this builder
      */
     public Builder httpCheck(String url, Duration interval) {
       this.httpUrl = requireNonNull(url, "url");
@@ -326,7 +393,13 @@ public final class ConsulRegistration implements AutoCloseable {
       return this;
     }
 
-    /** A TCP check the agent runs every {@code interval} against {@code host:port}. */
+    /**
+     * A TCP check the agent runs every {@code interval} against {@code host:port}.
+     *
+     * @param hostPort the {@code host:port} the agent connects to
+     * @param interval how often the agent checks
+     * @return this builder
+     */
     public Builder tcpCheck(String hostPort, Duration interval) {
       this.tcpAddress = requireNonNull(hostPort, "hostPort");
       this.interval = requireNonNull(interval, "interval");
@@ -339,6 +412,10 @@ public final class ConsulRegistration implements AutoCloseable {
      * A TTL check kept alive by heartbeats every {@code ttl/3}, reporting {@code healthy}: pass when
      * it says true, fail otherwise. The check starts passing when {@code healthy} says so at
      * registration (a TTL check otherwise starts critical).
+     *
+     * @param ttl how long a report stays valid
+     * @param healthy asked at every heartbeat: pass when it says true, fail otherwise
+     * @return this builder
      */
     public Builder ttlCheck(Duration ttl, BooleanSupplier healthy) {
       requireNonNull(ttl, "ttl");
@@ -352,7 +429,12 @@ public final class ConsulRegistration implements AutoCloseable {
       return this;
     }
 
-    /** The HTTP/TCP check's timeout. Default 2 s. */
+    /**
+     * The HTTP/TCP check's timeout. Default 2 s.
+     *
+     * @param timeout the HTTP/TCP check's timeout
+     * @return this builder
+     */
     public Builder checkTimeout(Duration timeout) {
       this.timeout = requireNonNull(timeout, "timeout");
       return this;
@@ -361,6 +443,9 @@ public final class ConsulRegistration implements AutoCloseable {
     /**
      * {@code DeregisterCriticalServiceAfter}. Default 1 min (Consul's minimum): a crashed instance
      * leaves the catalog on its own.
+     *
+     * @param after {@code DeregisterCriticalServiceAfter}
+     * @return this builder
      */
     public Builder deregisterCriticalAfter(Duration after) {
       this.deregisterCriticalAfter = requireNonNull(after, "deregisterCriticalAfter");
@@ -371,6 +456,10 @@ public final class ConsulRegistration implements AutoCloseable {
      * How long {@link ConsulRegistration#close()} keeps the instance in maintenance before it
      * deregisters. Default 5 s: watchers see the change within about a second; the rest lets
      * in-flight requests finish. Keep it under the platform's stop timeout.
+     *
+     * @param wait how long {@link ConsulRegistration#close()} keeps the instance in maintenance
+     *     before it deregisters
+     * @return this builder
      */
     public Builder drainWait(Duration wait) {
       requireNonNull(wait, "drainWait");
@@ -384,6 +473,7 @@ public final class ConsulRegistration implements AutoCloseable {
     /**
      * Registers now and starts TTL heartbeats, if any.
      *
+     * @return the live registration; close it to deregister
      * @throws IllegalStateException when no check was chosen
      * @throws org.kiwiproject.consul.ConsulException when the agent refuses or cannot be reached
      */

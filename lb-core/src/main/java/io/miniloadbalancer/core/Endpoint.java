@@ -32,6 +32,12 @@ public record Endpoint(
   /**
    * Validates and copies.
    *
+   * @param id stable identifier, unique within a pool; not blank
+   * @param host host name or IP literal; not blank
+   * @param port TCP port, 1 to 65535
+   * @param weight relative share of traffic, 1 to {@value #MAX_WEIGHT}
+   * @param zone availability zone, or the empty string when unknown
+   * @param metadata free-form key/value pairs (copied)
    * @throws IllegalArgumentException naming the field, when a value is out of range or blank
    * @throws NullPointerException naming the field, when a value is null
    */
@@ -60,28 +66,51 @@ public record Endpoint(
   /**
    * An endpoint with weight 1, no zone and no metadata.
    *
+   * @param id a unique id within the pool
+   * @param host a host name or IP literal
+   * @param port the TCP port, 1..65535
+   * @return an endpoint with weight 1, no zone and no metadata
    * @throws IllegalArgumentException naming the field, when a value is out of range or blank
    */
   public static Endpoint of(String id, String host, int port) {
     return new Endpoint(id, host, port, 1, "", Map.of());
   }
 
-  /** A copy with another weight. */
+  /**
+   * A copy with another weight.
+   *
+   * @param newWeight the new weight
+   * @return a copy with another weight
+   */
   public Endpoint withWeight(int newWeight) {
     return new Endpoint(id, host, port, newWeight, zone, metadata);
   }
 
-  /** A copy with another zone ({@code ""} for unknown). */
+  /**
+   * A copy with another zone ({@code ""} for unknown).
+   *
+   * @param newZone the new zone ({@code ""} for unknown)
+   * @return a copy with another zone ({@code ""} for unknown)
+   */
   public Endpoint withZone(String newZone) {
     return new Endpoint(id, host, port, weight, newZone, metadata);
   }
 
-  /** A copy with other metadata. */
+  /**
+   * A copy with other metadata.
+   *
+   * @param newMetadata the new metadata
+   * @return a copy with other metadata
+   */
   public Endpoint withMetadata(Map<String, String> newMetadata) {
     return new Endpoint(id, host, port, weight, zone, newMetadata);
   }
 
-  /** {@code host:port}, bracketing IPv6 literals. */
+  /**
+   * {@code host:port}, bracketing IPv6 literals.
+   *
+   * @return {@code host:port}, bracketing IPv6 literals
+   */
   public String authority() {
     return host.indexOf(':') >= 0 ? "[" + host + "]:" + port : host + ":" + port;
   }

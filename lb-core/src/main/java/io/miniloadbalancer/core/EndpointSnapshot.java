@@ -47,7 +47,11 @@ public record EndpointSnapshot(
     String lastProbe,
     @Nullable Transition lastTransition) {
 
-  /** The endpoint's id. */
+  /**
+   * The endpoint's id.
+   *
+   * @return the endpoint's id
+   */
   public String id() {
     return endpoint.id();
   }

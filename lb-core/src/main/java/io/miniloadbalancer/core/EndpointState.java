@@ -22,7 +22,11 @@ public enum EndpointState {
   /** Gone from the pool; only ever seen in the transition log and on old leases. */
   REMOVED;
 
-  /** Whether an endpoint in this state may be picked for a new request outside panic mode. */
+  /**
+   * Whether an endpoint in this state may be picked for a new request outside panic mode.
+   *
+   * @return whether an endpoint in this state may be picked for a new request outside panic mode
+   */
   public boolean acceptsNewRequests() {
     return this == HEALTHY;
   }

@@ -43,52 +43,93 @@ public final class HealthCheck {
     this.newEndpointsWaitForProbe = b.newEndpointsWaitForProbe;
   }
 
-  /** A builder with the defaults: 2 s intervals, 1 s timeout, rise 2, fall 3, 10% jitter. */
+  /**
+   * A builder with the defaults: 2 s intervals, 1 s timeout, rise 2, fall 3, 10% jitter.
+   *
+   * @param probe how one endpoint is checked
+   * @return a builder with the defaults: 2 s intervals, 1 s timeout, rise 2, fall 3, 10% jitter
+   */
   public static Builder builder(HealthProbe probe) {
     return new Builder(requireNonNull(probe, "probe"));
   }
 
-  /** The probe. */
+  /**
+   * The probe.
+   *
+   * @return the probe
+   */
   public HealthProbe probe() {
     return probe;
   }
 
-  /** Interval while stable. */
+  /**
+   * Interval while stable.
+   *
+   * @return interval while stable
+   */
   public Duration interval() {
     return interval;
   }
 
-  /** Interval while a transition is pending. */
+  /**
+   * Interval while a transition is pending.
+   *
+   * @return interval while a transition is pending
+   */
   public Duration fastInterval() {
     return fastInterval;
   }
 
-  /** Interval while down. */
+  /**
+   * Interval while down.
+   *
+   * @return interval while down
+   */
   public Duration downInterval() {
     return downInterval;
   }
 
-  /** How long a probe may take before it counts as failed. */
+  /**
+   * How long a probe may take before it counts as failed.
+   *
+   * @return how long a probe may take before it counts as failed
+   */
   public Duration timeout() {
     return timeout;
   }
 
-  /** Passing probes in a row that bring a down endpoint back. */
+  /**
+   * Passing probes in a row that bring a down endpoint back.
+   *
+   * @return passing probes in a row that bring a down endpoint back
+   */
   public int rise() {
     return rise;
   }
 
-  /** Failed probes in a row that take an up endpoint down. */
+  /**
+   * Failed probes in a row that take an up endpoint down.
+   *
+   * @return failed probes in a row that take an up endpoint down
+   */
   public int fall() {
     return fall;
   }
 
-  /** The fraction each interval is randomly stretched or shrunk by. */
+  /**
+   * The fraction each interval is randomly stretched or shrunk by.
+   *
+   * @return the fraction each interval is randomly stretched or shrunk by
+   */
   public double jitter() {
     return jitter;
   }
 
-  /** Whether an endpoint added after start waits for {@code rise} passing probes. */
+  /**
+   * Whether an endpoint added after start waits for {@code rise} passing probes.
+   *
+   * @return whether an endpoint added after start waits for {@code rise} passing probes
+   */
   public boolean newEndpointsWaitForProbe() {
     return newEndpointsWaitForProbe;
   }
@@ -117,37 +158,67 @@ public final class HealthCheck {
       this.probe = probe;
     }
 
-    /** Interval while stable. Default 2 s (HAProxy's {@code inter}). */
+    /**
+     * Interval while stable. Default 2 s (HAProxy's {@code inter}).
+     *
+     * @param interval interval while stable
+     * @return this builder
+     */
     public Builder interval(Duration interval) {
       this.interval = positive(interval, "interval");
       return this;
     }
 
-    /** Interval while a transition is pending. Default: {@code interval}, as HAProxy. */
+    /**
+     * Interval while a transition is pending. Default: {@code interval}, as HAProxy.
+     *
+     * @param fastInterval interval while a transition is pending
+     * @return this builder
+     */
     public Builder fastInterval(Duration fastInterval) {
       this.fastInterval = positive(fastInterval, "fastInterval");
       return this;
     }
 
-    /** Interval while down. Default: {@code interval}, as HAProxy. */
+    /**
+     * Interval while down. Default: {@code interval}, as HAProxy.
+     *
+     * @param downInterval interval while down
+     * @return this builder
+     */
     public Builder downInterval(Duration downInterval) {
       this.downInterval = positive(downInterval, "downInterval");
       return this;
     }
 
-    /** How long a probe may take. Default 1 s: half the interval, so rounds never overlap. */
+    /**
+     * How long a probe may take. Default 1 s: half the interval, so rounds never overlap.
+     *
+     * @param timeout how long a probe may take
+     * @return this builder
+     */
     public Builder timeout(Duration timeout) {
       this.timeout = positive(timeout, "timeout");
       return this;
     }
 
-    /** Passing probes in a row to come back. Default 2 (HAProxy). */
+    /**
+     * Passing probes in a row to come back. Default 2 (HAProxy).
+     *
+     * @param rise passing probes in a row to come back
+     * @return this builder
+     */
     public Builder rise(int rise) {
       this.rise = atLeastOne(rise, "rise");
       return this;
     }
 
-    /** Failed probes in a row to go down. Default 3 (HAProxy). */
+    /**
+     * Failed probes in a row to go down. Default 3 (HAProxy).
+     *
+     * @param fall failed probes in a row to go down
+     * @return this builder
+     */
     public Builder fall(int fall) {
       this.fall = atLeastOne(fall, "fall");
       return this;
@@ -156,6 +227,9 @@ public final class HealthCheck {
     /**
      * Random stretch of each interval, as a fraction in [0, 0.5]. Default 0.1: enough to spread a
      * fleet's probes, small enough to keep detection time predictable (Armeria uses 0.2).
+     *
+     * @param jitter random stretch of each interval, as a fraction in [0, 0.5]
+     * @return this builder
      */
     public Builder jitter(double jitter) {
       if (!(jitter >= 0 && jitter <= 0.5)) {
@@ -170,13 +244,21 @@ public final class HealthCheck {
      * taking traffic. Default false: discovery (Consul) has already checked it, and a static list is
      * deliberate, so it takes traffic at once and the first failed probes (or passive outlier
      * detection, faster) take it out; set true where a new endpoint may be up before it is ready.
+     *
+     * @param wait whether an endpoint its source adds after start waits for {@code rise} passing
+     *     probes before taking traffic
+     * @return this builder
      */
     public Builder newEndpointsWaitForProbe(boolean wait) {
       this.newEndpointsWaitForProbe = wait;
       return this;
     }
 
-    /** A frozen copy. */
+    /**
+     * A frozen copy.
+     *
+     * @return a frozen copy
+     */
     public HealthCheck build() {
       return new HealthCheck(this);
     }

@@ -25,6 +25,9 @@ public final class HealthProbes {
   /**
    * Passes when a TCP connection to the endpoint's address opens within {@code timeout}. No thread
    * waits: the connect is asynchronous.
+   *
+   * @param timeout how long a probe may take before it fails
+   * @return the probe
    */
   public static HealthProbe tcp(Duration timeout) {
     long timeoutMillis = positive(timeout, "timeout").toMillis();
@@ -62,6 +65,10 @@ public final class HealthProbes {
   /**
    * Passes when {@code GET http://host:port<path>} answers within {@code timeout} with a status
    * between 200 and 399 (HAProxy's {@code http-check} default).
+   *
+   * @param path the path to GET, starting with {@code /}
+   * @param timeout how long a probe may take before it fails
+   * @return the probe
    */
   public static HealthProbe http(String path, Duration timeout) {
     return http(path, status -> status >= 200 && status < 400, timeout);
@@ -72,6 +79,11 @@ public final class HealthProbes {
    * {@code expectedStatus} accepts. Any other status fails the probe and goes through the fall
    * threshold like a refused connection (no bypass, unlike envoy#7171). Uses one shared JDK {@link
    * HttpClient}.
+   *
+   * @param path the path to GET, starting with {@code /}
+   * @param expectedStatus which status codes pass
+   * @param timeout how long a probe may take before it fails
+   * @return the probe
    */
   public static HealthProbe http(String path, IntPredicate expectedStatus, Duration timeout) {
     requireNonNull(path, "path");

@@ -57,17 +57,29 @@ public final class Lease implements AutoCloseable {
     this.trial = trial;
   }
 
-  /** The endpoint this request must go to, as it was defined when the lease was taken. */
+  /**
+   * The endpoint this request must go to, as it was defined when the lease was taken.
+   *
+   * @return the endpoint this request must go to, as it was defined when the lease was taken
+   */
   public Endpoint endpoint() {
     return endpoint;
   }
 
-  /** When the lease was taken, on the balancer's ticker. */
+  /**
+   * When the lease was taken, on the balancer's ticker.
+   *
+   * @return when the lease was taken, on the balancer's ticker
+   */
   public long startNanos() {
     return startNanos;
   }
 
-  /** Whether the lease has been completed or closed. */
+  /**
+   * Whether the lease has been completed or closed.
+   *
+   * @return whether the lease has been completed or closed
+   */
   public boolean isDone() {
     return done;
   }

@@ -100,7 +100,11 @@ public final class LoadBalancer implements AutoCloseable {
     this.listeners = listeners;
   }
 
-  /** A builder with every default; see each setting for its value and why. */
+  /**
+   * A builder with every default; see each setting for its value and why.
+   *
+   * @return a builder with every default; see each setting for its value and why
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -223,6 +227,8 @@ public final class LoadBalancer implements AutoCloseable {
   /**
    * Adds an observer of every lease's end (request metrics). It runs on the data path: see {@link
    * LeaseObserver} for what it must not do.
+   *
+   * @param observer the observer
    */
   public synchronized void addLeaseObserver(LeaseObserver observer) {
     requireNonNull(observer, "observer");
@@ -231,24 +237,41 @@ public final class LoadBalancer implements AutoCloseable {
     leaseObservers = next;
   }
 
-  /** Removes a lease observer. */
+  /**
+   * Removes a lease observer.
+   *
+   * @param observer the observer
+   */
   public synchronized void removeLeaseObserver(LeaseObserver observer) {
     List<LeaseObserver> next = new ArrayList<>(Arrays.asList(leaseObservers));
     next.remove(observer);
     leaseObservers = next.toArray(new LeaseObserver[0]);
   }
 
-  /** Retries the balancer's budget has granted so far (all its retry executors). */
+  /**
+   * Retries the balancer's budget has granted so far (all its retry executors).
+   *
+   * @return retries the balancer's budget has granted so far (all its retry executors)
+   */
   public long retriesGranted() {
     return retryBudget.granted();
   }
 
-  /** Retries the balancer's budget has refused so far: requests that ended budget-exhausted. */
+  /**
+   * Retries the balancer's budget has refused so far: requests that ended budget-exhausted.
+   *
+   * @return retries the balancer's budget has refused so far: requests that ended budget-exhausted
+   */
   public long retriesRefused() {
     return retryBudget.refused();
   }
 
-  /** How many endpoints are in {@code state} now; cheap, for gauges. */
+  /**
+   * How many endpoints are in {@code state} now; cheap, for gauges.
+   *
+   * @param state the state to count
+   * @return how many endpoints are in {@code state} now; cheap, for gauges
+   */
   public int endpointCount(EndpointState state) {
     int n = 0;
     for (EndpointRuntime r : controller.table().members()) {
@@ -260,6 +283,9 @@ public final class LoadBalancer implements AutoCloseable {
   /**
    * Open leases on the endpoint {@code id} now, or -1 when it is not in the pool; cheap, for
    * gauges.
+   *
+   * @param id the endpoint id
+   * @return the open leases, or -1 when the endpoint is not in the pool
    */
   public int inFlight(String id) {
     for (EndpointRuntime r : controller.table().members()) {
@@ -273,12 +299,20 @@ public final class LoadBalancer implements AutoCloseable {
   /**
    * Leases ended with {@code outcome} since the balancer started, over every endpoint that was ever
    * in the pool (monotonic, for counters). O(endpoints): for scrapes, not per request.
+   *
+   * @param outcome the outcome to count
+   * @return leases ended with {@code outcome} since the balancer started, over every endpoint that
+   *     was ever in the pool (monotonic, for counters)
    */
   public long completed(Outcome outcome) {
     return controller.completed(requireNonNull(outcome, "outcome"));
   }
 
-  /** Whether panic mode is on now; cheap, for gauges. */
+  /**
+   * Whether panic mode is on now; cheap, for gauges.
+   *
+   * @return whether panic mode is on now; cheap, for gauges
+   */
   public boolean isPanic() {
     return controller.isPanic();
   }
@@ -286,6 +320,11 @@ public final class LoadBalancer implements AutoCloseable {
   /**
    * A retry executor over this balancer: bounded, idempotent-only, each attempt on an endpoint not
    * yet tried, sharing this balancer's retry budget with every other executor of it.
+   *
+   * @param policy how the executor retries (the budget is the balancer's, shared)
+   * @return a retry executor over this balancer: bounded, idempotent-only, each attempt on an
+   *     endpoint not yet tried, sharing this balancer's retry budget with every other executor of
+   *     it
    */
   public RetryExecutor retries(RetryPolicy policy) {
     return new RetryExecutor(this, requireNonNull(policy, "policy"));
@@ -293,7 +332,12 @@ public final class LoadBalancer implements AutoCloseable {
 
   // ---- control operations ----------------------------------------------------------------------
 
-  /** Same as {@link #switchStrategy(String, String)} with the reason {@code "api"}. */
+  /**
+   * Same as {@link #switchStrategy(String, String)} with the reason {@code "api"}.
+   *
+   * @param strategy the new strategy, one of {@link Strategies#names()}
+   * @return same as {@link #switchStrategy(String, String)} with the reason {@code "api"}
+   */
   public CompletableFuture<BalancerSnapshot> switchStrategy(String strategy) {
     return switchStrategy(strategy, "api");
   }
@@ -304,6 +348,7 @@ public final class LoadBalancer implements AutoCloseable {
    * is a no-op (no event). Listeners hear of the switch after it is published.
    *
    * @param reason who or what asked (kept in the event, the snapshot and the logs)
+   * @param strategy the new strategy, one of {@link Strategies#names()}
    * @return completes with the snapshot after the switch, or exceptionally with {@link
    *     StrategySwitchRejectedException} when the minimum interval since the last switch has not
    *     passed or the balancer is closed
@@ -319,6 +364,8 @@ public final class LoadBalancer implements AutoCloseable {
    * Drains an endpoint: no new requests from now on (hash keys that mapped to it move), its open
    * leases finish. The endpoint stays {@link EndpointState#DRAINING} until {@link #undrain}.
    *
+   * @param endpointId the endpoint id
+   * @param timeout how long to wait for its leases to end
    * @return completes when its in-flight count reaches zero, or when {@code timeout} passes (then
    *     the result says how many were still open); fails with {@link IllegalArgumentException} for
    *     an unknown id
@@ -332,6 +379,7 @@ public final class LoadBalancer implements AutoCloseable {
    * Returns a drained endpoint to rotation through the normal checks: it becomes whatever its
    * health says ({@code UNHEALTHY} if its probes failed meanwhile), ramping if slow start is on.
    *
+   * @param endpointId the endpoint id
    * @return completes when applied; fails with {@link IllegalArgumentException} for an unknown id
    */
   public CompletableFuture<Void> undrain(String endpointId) {
@@ -343,6 +391,8 @@ public final class LoadBalancer implements AutoCloseable {
    * and not probed. Coming out, with health checks on, it must pass {@code rise} probes first.
    *
    * @param reason who or what asked (for example {@code "consul maintenance"})
+   * @param endpointId the endpoint id
+   * @param on true to enter maintenance, false to leave it
    * @return completes when applied; fails with {@link IllegalArgumentException} for an unknown id
    */
   public CompletableFuture<Void> maintenance(String endpointId, boolean on, String reason) {
@@ -350,24 +400,42 @@ public final class LoadBalancer implements AutoCloseable {
         requireNonNull(endpointId, "endpointId"), on, requireNonNull(reason, "reason"));
   }
 
-  /** Adds a listener; it hears of transitions, switches and pool events from now on. */
+  /**
+   * Adds a listener; it hears of transitions, switches and pool events from now on.
+   *
+   * @param listener the listener; it runs after each change is published, and its exceptions are
+   *     logged, not rethrown
+   */
   public void addListener(BalancerListener listener) {
     listeners.add(requireNonNull(listener, "listener"));
   }
 
-  /** Removes a listener. */
+  /**
+   * Removes a listener.
+   *
+   * @param listener the listener; it runs after each change is published, and its exceptions are
+   *     logged, not rethrown
+   */
   public void removeListener(BalancerListener listener) {
     listeners.remove(listener);
   }
 
   // ---- introspection ---------------------------------------------------------------------------
 
-  /** The pool's name. */
+  /**
+   * The pool's name.
+   *
+   * @return the pool's name
+   */
   public String name() {
     return controller.name();
   }
 
-  /** The current strategy's name. */
+  /**
+   * The current strategy's name.
+   *
+   * @return the current strategy's name
+   */
   public String strategy() {
     return controller.table().strategy();
   }
@@ -376,6 +444,10 @@ public final class LoadBalancer implements AutoCloseable {
    * An immutable picture of the balancer now: strategy, panic and zone mode, every endpoint with
    * its state, weights, counters, breaker, ejection, penalty and last transition, the transition log
    * and pool events. Safe from any thread; it does not stop traffic.
+   *
+   * @return an immutable picture of the balancer now: strategy, panic and zone mode, every endpoint
+   *     with its state, weights, counters, breaker, ejection, penalty and last transition, the
+   *     transition log and pool events
    */
   public BalancerSnapshot snapshot() {
     return controller.snapshot();
@@ -384,6 +456,9 @@ public final class LoadBalancer implements AutoCloseable {
   /**
    * How the endpoint source is doing: the age of its last good answer and its current problem, if
    * any. Cheaper than {@link #snapshot()}; what a staleness gauge reads.
+   *
+   * @return how the endpoint source is doing: the age of its last good answer and its current
+   *     problem, if any
    */
   public SourceSnapshot sourceSnapshot() {
     return sourceSnapshot(source);
@@ -463,7 +538,12 @@ public final class LoadBalancer implements AutoCloseable {
 
     private Builder() {}
 
-    /** The pool's name, used in logs, errors, snapshots and metric tags. Default {@code default}. */
+    /**
+     * The pool's name, used in logs, errors, snapshots and metric tags. Default {@code default}.
+     *
+     * @param name the pool's name, used in logs, errors, snapshots and metric tags
+     * @return this builder
+     */
     public Builder name(String name) {
       requireNonNull(name, "name");
       if (name.isBlank()) {
@@ -473,18 +553,34 @@ public final class LoadBalancer implements AutoCloseable {
       return this;
     }
 
-    /** A fixed set of endpoints (a {@link StaticEndpointSource}). Excludes {@link #source}. */
+    /**
+     * A fixed set of endpoints (a {@link StaticEndpointSource}). Excludes {@link #source}.
+     *
+     * @param endpoints a fixed set of endpoints (a {@link StaticEndpointSource})
+     * @return this builder
+     */
     public Builder endpoints(Collection<Endpoint> endpoints) {
       this.endpoints = List.copyOf(requireNonNull(endpoints, "endpoints"));
       return this;
     }
 
-    /** A fixed set of endpoints (a {@link StaticEndpointSource}). Excludes {@link #source}. */
+    /**
+     * A fixed set of endpoints (a {@link StaticEndpointSource}). Excludes {@link #source}.
+     *
+     * @param endpoints a fixed set of endpoints (a {@link StaticEndpointSource})
+     * @return this builder
+     */
     public Builder endpoints(Endpoint... endpoints) {
       return endpoints(Arrays.asList(endpoints));
     }
 
-    /** Where endpoints come from (Consul, an admin plane, a {@link StaticEndpointSource}). */
+    /**
+     * Where endpoints come from (Consul, an admin plane, a {@link StaticEndpointSource}).
+     *
+     * @param source where endpoints come from (Consul, an admin plane, a {@link
+     *     StaticEndpointSource})
+     * @return this builder
+     */
     public Builder source(EndpointSource source) {
       this.source = requireNonNull(source, "source");
       return this;
@@ -495,6 +591,8 @@ public final class LoadBalancer implements AutoCloseable {
      * default of Envoy, gRPC and Spring Cloud LoadBalancer, and the most predictable; prefer {@code
      * p2c-ewma} when backends differ in speed.
      *
+     * @param strategy the strategy at start, one of {@link Strategies#names()}
+     * @return this builder
      * @throws IllegalArgumentException naming the valid strategies, when unknown
      */
     public Builder strategy(String strategy) {
@@ -506,6 +604,9 @@ public final class LoadBalancer implements AutoCloseable {
      * The minimum time between two strategy switches. Default 10 s: a switch resets hash affinity
      * and EWMA learning, and 10 s is the EWMA's decay time, so a faster toggle (an operator's
      * double click, a flapping automation) cannot thrash routing.
+     *
+     * @param interval the minimum time between two strategy switches
+     * @return this builder
      */
     public Builder minSwitchInterval(Duration interval) {
       this.minSwitchInterval = nonNegative(interval, "minSwitchInterval");
@@ -516,6 +617,10 @@ public final class LoadBalancer implements AutoCloseable {
      * How long an endpoint removed by its source may drain before it is dropped with leases still
      * open. Default 30 s: longer than any sane request, shorter than ALB's 300 s deregistration
      * delay, so the pool cannot fill with ghosts from leaked leases.
+     *
+     * @param timeout how long an endpoint removed by its source may drain before it is dropped with
+     *     leases still open
+     * @return this builder
      */
     public Builder removalDrainTimeout(Duration timeout) {
       this.removalDrainTimeout = nonNegative(timeout, "removalDrainTimeout");
@@ -529,13 +634,22 @@ public final class LoadBalancer implements AutoCloseable {
      * 5 s keeps one interaction on its endpoint without holding a drain open for clients that moved
      * on. The drain's own timeout still bounds it. Zero: sessions only finish requests already in
      * flight when the endpoint goes idle.
+     *
+     * @param period how long the sessions pinned to a draining endpoint (see {@link
+     *     LoadBalancer#acquirePinned}) must start no request before its drain counts as settled
+     * @return this builder
      */
     public Builder drainSessionQuietPeriod(Duration period) {
       this.drainSessionQuietPeriod = nonNegative(period, "drainSessionQuietPeriod");
       return this;
     }
 
-    /** The peak-EWMA decay time constant. Default 10 s, as Finagle and Linkerd. */
+    /**
+     * The peak-EWMA decay time constant. Default 10 s, as Finagle and Linkerd.
+     *
+     * @param decay the peak-EWMA decay time constant
+     * @return this builder
+     */
     public Builder ewmaDecay(Duration decay) {
       if (decay.isZero() || decay.isNegative()) {
         throw new IllegalArgumentException("ewmaDecay must be positive, was " + decay);
@@ -544,7 +658,12 @@ public final class LoadBalancer implements AutoCloseable {
       return this;
     }
 
-    /** The EWMA latency assumed before the first sample. Default 30 ms, as Finagle and Linkerd. */
+    /**
+     * The EWMA latency assumed before the first sample. Default 30 ms, as Finagle and Linkerd.
+     *
+     * @param rtt the EWMA latency assumed before the first sample
+     * @return this builder
+     */
     public Builder ewmaDefaultRtt(Duration rtt) {
       this.ewmaDefaultRtt = nonNegative(rtt, "ewmaDefaultRtt");
       return this;
@@ -556,6 +675,12 @@ public final class LoadBalancer implements AutoCloseable {
      * in-flight requests; a key whose endpoint is full walks on to the next candidate. 0 (the
      * default, as Envoy and HAProxy) is off; 125 to 200 is the recommended range.
      *
+     * @param percent bounded-load factor for {@code ring-hash} and {@code maglev}, in percent, as
+     *     HAProxy's {@code hash-balance-factor}: with 150, no endpoint takes more than 1.5 x its
+     *     weighted share of the in-flight requests; a key whose endpoint is full walks on to the
+     *     next candidate. 0 (the default, as Envoy and HAProxy) is off; 125 to 200 is the
+     *     recommended range
+     * @return this builder
      * @throws IllegalArgumentException unless 0 or above 100
      */
     public Builder hashBalanceFactor(int percent) {
@@ -570,6 +695,9 @@ public final class LoadBalancer implements AutoCloseable {
     /**
      * Target ring points per endpoint of mean weight for {@code ring-hash}. Default 500: a share's
      * spread is about 1/sqrt(points), so 500 gives about 4.5%.
+     *
+     * @param points target ring points per endpoint of mean weight for {@code ring-hash}
+     * @return this builder
      */
     public Builder ringPointsPerEndpoint(int points) {
       if (points < 1) {
@@ -582,6 +710,10 @@ public final class LoadBalancer implements AutoCloseable {
     /**
      * Bounds on the ring's total points. Defaults 1,024 (Envoy's minimum) and 1,048,576 (at most 8
      * MiB of ring plus 8 MiB of index; Envoy allows 8M).
+     *
+     * @param min the fewest points on the ring
+     * @param max the most points on the ring
+     * @return this builder
      */
     public Builder ringSize(int min, int max) {
       if (min < 1 || max < min) {
@@ -596,6 +728,9 @@ public final class LoadBalancer implements AutoCloseable {
     /**
      * The smallest Maglev table. Default 65,537 (Envoy's). The table is the first prime at or above
      * the larger of this and 100 x endpoints, the paper's rule for near-perfect balance.
+     *
+     * @param size the smallest Maglev table
+     * @return this builder
      */
     public Builder maglevMinTableSize(int size) {
       if (size < 1) {
@@ -605,7 +740,12 @@ public final class LoadBalancer implements AutoCloseable {
       return this;
     }
 
-    /** How many transitions the log keeps. Default 256. */
+    /**
+     * How many transitions the log keeps. Default 256.
+     *
+     * @param size how many transitions the log keeps
+     * @return this builder
+     */
     public Builder transitionLogSize(int size) {
       if (size < 1) {
         throw new IllegalArgumentException("transitionLogSize must be at least 1, was " + size);
@@ -614,13 +754,23 @@ public final class LoadBalancer implements AutoCloseable {
       return this;
     }
 
-    /** The time source. Default {@link Ticker#system()}; tests pass a fake. */
+    /**
+     * The time source. Default {@link Ticker#system()}; tests pass a fake.
+     *
+     * @param ticker the time source
+     * @return this builder
+     */
     public Builder ticker(Ticker ticker) {
       this.ticker = requireNonNull(ticker, "ticker");
       return this;
     }
 
-    /** The wall clock for timestamps people read. Default UTC system clock. */
+    /**
+     * The wall clock for timestamps people read. Default UTC system clock.
+     *
+     * @param clock the wall clock for timestamps people read
+     * @return this builder
+     */
     public Builder clock(Clock clock) {
       this.clock = requireNonNull(clock, "clock");
       return this;
@@ -629,6 +779,10 @@ public final class LoadBalancer implements AutoCloseable {
     /**
      * The random source of random, p2c and keyless hash picks, and of round-robin's start offset.
      * Must be thread-safe. Default {@link ThreadLocalRandom}; tests pass a seeded one.
+     *
+     * @param random the random source of random, p2c and keyless hash picks, and of round-robin's
+     *     start offset
+     * @return this builder
      */
     public Builder randomSource(LongSupplier random) {
       this.random = requireNonNull(random, "random");
@@ -639,13 +793,22 @@ public final class LoadBalancer implements AutoCloseable {
      * Where timers run (probe rounds, ejection expiry, drain deadlines, slow-start steps). Default:
      * one daemon thread per balancer, started on first use. Tests pass a scheduler driven by their
      * fake ticker.
+     *
+     * @param scheduler where timers run (probe rounds, ejection expiry, drain deadlines, slow-start
+     *     steps)
+     * @return this builder
      */
     public Builder scheduler(Scheduler scheduler) {
       this.scheduler = requireNonNull(scheduler, "scheduler");
       return this;
     }
 
-    /** Active health checks. Default none: endpoints are healthy until passive signals say not. */
+    /**
+     * Active health checks. Default none: endpoints are healthy until passive signals say not.
+     *
+     * @param healthCheck active health checks
+     * @return this builder
+     */
     public Builder healthCheck(HealthCheck healthCheck) {
       this.healthCheck = requireNonNull(healthCheck, "healthCheck");
       return this;
@@ -654,13 +817,21 @@ public final class LoadBalancer implements AutoCloseable {
     /**
      * Passive outlier detection with per-endpoint circuit breakers. Default none; {@link
      * OutlierDetection#defaults()} gives Envoy's and gRPC's settings.
+     *
+     * @param outlierDetection passive outlier detection with per-endpoint circuit breakers
+     * @return this builder
      */
     public Builder outlierDetection(OutlierDetection outlierDetection) {
       this.outlierDetection = requireNonNull(outlierDetection, "outlierDetection");
       return this;
     }
 
-    /** Slow start for joining and recovering endpoints. Default none, as Envoy and HAProxy. */
+    /**
+     * Slow start for joining and recovering endpoints. Default none, as Envoy and HAProxy.
+     *
+     * @param slowStart slow start for joining and recovering endpoints
+     * @return this builder
+     */
     public Builder slowStart(SlowStart slowStart) {
       this.slowStart = requireNonNull(slowStart, "slowStart");
       return this;
@@ -669,6 +840,10 @@ public final class LoadBalancer implements AutoCloseable {
     /**
      * Panic threshold in percent: below this share of healthy endpoints (among those not drained or
      * in maintenance), traffic spreads over all of them. Default 50 (Envoy's); 0 disables panic.
+     *
+     * @param percent panic threshold in percent: below this share of healthy endpoints (among those
+     *     not drained or in maintenance), traffic spreads over all of them
+     * @return this builder
      */
     public Builder panicThreshold(int percent) {
       if (percent < 0 || percent > 100) {
@@ -683,6 +858,11 @@ public final class LoadBalancer implements AutoCloseable {
      * minHealthyPercent} of them are routable (cross-zone traffic costs money on AWS), else traffic
      * spills over to every zone. Default: no zone, zone-aware routing off. 70% keeps a zone that
      * lost one of three endpoints local only if it had at least four.
+     *
+     * @param zone this process's zone, as endpoints name theirs
+     * @param minHealthyPercent the share of the local zone that must be routable to stay local,
+     *     1..100
+     * @return this builder
      */
     public Builder localZone(String zone, int minHealthyPercent) {
       requireNonNull(zone, "zone");
@@ -698,6 +878,9 @@ public final class LoadBalancer implements AutoCloseable {
     /**
      * The longest Retry-After penalty honoured. Default 30 s (the base ejection time): an upstream
      * may ask for a pause, not take itself out of rotation for an hour.
+     *
+     * @param maxPenalty the longest Retry-After penalty honoured
+     * @return this builder
      */
     public Builder maxPenalty(Duration maxPenalty) {
       this.maxPenalty = nonNegative(maxPenalty, "maxPenalty");
@@ -708,6 +891,12 @@ public final class LoadBalancer implements AutoCloseable {
      * The balancer's retry budget, shared by all its retry executors: retries at most {@code
      * percent}% of requests over {@code window}, plus {@code minPerSecond} per second. Defaults 20%,
      * 10/s, 10 s (Finagle's and Linkerd's).
+     *
+     * @param percent retries allowed, in percent of requests over the window
+     * @param minPerSecond retries allowed per second on top of that, so a quiet service can still
+     *     retry
+     * @param window the window requests and retries are counted over, 1 s..1 h
+     * @return this builder
      */
     public Builder retryBudget(int percent, int minPerSecond, Duration window) {
       if (percent < 0 || minPerSecond < 0) {
@@ -725,7 +914,13 @@ public final class LoadBalancer implements AutoCloseable {
       return this;
     }
 
-    /** Adds a listener present from the first endpoint set on. */
+    /**
+     * Adds a listener present from the first endpoint set on.
+     *
+     * @param listener the listener; it runs after each change is published, and its exceptions are
+     *     logged, not rethrown
+     * @return this builder
+     */
     public Builder listener(BalancerListener listener) {
       listeners.add(requireNonNull(listener, "listener"));
       return this;
@@ -735,6 +930,7 @@ public final class LoadBalancer implements AutoCloseable {
      * Builds the balancer and starts its source; a source that knows its set (a static one does)
      * has delivered it before this returns.
      *
+     * @return the running balancer; close it to stop its timers and source
      * @throws IllegalStateException when neither or both of {@code endpoints} and {@code source}
      *     are set
      */

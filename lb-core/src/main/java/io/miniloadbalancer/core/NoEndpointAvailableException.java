@@ -12,7 +12,11 @@ public final class NoEndpointAvailableException extends RuntimeException {
 
   private static final long serialVersionUID = 1L;
 
-  /** For the balancer; callers catch it, they do not create it. */
+  /**
+   * For the balancer; callers catch it, they do not create it.
+   *
+   * @param message the pool's state, for the caller's error message
+   */
   public NoEndpointAvailableException(String message) {
     super(message, null, false, false);
   }

@@ -48,67 +48,119 @@ public final class OutlierDetection {
     dryRun = b.dryRun;
   }
 
-  /** A builder with the defaults. */
+  /**
+   * A builder with the defaults.
+   *
+   * @return a builder with the defaults
+   */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Defaults only. */
+  /**
+   * Defaults only.
+   *
+   * @return defaults only
+   */
   public static OutlierDetection defaults() {
     return builder().build();
   }
 
-  /** Failed completions in a row that eject; 0 disables this rule. */
+  /**
+   * Failed completions in a row that eject; 0 disables this rule.
+   *
+   * @return failed completions in a row that eject; 0 disables this rule
+   */
   public int consecutiveFailures() {
     return consecutiveFailures;
   }
 
-  /** Failure share over an interval that ejects; above 1 disables this rule. */
+  /**
+   * Failure share over an interval that ejects; above 1 disables this rule.
+   *
+   * @return failure share over an interval that ejects; above 1 disables this rule
+   */
   public double failureRate() {
     return failureRate;
   }
 
-  /** Completions an interval needs before its failure rate counts. */
+  /**
+   * Completions an interval needs before its failure rate counts.
+   *
+   * @return completions an interval needs before its failure rate counts
+   */
   public int minRequests() {
     return minRequests;
   }
 
-  /** How often failure rates are evaluated. */
+  /**
+   * How often failure rates are evaluated.
+   *
+   * @return how often failure rates are evaluated
+   */
   public Duration interval() {
     return interval;
   }
 
-  /** The first ejection's length. */
+  /**
+   * The first ejection's length.
+   *
+   * @return the first ejection's length
+   */
   public Duration baseEjectionTime() {
     return baseEjectionTime;
   }
 
-  /** The longest ejection. */
+  /**
+   * The longest ejection.
+   *
+   * @return the longest ejection
+   */
   public Duration maxEjectionTime() {
     return maxEjectionTime;
   }
 
-  /** Random stretch of each ejection, as a fraction. */
+  /**
+   * Random stretch of each ejection, as a fraction.
+   *
+   * @return random stretch of each ejection, as a fraction
+   */
   public double ejectionJitter() {
     return ejectionJitter;
   }
 
-  /** The most of the pool that may be ejected at once, in percent. */
+  /**
+   * The most of the pool that may be ejected at once, in percent.
+   *
+   * @return the most of the pool that may be ejected at once, in percent
+   */
   public int maxEjectionPercent() {
     return maxEjectionPercent;
   }
 
-  /** Requests let through in half-open, and successes needed to close. */
+  /**
+   * Requests let through in half-open, and successes needed to close.
+   *
+   * @return requests let through in half-open, and successes needed to close
+   */
   public int trialRequests() {
     return trialRequests;
   }
 
-  /** Whether a passing active probe ends an ejection early (into half-open). */
+  /**
+   * Whether a passing active probe ends an ejection early (into half-open).
+   *
+   * @return whether a passing active probe ends an ejection early (into half-open)
+   */
   public boolean activeCheckEndsEjection() {
     return activeCheckEndsEjection;
   }
 
-  /** Whether ejections are only recorded. */
+  /**
+   * Whether ejections are only recorded.
+   *
+   * @return whether ejections are only recorded
+   */
   public boolean dryRun() {
     return dryRun;
   }
@@ -130,7 +182,12 @@ public final class OutlierDetection {
 
     private Builder() {}
 
-    /** Default 5 (Envoy's {@code consecutive_5xx}, Finagle's failure accrual); 0 disables. */
+    /**
+     * Default 5 (Envoy's {@code consecutive_5xx}, Finagle's failure accrual); 0 disables.
+     *
+     * @param n default 5 (Envoy's {@code consecutive_5xx}, Finagle's failure accrual); 0 disables
+     * @return this builder
+     */
     public Builder consecutiveFailures(int n) {
       if (n < 0) {
         throw new IllegalArgumentException("consecutiveFailures must be >= 0, was " + n);
@@ -142,6 +199,10 @@ public final class OutlierDetection {
     /**
      * Default 0.5 (Armeria's circuit breaker): half the requests failing is an outage of that
      * endpoint, not noise. Above 1 disables the rule.
+     *
+     * @param rate default 0.5 (Armeria's circuit breaker): half the requests failing is an outage
+     *     of that endpoint, not noise
+     * @return this builder
      */
     public Builder failureRate(double rate) {
       if (!(rate > 0)) {
@@ -151,31 +212,58 @@ public final class OutlierDetection {
       return this;
     }
 
-    /** Default 20: below that, a rate is noise (Armeria uses 10, Envoy 100 for success rate). */
+    /**
+     * Default 20: below that, a rate is noise (Armeria uses 10, Envoy 100 for success rate).
+     *
+     * @param n default 20: below that, a rate is noise (Armeria uses 10, Envoy 100 for success
+     *     rate)
+     * @return this builder
+     */
     public Builder minRequests(int n) {
       this.minRequests = HealthCheck.atLeastOne(n, "minRequests");
       return this;
     }
 
-    /** Default 10 s (Envoy, gRPC). */
+    /**
+     * Default 10 s (Envoy, gRPC).
+     *
+     * @param d default 10 s (Envoy, gRPC)
+     * @return this builder
+     */
     public Builder interval(Duration d) {
       this.interval = HealthCheck.positive(d, "interval");
       return this;
     }
 
-    /** Default 30 s (Envoy, gRPC). */
+    /**
+     * Default 30 s (Envoy, gRPC).
+     *
+     * @param d default 30 s (Envoy, gRPC)
+     * @return this builder
+     */
     public Builder baseEjectionTime(Duration d) {
       this.baseEjectionTime = HealthCheck.positive(d, "baseEjectionTime");
       return this;
     }
 
-    /** Default 300 s (Envoy, gRPC). */
+    /**
+     * Default 300 s (Envoy, gRPC).
+     *
+     * @param d default 300 s (Envoy, gRPC)
+     * @return this builder
+     */
     public Builder maxEjectionTime(Duration d) {
       this.maxEjectionTime = HealthCheck.positive(d, "maxEjectionTime");
       return this;
     }
 
-    /** Default 0.1: ejected endpoints of one outage do not all return in the same instant. */
+    /**
+     * Default 0.1: ejected endpoints of one outage do not all return in the same instant.
+     *
+     * @param jitter default 0.1: ejected endpoints of one outage do not all return in the same
+     *     instant
+     * @return this builder
+     */
     public Builder ejectionJitter(double jitter) {
       if (!(jitter >= 0 && jitter <= 1)) {
         throw new IllegalArgumentException("ejectionJitter must be in [0, 1], was " + jitter);
@@ -184,7 +272,12 @@ public final class OutlierDetection {
       return this;
     }
 
-    /** Default 10 (Envoy, gRPC), with the one-endpoint floor described above. */
+    /**
+     * Default 10 (Envoy, gRPC), with the one-endpoint floor described above.
+     *
+     * @param percent default 10 (Envoy, gRPC), with the one-endpoint floor described above
+     * @return this builder
+     */
     public Builder maxEjectionPercent(int percent) {
       if (percent < 0 || percent > 100) {
         throw new IllegalArgumentException("maxEjectionPercent must be in 0..100, was " + percent);
@@ -193,19 +286,34 @@ public final class OutlierDetection {
       return this;
     }
 
-    /** Default 3 (Armeria's trial requests are of this order): a handful, not a flood. */
+    /**
+     * Default 3 (Armeria's trial requests are of this order): a handful, not a flood.
+     *
+     * @param n default 3 (Armeria's trial requests are of this order): a handful, not a flood
+     * @return this builder
+     */
     public Builder trialRequests(int n) {
       this.trialRequests = HealthCheck.atLeastOne(n, "trialRequests");
       return this;
     }
 
-    /** Default true (Envoy's {@code successful_active_health_check_uneject_host}). */
+    /**
+     * Default true (Envoy's {@code successful_active_health_check_uneject_host}).
+     *
+     * @param value default true (Envoy's {@code successful_active_health_check_uneject_host})
+     * @return this builder
+     */
     public Builder activeCheckEndsEjection(boolean value) {
       this.activeCheckEndsEjection = value;
       return this;
     }
 
-    /** Default false. */
+    /**
+     * Default false.
+     *
+     * @param value default false
+     * @return this builder
+     */
     public Builder dryRun(boolean value) {
       this.dryRun = value;
       return this;
@@ -214,6 +322,7 @@ public final class OutlierDetection {
     /**
      * A frozen copy.
      *
+     * @return a frozen copy
      * @throws IllegalArgumentException when maxEjectionTime is below baseEjectionTime
      */
     public OutlierDetection build() {

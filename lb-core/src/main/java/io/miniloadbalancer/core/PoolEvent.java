@@ -18,7 +18,15 @@ import org.jspecify.annotations.Nullable;
 public record PoolEvent(
     Kind kind, @Nullable String endpointId, String reason, long tickerNanos, Instant at) {
 
-  /** Checks required fields. */
+  /**
+   * Checks required fields.
+   *
+   * @param kind what happened
+   * @param endpointId the endpoint concerned, or null for the whole pool
+   * @param reason why, in words an operator can act on
+   * @param tickerNanos when, on the balancer's ticker
+   * @param at when, on the balancer's wall clock
+   */
   public PoolEvent {
     requireNonNull(kind, "kind");
     requireNonNull(reason, "reason");

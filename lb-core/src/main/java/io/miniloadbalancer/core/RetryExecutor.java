@@ -4,9 +4,9 @@ import static java.util.Objects.requireNonNull;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
-
 
 /**
  * Runs a request with bounded failover retries: idempotent requests only, each retry on an endpoint
@@ -16,20 +16,35 @@ import java.util.function.Predicate;
  *
  * <pre>{@code
  * RetryExecutor retries = balancer.retries(RetryPolicy.defaults());
- * RetryResult<Response> r = retries.execute(RequestContext.none(), true,
- *     response -> response.code() >= 500,
- *     lease -> call(lease.endpoint()));
+ * RetryResult<String> r = retries.execute(RequestContext.none(), true,
+ *     body -> body.startsWith("error"),             // which values are failures
+ *     lease -> call(lease.endpoint()));             // no lease bookkeeping needed
  * }</pre>
  *
- * <p>The attempt function gets the lease and owns it: it completes it when the request really ends
- * (for a streamed body, when the body is closed), so the final attempt's lease stays open as long
- * as its value needs it. When an attempt threw, the executor completes its lease as a failure (a
- * no-op if the attempt already did). When a failed value is retried, the executor hands it to
- * {@code discard} (which releases it, for example closes a response) and then completes its lease
- * as a failure. An attempt that throws {@link java.util.concurrent.CancellationException} (the
- * caller gave up) ends the request at once: its lease is closed as cancelled and nothing is
- * retried. Retries never nest: an {@code execute} called from inside an attempt, on the same thread,
- * runs its request once, so stacked clients cannot multiply each other's retries.
+ * <h2>Who owns the lease</h2>
+ *
+ * <p>The executor does, on every path. It acquires each attempt's lease and completes it exactly
+ * once: after a returned value, as {@link Outcome#FAILURE} when {@code failed} judges it so and
+ * {@link Outcome#SUCCESS} otherwise, timed from acquisition until the attempt returned; after an
+ * exception, as a failure; after a {@link java.util.concurrent.CancellationException} (the caller
+ * gave up) or an {@link InterruptedException}, as {@link Outcome#CANCELLED}, with no retry; when a
+ * callback or the attempt throws anything else (an {@code Error} included), as cancelled before the
+ * throwable propagates. A failed value that is retried is handed to {@code discard} first (by
+ * default: closed when it is {@link AutoCloseable}). So {@link #execute execute} returns with no
+ * lease of its own left open, whatever the attempt did.
+ *
+ * <p>An attempt may still complete its lease itself, when it knows more than {@code failed} can
+ * say (a 429 with {@code Retry-After}: {@link Lease#overloaded}); the executor's completion then
+ * finds it done and does nothing. It must not keep the lease: once the attempt returns, the lease
+ * is the executor's.
+ *
+ * <p>A value that is still being consumed after the call returns (a streamed response body) needs
+ * its endpoint counted as busy until it is consumed: {@link #executeStreaming executeStreaming}
+ * returns a {@link StreamingResult} that holds the final attempt's lease until it is closed, and is
+ * {@link AutoCloseable} so the compiler and IDEs see who must close it.
+ *
+ * <p>Retries never nest: an {@code execute} called from inside an attempt, on the same thread, runs
+ * its request once, so stacked clients cannot multiply each other's retries.
  *
  * <p>The loop is ours rather than Failsafe's {@code RetryPolicy}: each retry must exclude the
  * endpoints tried so far, draw from a budget shared across callers, and stop when no untried
@@ -48,38 +63,102 @@ public final class RetryExecutor {
     this.policy = policy;
   }
 
-  /** Does one request's work on the endpoint of {@code lease}. */
+  /**
+   * Does one request's work on the endpoint of a lease the executor owns.
+   *
+   * @param <T> the value an attempt returns
+   */
   @FunctionalInterface
   public interface Attempt<T> {
-    /** Runs the request; throws or returns a value {@code failed} may judge. */
+    /**
+     * Runs the request on {@code lease.endpoint()}.
+     *
+     * @param lease the attempt's lease; the executor completes it (see {@link RetryExecutor})
+     * @return a value {@code failed} judges
+     * @throws Exception when the attempt failed; retried like a failed value, except {@link
+     *     java.util.concurrent.CancellationException} and {@link InterruptedException}, which end
+     *     the request
+     */
     T call(Lease lease) throws Exception;
   }
 
   /**
-   * Runs {@code attempt}, retrying as described above.
+   * Runs {@code attempt}, retrying as described above; a failed value that is retried is closed
+   * when it is {@link AutoCloseable}. Every lease is completed before this returns.
    *
    * @param context the request's key (kept across attempts; tried endpoints are added to it)
    * @param idempotent whether the request may be sent twice (by method, see {@link
    *     RetryPolicy#isIdempotent}, or by an explicit opt-in such as an idempotency key)
    * @param failed judges a returned value (for example a 5xx response); exceptions always fail
+   * @param attempt the request
+   * @param <T> the attempt's value type
    * @return the last attempt's value or error, with every attempt's story; never throws for a
    *     failed attempt
    */
   public <T> RetryResult<T> execute(
       RequestContext context, boolean idempotent, Predicate<? super T> failed, Attempt<T> attempt) {
-    return execute(context, idempotent, failed, value -> {}, attempt);
+    return execute(context, idempotent, failed, RetryExecutor::closeIfCloseable, attempt);
   }
 
   /**
    * As {@link #execute(RequestContext, boolean, Predicate, Attempt)}, handing each failed value that
-   * is retried to {@code discard} first (to close a response, say).
+   * is retried to {@code discard} (to release it, say) instead of closing it.
+   *
+   * @param context the request's key
+   * @param idempotent whether the request may be sent twice
+   * @param failed judges a returned value
+   * @param discard releases a failed value that is replaced by a retry
+   * @param attempt the request
+   * @param <T> the attempt's value type
+   * @return the last attempt's value or error, with every attempt's story
    */
   public <T> RetryResult<T> execute(
       RequestContext context,
       boolean idempotent,
       Predicate<? super T> failed,
-      java.util.function.Consumer<? super T> discard,
+      Consumer<? super T> discard,
       Attempt<T> attempt) {
+    return run(context, idempotent, failed, discard, attempt, false).result();
+  }
+
+  /**
+   * As {@link #execute(RequestContext, boolean, Predicate, Consumer, Attempt)}, but the final
+   * attempt's lease stays open in the returned {@link StreamingResult} while its value is consumed:
+   * the endpoint's in-flight count then covers a streamed body, not only the time to its first
+   * byte. Every other lease is completed before this returns; the held one when the result is
+   * closed.
+   *
+   * <pre>{@code
+   * try (StreamingResult<InputStream> r = retries.executeStreaming(RequestContext.none(), true,
+   *     in -> false, InputStream::close, lease -> open(lease.endpoint()))) {
+   *   r.value().transferTo(out);            // the endpoint counts this request until close()
+   * }
+   * }</pre>
+   *
+   * @param context the request's key
+   * @param idempotent whether the request may be sent twice
+   * @param failed judges a returned value
+   * @param discard releases a failed value that is replaced by a retry
+   * @param attempt the request
+   * @param <T> the attempt's value type
+   * @return the result, holding the final value's lease until closed
+   */
+  public <T> StreamingResult<T> executeStreaming(
+      RequestContext context,
+      boolean idempotent,
+      Predicate<? super T> failed,
+      Consumer<? super T> discard,
+      Attempt<T> attempt) {
+    return run(context, idempotent, failed, discard, attempt, true);
+  }
+
+  private <T> StreamingResult<T> run(
+      RequestContext context,
+      boolean idempotent,
+      Predicate<? super T> failed,
+      Consumer<? super T> discard,
+      Attempt<T> attempt,
+      boolean holdFinalLease) {
     requireNonNull(context, "context");
     requireNonNull(discard, "discard");
     requireNonNull(failed, "failed");
@@ -95,85 +174,115 @@ public final class RetryExecutor {
         balancer.retryBudget().recordRequest(balancer.nanoTime());
       }
       List<RetryResult.Attempt> attempts = new ArrayList<>();
-      RequestContext ctx = context;
-      T value = null;
-      Throwable error = null;
-      boolean budgetExhausted = false;
       Lease lease;
       try {
-        lease = balancer.acquire(ctx);
+        lease = balancer.acquire(context);
       } catch (NoEndpointAvailableException e) {
         attempts.add(new RetryResult.Attempt(null, true, e.getMessage()));
-        return new RetryResult<>(null, e, attempts, false);
+        return StreamingResult.done(new RetryResult<>(null, e, attempts, false));
       }
-      for (int i = 0; ; i++) {
-        String endpointId = lease.endpoint().id();
+      // From here on `lease` is the current attempt's, and the finally block below is what makes
+      // "every path" true: whatever escapes (a callback's exception, an Error), the lease that was
+      // current is closed, and a completed lease ignores the close.
+      Lease held = null;
+      try {
+        RequestContext ctx = context;
+        T value;
+        Throwable error;
         boolean attemptFailed;
-        String detail;
-        try {
-          value = attempt.call(lease);
-          error = null;
-          attemptFailed = failed.test(value);
-          detail = attemptFailed ? "failed: " + value : "ok";
-        } catch (java.util.concurrent.CancellationException e) {
-          // The caller cancelled the request: not the endpoint's fault, and nothing to retry for.
-          lease.close();
-          attempts.add(new RetryResult.Attempt(endpointId, true, "cancelled"));
-          return new RetryResult<>(null, e, attempts, false);
-        } catch (InterruptedException e) {
-          // The caller is being stopped: not the endpoint's fault, and no time for retries.
-          Thread.currentThread().interrupt();
-          lease.close();
-          attempts.add(new RetryResult.Attempt(endpointId, true, "interrupted"));
-          return new RetryResult<>(null, e, attempts, false);
-        } catch (Exception e) {
+        long latency;
+        boolean budgetExhausted = false;
+        for (int i = 0; ; i++) {
+          String endpointId = lease.endpoint().id();
           value = null;
-          error = e;
-          attemptFailed = true;
-          detail = e.toString();
-        } catch (Error e) {
+          error = null;
+          try {
+            value = attempt.call(lease);
+          } catch (java.util.concurrent.CancellationException e) {
+            // The caller cancelled the request: not the endpoint's fault, and nothing to retry for.
+            lease.close();
+            attempts.add(new RetryResult.Attempt(endpointId, true, "cancelled"));
+            return StreamingResult.done(new RetryResult<>(null, e, attempts, false));
+          } catch (InterruptedException e) {
+            // The caller is being stopped: not the endpoint's fault, and no time for retries.
+            Thread.currentThread().interrupt();
+            lease.close();
+            attempts.add(new RetryResult.Attempt(endpointId, true, "interrupted"));
+            return StreamingResult.done(new RetryResult<>(null, e, attempts, false));
+          } catch (Exception e) {
+            error = e;
+          }
+          latency = balancer.nanoTime() - lease.startNanos();
+          attemptFailed = error != null || failed.test(value);
+          attempts.add(
+              new RetryResult.Attempt(
+                  endpointId,
+                  attemptFailed,
+                  error != null ? error.toString() : attemptFailed ? "failed: " + value : "ok"));
+          if (!attemptFailed) {
+            break;
+          }
+          if (error != null) {
+            lease.complete(Outcome.FAILURE, latency, 0);
+          }
+          if (i >= maxRetries) {
+            break;
+          }
+          long now = balancer.nanoTime();
+          if (!balancer.retryBudget().tryWithdraw(now)) {
+            budgetExhausted = true;
+            break;
+          }
+          ctx = ctx.excluding(endpointId);
+          if (!backoff(i + 1)) {
+            balancer.retryBudget().refund(now);
+            break;
+          }
+          Lease next;
+          try {
+            next = balancer.acquire(ctx);
+          } catch (NoEndpointAvailableException e) {
+            // Nothing to retry on: the failed value stays the answer, undiscarded.
+            balancer.retryBudget().refund(now);
+            attempts.add(new RetryResult.Attempt(null, true, "no untried endpoint left"));
+            break;
+          }
+          Lease failedLease = lease;
+          lease = next;
+          try {
+            if (value != null) {
+              discard.accept(value);
+            }
+          } finally {
+            failedLease.complete(Outcome.FAILURE, latency, 0);
+          }
+        }
+        RetryResult<T> result = new RetryResult<>(value, error, attempts, budgetExhausted);
+        Outcome outcome = attemptFailed ? Outcome.FAILURE : Outcome.SUCCESS;
+        if (holdFinalLease && value != null && !lease.isDone()) {
+          held = lease;
+          return new StreamingResult<>(result, lease, outcome, latency);
+        }
+        lease.complete(outcome, latency, 0);
+        return StreamingResult.done(result);
+      } finally {
+        if (held == null) {
           lease.close();
-          throw e;
         }
-        attempts.add(new RetryResult.Attempt(endpointId, attemptFailed, detail));
-        if (!attemptFailed) {
-          break;
-        }
-        if (error != null) {
-          lease.failure();
-        }
-        if (i >= maxRetries) {
-          break;
-        }
-        long now = balancer.nanoTime();
-        if (!balancer.retryBudget().tryWithdraw(now)) {
-          budgetExhausted = true;
-          break;
-        }
-        ctx = ctx.excluding(endpointId);
-        if (!backoff(i + 1)) {
-          balancer.retryBudget().refund(now);
-          break;
-        }
-        Lease next;
-        try {
-          next = balancer.acquire(ctx);
-        } catch (NoEndpointAvailableException e) {
-          // Nothing to retry on: the failed value stays the answer, undiscarded, its lease open.
-          balancer.retryBudget().refund(now);
-          attempts.add(new RetryResult.Attempt(null, true, "no untried endpoint left"));
-          break;
-        }
-        if (value != null) {
-          discard.accept(value);
-        }
-        lease.failure();
-        lease = next;
       }
-      return new RetryResult<>(value, error, attempts, budgetExhausted);
     } finally {
       if (!nested) {
         RUNNING.remove();
+      }
+    }
+  }
+
+  private static void closeIfCloseable(Object value) {
+    if (value instanceof AutoCloseable closeable) {
+      try {
+        closeable.close();
+      } catch (Exception e) {
+        // A failed value's release failing changes nothing: it is replaced by the retry.
       }
     }
   }
@@ -198,6 +307,7 @@ public final class RetryExecutor {
    * {@link #execute}, the loop left to the caller. Counts the request for the retry budget.
    *
    * @param idempotent whether the request may be sent twice
+   * @return the request's tracker
    */
   public RetryTracker track(boolean idempotent) {
     balancer.retryBudget().recordRequest(balancer.nanoTime());
@@ -222,6 +332,8 @@ public final class RetryExecutor {
     /**
      * Asks for one more retry: the backoff to wait in nanoseconds when granted, or -1 when the
      * policy (not idempotent, retries used up) or the shared budget says no.
+     *
+     * @return the backoff to wait in nanoseconds, or -1 when no retry is granted
      */
     public long grant() {
       if (retries >= maxRetries) {
@@ -242,18 +354,30 @@ public final class RetryExecutor {
       balancer.retryBudget().refund(grantedAtNanos);
     }
 
-    /** Retries granted so far. */
+    /**
+     * Retries granted so far.
+     *
+     * @return retries granted so far
+     */
     public int retries() {
       return retries;
     }
 
-    /** Whether a retry was refused by the shared budget. */
+    /**
+     * Whether a retry was refused by the shared budget.
+     *
+     * @return whether a retry was refused by the shared budget
+     */
     public boolean budgetExhausted() {
       return budgetExhausted;
     }
   }
 
-  /** The policy. */
+  /**
+   * The policy.
+   *
+   * @return the policy
+   */
   public RetryPolicy policy() {
     return policy;
   }

@@ -17,7 +17,15 @@ import org.jspecify.annotations.Nullable;
 public record RetryResult<T>(
     @Nullable T value, @Nullable Throwable error, List<Attempt> attempts, boolean budgetExhausted) {
 
-  /** Copies the list. */
+  /**
+   * Copies the list.
+   *
+   * @param value the last attempt's value, when it returned one (possibly a failure such as a 503)
+   * @param error the last attempt's exception, when it threw, or the {@link
+   *     NoEndpointAvailableException} when no endpoint could be had
+   * @param attempts each attempt, in order
+   * @param budgetExhausted whether a retry was wanted but the balancer's retry budget refused it
+   */
   public RetryResult {
     attempts = List.copyOf(attempts);
   }
@@ -31,12 +39,20 @@ public record RetryResult<T>(
    */
   public record Attempt(@Nullable String endpointId, boolean failed, String detail) {}
 
-  /** Whether the final attempt failed. */
+  /**
+   * Whether the final attempt failed.
+   *
+   * @return whether the final attempt failed
+   */
   public boolean failed() {
     return attempts.isEmpty() || attempts.get(attempts.size() - 1).failed();
   }
 
-  /** One line per attempt, for error messages. */
+  /**
+   * One line per attempt, for error messages.
+   *
+   * @return one line per attempt, for error messages
+   */
   public String describe() {
     StringBuilder sb = new StringBuilder();
     for (int i = 0; i < attempts.size(); i++) {

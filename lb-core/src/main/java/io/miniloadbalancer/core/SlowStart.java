@@ -16,7 +16,13 @@ import java.time.Duration;
  */
 public record SlowStart(Duration window, int minWeightPercent, double aggression) {
 
-  /** Validates. */
+  /**
+   * Validates.
+   *
+   * @param window how long a ramp lasts
+   * @param minWeightPercent the share of its weight an endpoint starts with (Envoy: 10)
+   * @param aggression the curve's shape (Envoy: 1.0, linear)
+   */
   public SlowStart {
     HealthCheck.positive(window, "window");
     if (minWeightPercent < 1 || minWeightPercent > 100) {
@@ -28,12 +34,22 @@ public record SlowStart(Duration window, int minWeightPercent, double aggression
     }
   }
 
-  /** A linear ramp from 10% over {@code window} (Envoy's defaults). */
+  /**
+   * A linear ramp from 10% over {@code window} (Envoy's defaults).
+   *
+   * @param window how long the ramp lasts
+   * @return a linear ramp from 10% over {@code window} (Envoy's defaults)
+   */
   public static SlowStart linear(Duration window) {
     return new SlowStart(window, 10, 1.0);
   }
 
-  /** The weight factor {@code elapsedNanos} into the ramp. */
+  /**
+   * The weight factor {@code elapsedNanos} into the ramp.
+   *
+   * @param elapsedNanos time since the endpoint joined or recovered, in nanoseconds
+   * @return the weight factor {@code elapsedNanos} into the ramp
+   */
   public double factor(long elapsedNanos) {
     double t = Math.min(1.0, Math.max(0.0, elapsedNanos / (double) window.toNanos()));
     return Math.max(minWeightPercent / 100.0, Math.pow(t, 1.0 / aggression));

@@ -24,6 +24,7 @@ public final class StaticEndpointSource implements EndpointSource {
   /**
    * A source holding {@code initial}.
    *
+   * @param initial the first endpoint set
    * @throws IllegalArgumentException when two endpoints share an id
    */
   public StaticEndpointSource(Collection<Endpoint> initial) {
@@ -53,6 +54,7 @@ public final class StaticEndpointSource implements EndpointSource {
   /**
    * Adds an endpoint.
    *
+   * @param endpoint the endpoint
    * @throws IllegalArgumentException when its id is already present
    */
   public synchronized void add(Endpoint endpoint) {
@@ -67,6 +69,7 @@ public final class StaticEndpointSource implements EndpointSource {
   /**
    * Replaces the endpoint with the same id (new weight, metadata, zone or address).
    *
+   * @param endpoint the endpoint
    * @throws IllegalArgumentException when no endpoint has that id
    */
   public synchronized void update(Endpoint endpoint) {
@@ -79,7 +82,12 @@ public final class StaticEndpointSource implements EndpointSource {
     push();
   }
 
-  /** Removes the endpoint with this id; returns whether there was one. */
+  /**
+   * Removes the endpoint with this id; returns whether there was one.
+   *
+   * @param id the endpoint id
+   * @return whether there was one
+   */
   public synchronized boolean remove(String id) {
     int i = indexOf(requireNonNull(id, "id"));
     if (i < 0) {
@@ -90,7 +98,11 @@ public final class StaticEndpointSource implements EndpointSource {
     return true;
   }
 
-  /** The current set. */
+  /**
+   * The current set.
+   *
+   * @return the current set
+   */
   public synchronized List<Endpoint> endpoints() {
     return List.copyOf(endpoints);
   }

@@ -55,12 +55,21 @@ public final class Strategies {
 
   private Strategies() {}
 
-  /** Every valid name, in a stable order. */
+  /**
+   * Every valid name, in a stable order.
+   *
+   * @return every valid name, in a stable order
+   */
   public static List<String> names() {
     return NAMES;
   }
 
-  /** Whether {@code name} is a valid strategy name. */
+  /**
+   * Whether {@code name} is a valid strategy name.
+   *
+   * @param name a strategy name
+   * @return whether {@code name} is a valid strategy name
+   */
   public static boolean isKnown(String name) {
     return NAMES.contains(name);
   }
@@ -68,6 +77,7 @@ public final class Strategies {
   /**
    * Checks a name.
    *
+   * @param name a strategy name
    * @return {@code name}
    * @throws IllegalArgumentException naming the valid strategies, when it is unknown
    */
@@ -78,7 +88,12 @@ public final class Strategies {
     return name;
   }
 
-  /** The message for an unknown name. */
+  /**
+   * The message for an unknown name.
+   *
+   * @param name a strategy name
+   * @return the message for an unknown name
+   */
   public static String unknownMessage(String name) {
     return "unknown strategy '" + name + "'; valid strategies: " + String.join(", ", NAMES);
   }

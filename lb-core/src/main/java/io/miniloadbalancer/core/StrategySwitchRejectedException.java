@@ -9,7 +9,11 @@ public final class StrategySwitchRejectedException extends RuntimeException {
 
   private static final long serialVersionUID = 1L;
 
-  /** For the balancer. */
+  /**
+   * For the balancer.
+   *
+   * @param message why, and when to retry
+   */
   public StrategySwitchRejectedException(String message) {
     super(message);
   }

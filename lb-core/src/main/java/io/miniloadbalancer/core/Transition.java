@@ -26,7 +26,18 @@ public record Transition(
     long tickerNanos,
     Instant at) {
 
-  /** Checks that required fields are present. */
+  /**
+   * Checks that required fields are present.
+   *
+   * @param endpointId the endpoint that changed
+   * @param from the previous state, or null when the endpoint was just added
+   * @param to the new state ({@link EndpointState#REMOVED} when it left the pool)
+   * @param cause what kind of thing caused it (low-cardinality, for metrics and filters)
+   * @param reason why, in words an operator can act on (for example {@code "removed by source;
+   *     draining 3 in-flight"})
+   * @param tickerNanos when, on the balancer's ticker (for ordering and durations)
+   * @param at when, on the balancer's wall clock (for people)
+   */
   public Transition {
     requireNonNull(endpointId, "endpointId");
     requireNonNull(to, "to");

@@ -76,7 +76,12 @@ public final class LoadBalancerMetrics implements MeterBinder, AutoCloseable {
     this.tags = Tags.of("pool", b.balancer.name()).and(b.extraTags);
   }
 
-  /** A builder for {@code balancer}'s metrics. */
+  /**
+   * A builder for {@code balancer}'s metrics.
+   *
+   * @param balancer the balancer to measure
+   * @return a builder for {@code balancer}'s metrics
+   */
   public static Builder builder(LoadBalancer balancer) {
     return new Builder(requireNonNull(balancer, "balancer"));
   }
@@ -329,13 +334,21 @@ public final class LoadBalancerMetrics implements MeterBinder, AutoCloseable {
     /**
      * Whether to register per-endpoint in-flight gauges (tag {@code endpoint}). Default false: a
      * pool's size is unbounded cardinality for a metrics backend.
+     *
+     * @param on whether to register per-endpoint in-flight gauges (tag {@code endpoint})
+     * @return this builder
      */
     public Builder perEndpoint(boolean on) {
       this.perEndpoint = on;
       return this;
     }
 
-    /** The most endpoints that get their own gauge. Default 100; the rest are not tagged. */
+    /**
+     * The most endpoints that get their own gauge. Default 100; the rest are not tagged.
+     *
+     * @param max the most endpoints that get their own gauge
+     * @return this builder
+     */
     public Builder maxTaggedEndpoints(int max) {
       if (max < 0) {
         throw new IllegalArgumentException("maxTaggedEndpoints must be >= 0, was " + max);
@@ -344,13 +357,22 @@ public final class LoadBalancerMetrics implements MeterBinder, AutoCloseable {
       return this;
     }
 
-    /** Tags added to every meter (for example {@code service=checkout}). */
+    /**
+     * Tags added to every meter (for example {@code service=checkout}).
+     *
+     * @param extra tags added to every meter (for example {@code service=checkout})
+     * @return this builder
+     */
     public Builder tags(Iterable<Tag> extra) {
       this.extraTags = Tags.of(requireNonNull(extra, "extra"));
       return this;
     }
 
-    /** A binder; call {@link LoadBalancerMetrics#bindTo} to start. */
+    /**
+     * A binder; call {@link LoadBalancerMetrics#bindTo} to start.
+     *
+     * @return a binder; call {@link LoadBalancerMetrics#bindTo} to start
+     */
     public LoadBalancerMetrics build() {
       return new LoadBalancerMetrics(this);
     }

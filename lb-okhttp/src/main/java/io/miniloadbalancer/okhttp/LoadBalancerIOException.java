@@ -23,6 +23,7 @@ public final class LoadBalancerIOException extends IOException {
     ALL_ATTEMPTS_FAILED
   }
 
+  /** Why the call failed (part of the serialized form). */
   private final Kind kind;
   private final transient List<RetryResult.Attempt> attempts;
 
@@ -33,12 +34,20 @@ public final class LoadBalancerIOException extends IOException {
     this.attempts = List.copyOf(attempts);
   }
 
-  /** Why the request failed. */
+  /**
+   * Why the request failed.
+   *
+   * @return why the request failed
+   */
   public Kind kind() {
     return kind;
   }
 
-  /** Each attempt's endpoint and cause, in order. */
+  /**
+   * Each attempt's endpoint and cause, in order.
+   *
+   * @return each attempt's endpoint and cause, in order
+   */
   public List<RetryResult.Attempt> attempts() {
     return attempts;
   }

@@ -11,6 +11,7 @@ import io.miniloadbalancer.core.RequestContext;
 import io.miniloadbalancer.core.RetryExecutor;
 import io.miniloadbalancer.core.RetryPolicy;
 import io.miniloadbalancer.core.RetryResult;
+import io.miniloadbalancer.core.StreamingResult;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -94,7 +95,11 @@ public final class LoadBalancingInterceptor implements Interceptor {
     this.preserveHostHeader = b.preserveHostHeader;
   }
 
-  /** A builder with no routes yet. */
+  /**
+   * A builder with no routes yet.
+   *
+   * @return a builder with no routes yet
+   */
   public static Builder builder() {
     return new Builder();
   }
@@ -112,20 +117,25 @@ public final class LoadBalancingInterceptor implements Interceptor {
           "LoadBalancingInterceptor must be added with addInterceptor, not addNetworkInterceptor");
     }
     long callStart = System.nanoTime();
-    RetryResult<Response> result =
+    // The final response's lease stays open in `result` until its body is consumed: LeaseBody
+    // takes it over, and every other attempt's lease is the executor's to end.
+    StreamingResult<Response> result =
         route
             .retries()
-            .execute(
+            .executeStreaming(
                 context(request),
                 retryable(request),
                 LoadBalancingInterceptor::isFailure,
                 Response::close,
                 lease -> attempt(chain, request, lease, callStart));
     Response response = result.value();
-    if (response != null) {
-      return response;
+    if (response == null) {
+      throw failure(route, result.result());
     }
-    throw failure(route, result);
+    return response
+        .newBuilder()
+        .body(new LeaseBody(response.body(), chain.call(), callStart, result))
+        .build();
   }
 
   private Response attempt(Chain chain, Request request, Lease lease, long callStart)
@@ -142,36 +152,32 @@ public final class LoadBalancingInterceptor implements Interceptor {
       response = chain.proceed(rewritten.build());
     } catch (IOException e) {
       if (chain.call().isCanceled()) {
-        // No retry either way; a call timeout (OkHttp cancels the call) still fails the endpoint.
-        if (cancelledByCaller(chain.call(), e, callStart)) {
-          lease.close();
-        } else {
+        // No retry either way; a call timeout (OkHttp cancels the call) still fails the endpoint,
+        // which the executor cannot tell from a cancel: say it here, before it closes the lease.
+        if (!cancelledByCaller(chain.call(), e, callStart)) {
           lease.failure();
         }
         CancellationException stop = new CancellationException("call canceled or timed out");
         stop.initCause(e);
         throw stop;
       }
-      lease.failure();
       throw e;
     }
-    long latency = System.nanoTime() - start;
     int code = response.code();
-    Duration retryAfter = retryAfter(response);
-    Outcome outcome;
-    if (code == 429 || (code == 503 && retryAfter != null)) {
-      outcome = Outcome.OVERLOADED;
-    } else if (code >= 500) {
-      outcome = Outcome.FAILURE;
-    } else {
-      outcome = Outcome.SUCCESS;
+    if (code == 429 || code == 503) {
+      Duration retryAfter = retryAfter(response);
+      if (code == 429 || retryAfter != null) {
+        // Overloaded, not broken: the executor only knows failure or success, so the attempt ends
+        // its own lease with the pause asked for (the body of such an answer is not worth
+        // counting as in flight).
+        if (retryAfter != null) {
+          lease.overloaded(retryAfter);
+        } else {
+          lease.complete(Outcome.OVERLOADED, System.nanoTime() - start, code);
+        }
+      }
     }
-    return response
-        .newBuilder()
-        .body(
-            new LeaseBody(
-                response.body(), chain.call(), callStart, lease, outcome, latency, code, retryAfter))
-        .build();
+    return response;
   }
 
   /**
@@ -285,6 +291,9 @@ public final class LoadBalancingInterceptor implements Interceptor {
      * Sends requests for {@code logicalHost} (the URL's host, for example {@code orders}) through
      * {@code balancer}.
      *
+     * @param logicalHost the name requests use as their URL host
+     * @param balancer the balancer that chooses its endpoints
+     * @return this builder
      * @throws IllegalArgumentException when the host already has a balancer
      */
     public Builder route(String logicalHost, LoadBalancer balancer) {
@@ -297,7 +306,12 @@ public final class LoadBalancingInterceptor implements Interceptor {
       return this;
     }
 
-    /** How requests are retried. Default {@link RetryPolicy#defaults()}: one retry. */
+    /**
+     * How requests are retried. Default {@link RetryPolicy#defaults()}: one retry.
+     *
+     * @param policy how requests are retried
+     * @return this builder
+     */
     public Builder retryPolicy(RetryPolicy policy) {
       this.retryPolicy = requireNonNull(policy, "policy");
       return this;
@@ -306,6 +320,10 @@ public final class LoadBalancingInterceptor implements Interceptor {
     /**
      * The request header whose value is the hash key for {@code ring-hash} and {@code maglev}.
      * Default none (a {@link LoadBalancingTag} still works).
+     *
+     * @param header the request header whose value is the hash key for {@code ring-hash} and {@code
+     *     maglev}
+     * @return this builder
      */
     public Builder hashKeyHeader(String header) {
       this.hashKeyHeader = requireNonNull(header, "header");
@@ -315,6 +333,10 @@ public final class LoadBalancingInterceptor implements Interceptor {
     /**
      * Whether to send the logical host as the {@code Host} header instead of the endpoint's address.
      * Default false.
+     *
+     * @param preserve whether to send the logical host as the {@code Host} header instead of the
+     *     endpoint's address
+     * @return this builder
      */
     public Builder preserveHostHeader(boolean preserve) {
       this.preserveHostHeader = preserve;
@@ -324,6 +346,7 @@ public final class LoadBalancingInterceptor implements Interceptor {
     /**
      * A frozen interceptor.
      *
+     * @return a frozen interceptor
      * @throws IllegalStateException when no route is configured
      */
     public LoadBalancingInterceptor build() {

@@ -37,7 +37,13 @@ public final class OkHttpHealthProbe implements HealthProbe {
     this.expectedStatus = expectedStatus;
   }
 
-  /** Probes {@code http://host:port<path>}, passing on 200 to 399 (HAProxy's default). */
+  /**
+   * Probes {@code http://host:port<path>}, passing on 200 to 399 (HAProxy's default).
+   *
+   * @param client the application's client (its timeouts, TLS and connection pool apply)
+   * @param path the path to GET, starting with {@code /}
+   * @return the probe
+   */
   public static OkHttpHealthProbe http(OkHttpClient client, String path) {
     return of(client, "http", path, status -> status >= 200 && status < 400);
   }
@@ -46,6 +52,11 @@ public final class OkHttpHealthProbe implements HealthProbe {
    * Probes {@code <scheme>://host:port<path>}, passing when {@code expectedStatus} accepts the
    * status; any other status fails the probe like a refused connection.
    *
+   * @param client the application's client (its timeouts, TLS and connection pool apply)
+   * @param scheme {@code http} or {@code https}
+   * @param path the path to GET, starting with {@code /}
+   * @param expectedStatus which status codes pass
+   * @return the probe
    * @throws IllegalArgumentException for a scheme other than http or https, or a path not starting
    *     with '/'
    */

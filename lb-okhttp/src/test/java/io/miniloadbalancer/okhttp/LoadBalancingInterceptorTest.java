@@ -21,10 +21,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import mockwebserver3.Dispatcher;
-import mockwebserver3.MockResponse;
-import mockwebserver3.MockWebServer;
-import mockwebserver3.RecordedRequest;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -34,10 +30,10 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** The interceptor against real HTTP servers on loopback (mockwebserver3). */
+/** The interceptor against real HTTP servers on loopback ({@link TestBackend}). */
 class LoadBalancingInterceptorTest {
 
-  private final List<MockWebServer> servers = new ArrayList<>();
+  private final List<TestBackend> servers = new ArrayList<>();
   private final List<LoadBalancer> balancers = new ArrayList<>();
   private final OkHttpClient base =
       new OkHttpClient.Builder()
@@ -48,52 +44,33 @@ class LoadBalancingInterceptorTest {
   @AfterEach
   void stop() {
     balancers.forEach(LoadBalancer::close);
-    servers.forEach(MockWebServer::close);
+    servers.forEach(TestBackend::close);
   }
 
   /** A backend that answers every request with {@code code} and its own name. */
   private Endpoint backend(String name, int code) throws IOException {
-    MockWebServer server = new MockWebServer();
-    server.setServerSocketFactory(new NoDelayServerSockets());
-    server.setDispatcher(
-        new Dispatcher() {
-          @Override
-          public MockResponse dispatch(RecordedRequest request) {
-            String path = request.getUrl().encodedPath();
-            if (path.equals("/slow")) {
-              return new MockResponse.Builder()
-                  .body(name)
-                  .headersDelay(2, TimeUnit.SECONDS)
-                  .build();
-            }
-            if (path.equals("/fail")) {
-              return new MockResponse.Builder().code(500).body(name).build();
-            }
-            return new MockResponse.Builder()
-                .code(code)
-                .body(name + " " + path + (request.getUrl().query() == null ? "" : "?" + request.getUrl().query()))
-                .addHeader("X-Backend", name)
-                .addHeader("X-Seen-Host", String.valueOf(request.getHeaders().get("Host")))
-                .build();
-          }
-        });
-    server.start(InetAddress.getLoopbackAddress(), 0);
+    TestBackend server =
+        TestBackend.start(
+            request -> {
+              String path = request.path();
+              if (path.equals("/slow")) {
+                return TestBackend.Reply.of(200, name).headersDelay(2_000);
+              }
+              if (path.equals("/fail")) {
+                return TestBackend.Reply.of(500, name);
+              }
+              return TestBackend.Reply.of(
+                      code, name + " " + path + (request.query() == null ? "" : "?" + request.query()))
+                  .header("X-Backend", name)
+                  .header("X-Seen-Host", String.valueOf(request.headers().getFirst("Host")));
+            });
     servers.add(server);
-    return Endpoint.of(name, "127.0.0.1", server.getPort());
+    return Endpoint.of(name, "127.0.0.1", server.port());
   }
 
   /** A server that answers every request with {@code response}. */
-  private MockWebServer answering(MockResponse response) throws IOException {
-    MockWebServer server = new MockWebServer();
-    server.setServerSocketFactory(new NoDelayServerSockets());
-    server.setDispatcher(
-        new Dispatcher() {
-          @Override
-          public MockResponse dispatch(RecordedRequest request) {
-            return response;
-          }
-        });
-    server.start(InetAddress.getLoopbackAddress(), 0);
+  private TestBackend answering(TestBackend.Reply response) throws IOException {
+    TestBackend server = TestBackend.start(request -> response);
     servers.add(server);
     return server;
   }
@@ -168,10 +145,10 @@ class LoadBalancingInterceptorTest {
     }
     assertThat(lb.snapshot().endpoint("sick").orElseThrow().failures()).isGreaterThan(5);
 
-    MockWebServer sick = servers.get(2);
-    int sickBefore = sick.getRequestCount();
+    TestBackend sick = servers.get(2);
+    int sickBefore = sick.requestCount();
     int posts503 = 0;
-    int totalBefore = servers.stream().mapToInt(MockWebServer::getRequestCount).sum();
+    int totalBefore = servers.stream().mapToInt(TestBackend::requestCount).sum();
     for (int i = 0; i < 30; i++) {
       Request post =
           new Request.Builder()
@@ -185,9 +162,9 @@ class LoadBalancingInterceptorTest {
         }
       }
     }
-    int totalAfter = servers.stream().mapToInt(MockWebServer::getRequestCount).sum();
+    int totalAfter = servers.stream().mapToInt(TestBackend::requestCount).sum();
     assertThat(posts503).as("POSTs that landed on the sick backend got its 503").isPositive();
-    assertThat(sick.getRequestCount() - sickBefore).isEqualTo(posts503);
+    assertThat(sick.requestCount() - sickBefore).isEqualTo(posts503);
     assertThat(totalAfter - totalBefore).as("one attempt per POST").isEqualTo(30);
     assertThat(lb.snapshot().totalInFlight()).isZero();
   }
@@ -355,9 +332,8 @@ class LoadBalancingInterceptorTest {
 
   @Test
   void retryAfterPenalizesWithoutEjecting() throws IOException {
-    MockWebServer server =
-        answering(new MockResponse.Builder().code(429).addHeader("Retry-After", "7").build());
-    List<Endpoint> endpoints = List.of(Endpoint.of("busy", "127.0.0.1", server.getPort()), backend("a", 200));
+    TestBackend server = answering(TestBackend.Reply.of(429, "").header("Retry-After", "7"));
+    List<Endpoint> endpoints = List.of(Endpoint.of("busy", "127.0.0.1", server.port()), backend("a", 200));
     LoadBalancer lb = balancer("orders", endpoints, LoadBalancer.builder());
     OkHttpClient client = client(LoadBalancingInterceptor.builder().route("orders", lb).build());
     for (int i = 0; i < 10; i++) {
@@ -420,11 +396,10 @@ class LoadBalancingInterceptorTest {
 
   @Test
   void anAbsurdRetryAfterIsCappedNotAnError() throws IOException {
-    MockWebServer server =
-        answering(
-            new MockResponse.Builder().code(503).addHeader("Retry-After", "2000000000").build());
+    TestBackend server =
+        answering(TestBackend.Reply.of(503, "").header("Retry-After", "2000000000"));
     LoadBalancer lb =
-        balancer("orders", List.of(Endpoint.of("busy", "127.0.0.1", server.getPort())), LoadBalancer.builder());
+        balancer("orders", List.of(Endpoint.of("busy", "127.0.0.1", server.port())), LoadBalancer.builder());
     OkHttpClient client = client(LoadBalancingInterceptor.builder().route("orders", lb).build());
     assertThat(get(client, "http://orders/x")).startsWith("503");
     Awaitility.await()

@@ -14,6 +14,8 @@ public interface Scheduler {
   /**
    * Runs {@code task} once, no earlier than {@code delayNanos} from now.
    *
+   * @param task what to run; it must not block
+   * @param delayNanos how long from now, in nanoseconds (0 or less: as soon as possible)
    * @return a handle that cancels the task if it has not started
    */
   Cancellable schedule(Runnable task, long delayNanos);
