@@ -90,11 +90,22 @@ final class ClientTimeouts extends ChannelInboundHandlerAdapter {
 
   private void arm(long delayNanos) {
     ChannelHandlerContext c = ctx;
-    if (timer != null || c == null) {
+    if (c == null) {
       return;
     }
+    long deadline = System.nanoTime() + delayNanos;
+    ScheduledFuture<?> t = timer;
+    if (t != null) {
+      if (deadline - timerDeadline >= 0) {
+        return; // the pending check comes first and re-arms for this phase
+      }
+      t.cancel(false); // a shorter deadline (body after head) must not wait for a longer one
+    }
+    timerDeadline = deadline;
     timer = c.executor().schedule(this::check, delayNanos, TimeUnit.NANOSECONDS);
   }
+
+  private long timerDeadline;
 
   private void check() {
     timer = null;

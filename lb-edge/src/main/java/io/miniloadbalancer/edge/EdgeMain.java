@@ -25,7 +25,7 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "edge-proxy",
     mixinStandardHelpOptions = true,
-    version = "edge-proxy 0.1.0",
+    version = "edge-proxy 0.2.0-SNAPSHOT",
     description = "Edge Balancer's HTTP/1.1 edge proxy.",
     subcommands = EdgeMain.HealthCheckCommand.class)
 public final class EdgeMain implements Callable<Integer> {

@@ -272,7 +272,7 @@ public final class EdgeProxy implements AutoCloseable {
     if (adminChannel != null) {
       adminChannel.close();
     }
-    clients.close();
+    clients.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
     connections.close();
     metrics.forEach(LoadBalancerMetrics::close);
     pools.values().forEach(p -> p.balancer().close());

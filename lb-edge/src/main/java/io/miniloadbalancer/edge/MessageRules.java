@@ -41,9 +41,14 @@ final class MessageRules {
       return decodeFailure(result.cause());
     }
     HttpVersion version = request.protocolVersion();
-    if (version.majorVersion() != 1 || version.minorVersion() > 1) {
+    if (version != HttpVersion.HTTP_1_1 && version != HttpVersion.HTTP_1_0) {
+      if (version.majorVersion() == 1 && version.minorVersion() <= 1) {
+        // Netty upper-cases what it parses: "http/1.1" arrives here as a second HTTP/1.1 instance.
+        // The name is case-sensitive (RFC 9112 2.3).
+        return bad("HTTP version name must be upper case");
+      }
       // Well formed but not ours to speak (RFC 9110 15.6.6).
-      return new Refusal(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, "HTTP version " + version.text());
+      return new Refusal(HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED, "HTTP version " + printable(version.text()));
     }
     if (request.method().equals(HttpMethod.CONNECT)) {
       return new Refusal(HttpResponseStatus.METHOD_NOT_ALLOWED, "CONNECT is not supported: this is not a forward proxy");
@@ -98,11 +103,17 @@ final class MessageRules {
    * authority: both are refused.
    */
   private static @Nullable Refusal checkConnectionHeader(HttpHeaders h) {
+    String named = namedFramingField(h);
+    return named == null ? null : bad("Connection names " + named + ", a field the proxy must not remove");
+  }
+
+  /** The framing (or routing) field a Connection header lists, if any; the same rule both ways. */
+  private static @Nullable String namedFramingField(HttpHeaders h) {
     for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
       for (String token : value.split(",")) {
-        String t = token.trim().toLowerCase(Locale.ROOT);
+        String t = stripOws(token).toLowerCase(Locale.ROOT);
         if (t.equals("content-length") || t.equals("transfer-encoding") || t.equals("host")) {
-          return bad("Connection names " + t + ", a field the proxy must not remove");
+          return t;
         }
       }
     }
@@ -140,7 +151,7 @@ final class MessageRules {
       return "malformed response head: " + describe(result.cause());
     }
     HttpVersion version = response.protocolVersion();
-    if (version.majorVersion() != 1 || version.minorVersion() > 1) {
+    if (version != HttpVersion.HTTP_1_1 && version != HttpVersion.HTTP_1_0) {
       return "response version " + printable(version.text());
     }
     int code = response.status().code();
@@ -151,6 +162,11 @@ final class MessageRules {
       return "101 Switching Protocols without an upgrade request";
     }
     HttpHeaders h = response.headers();
+    String named = namedFramingField(h);
+    if (named != null) {
+      // Removing it as hop-by-hop would leave the client unable to find the body's end.
+      return "Connection names " + named;
+    }
     List<String> te = h.getAll(HttpHeaderNames.TRANSFER_ENCODING);
     if (!te.isEmpty() && !(te.size() == 1 && stripOws(te.get(0)).equalsIgnoreCase("chunked"))) {
       // Re-framing would drop the other codings and corrupt the body (RFC 9112 6.1).

@@ -65,6 +65,9 @@ import org.jspecify.annotations.Nullable;
  */
 final class ProxyExchange implements ChannelFutureListener {
 
+  /** Re-sends on another pooled connection after stale ones (see onUpstreamClosed); then a new one is made. */
+  private static final int MAX_STALE_RETRIES = 3;
+
   private static final List<String> HOP_BY_HOP =
       List.of(
           "connection",
@@ -88,6 +91,7 @@ final class ProxyExchange implements ChannelFutureListener {
   private final boolean headRequest;
   private final boolean chunkedRequest;
   private final boolean upgradeAsked;
+  private final boolean idempotent;
   private final RetryExecutor.RetryTracker retries;
   private final ArrayDeque<HttpContent> pending = new ArrayDeque<>();
   private final long maxBodyBytes;
@@ -118,6 +122,9 @@ final class ProxyExchange implements ChannelFutureListener {
   private long headLatencyNanos;
   private int status;
   private int attempt;
+  /** Whether the current attempt's connection came back from the pool (served a request before). */
+  private boolean reusedConnection;
+  private int staleRetries;
 
   ProxyExchange(
       ProxyHandler owner,
@@ -139,8 +146,12 @@ final class ProxyExchange implements ChannelFutureListener {
     this.chunkedRequest = HttpUtil.isTransferEncodingChunked(request);
     long length = HttpUtil.getContentLength(request, 0L);
     this.bodyless = !chunkedRequest && length == 0;
+    // A request without a body is complete with its head: every attempt writes its end itself, so
+    // even an attempt that fails before the decoder hands on the (empty) end may be retried.
+    this.requestComplete = bodyless;
     this.headRequest = request.method().equals(HttpMethod.HEAD);
     this.upgradeAsked = isWebSocketUpgrade(request) && bodyless;
+    this.idempotent = RetryPolicy.isIdempotent(request.method().name());
     this.retries =
         pool.retries().track(bodyless && RetryPolicy.isIdempotent(request.method().name()));
     StickySessions sticky = pool.sticky();
@@ -212,6 +223,7 @@ final class ProxyExchange implements ChannelFutureListener {
     }
     upstream = ch;
     upstreamReusable = true;
+    reusedConnection = ch.attr(UpstreamHandler.USED).getAndSet(Boolean.TRUE) != null;
     ch.attr(UpstreamHandler.EXCHANGE).set(this);
     ch.config().setAutoRead(true);
     UpstreamConnections.decoder(ch).expectResponseTo(headRequest);
@@ -256,7 +268,8 @@ final class ProxyExchange implements ChannelFutureListener {
       upstreamHeadersReady = true;
       String originalHost = h.get(HttpHeaderNames.HOST);
       boolean trusted = owner.trustedProxies().contains(client.channel().remoteAddress());
-      String xff = trusted ? h.get("x-forwarded-for") : null;
+      // Every line: a field split over lines is one list (RFC 9110 5.3), each a hop.
+      String xff = trusted ? joined(h, "x-forwarded-for") : null;
       String xfProto = trusted ? h.get("x-forwarded-proto") : null;
       String xfHost = trusted ? h.get("x-forwarded-host") : null;
       String xfPort = trusted ? h.get("x-forwarded-port") : null;
@@ -294,6 +307,11 @@ final class ProxyExchange implements ChannelFutureListener {
     }
     h.set(HttpHeaderNames.HOST, lease.endpoint().authority());
     return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), upstreamUri, h);
+  }
+
+  private static @Nullable String joined(HttpHeaders h, String name) {
+    List<String> all = h.getAll(name);
+    return all.isEmpty() ? null : String.join(", ", all);
   }
 
   private String clientAddress() {
@@ -523,6 +541,16 @@ final class ProxyExchange implements ChannelFutureListener {
     ch.attr(UpstreamHandler.EXCHANGE).set(null);
     release(ch, false);
     cancelResponseTimer();
+    if (!responseStarted && !interim && reusedConnection && bodyless && idempotent && staleRetries < MAX_STALE_RETRIES) {
+      // A pooled keep-alive connection the backend had closed (or reset) while it sat idle: the
+      // race every HTTP/1.1 client has. Nothing was answered, so the request goes again to the
+      // same endpoint on another connection, not charged to the endpoint or the retry budget
+      // (as OkHttp, nginx and Envoy do for a stale pooled connection).
+      staleRetries++;
+      int sameAttempt = attempt;
+      upstreamPool.acquire().addListener((Future<Channel> f) -> onAcquired(f, sameAttempt));
+      return;
+    }
     endLease(Outcome.FAILURE);
     if (!responseStarted) {
       retryOrFail(HttpResponseStatus.BAD_GATEWAY, "reset", "backend " + describeEndpoint() + ": " + why);

@@ -5,6 +5,9 @@ import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoop;
+import io.netty.channel.group.ChannelGroup;
+import io.netty.channel.group.DefaultChannelGroup;
+import io.netty.util.concurrent.GlobalEventExecutor;
 import io.netty.channel.pool.AbstractChannelPoolHandler;
 import io.netty.channel.pool.ChannelHealthChecker;
 import io.netty.channel.pool.FixedChannelPool;
@@ -26,6 +29,8 @@ final class UpstreamConnections {
   private final EdgeConfig.Upstream config;
   private final int perLoopMax;
   private final Map<Key, FixedChannelPool> pools = new ConcurrentHashMap<>();
+  /** Every upstream connection, idle or in use (WebSocket tunnels included), for close(). */
+  private final ChannelGroup all = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
 
   private record Key(EventLoop loop, String host, int port) {}
 
@@ -62,6 +67,7 @@ final class UpstreamConnections {
               new AbstractChannelPoolHandler() {
                 @Override
                 public void channelCreated(Channel ch) {
+                  all.add(ch);
                   ch.pipeline()
                       .addLast("codec", new UpstreamResponseDecoder(Math.max(8192, maxHeaderBytes)))
                       .addLast("codec-out", new HttpRequestEncoder())
@@ -99,8 +105,19 @@ final class UpstreamConnections {
         });
   }
 
+  /**
+   * Closes every upstream connection and waits (bounded) until they are closed, while the event
+   * loops still run. Netty closes a pool's idle channels from its global executor and waits there for
+   * each close; a channel whose loop has already shut down never closes, which blocks that shared
+   * executor for good (and with it the termination notices of every later event-loop group).
+   */
   void close() {
-    pools.values().forEach(FixedChannelPool::closeAsync);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+    all.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+    for (FixedChannelPool p : pools.values()) {
+      long left = Math.max(0, deadline - System.nanoTime());
+      p.closeAsync().awaitUninterruptibly(left, TimeUnit.NANOSECONDS);
+    }
     pools.clear();
   }
 }

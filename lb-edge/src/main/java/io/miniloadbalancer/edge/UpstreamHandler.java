@@ -17,6 +17,8 @@ import io.netty.util.ReferenceCountUtil;
 final class UpstreamHandler extends ChannelInboundHandlerAdapter {
 
   static final AttributeKey<ProxyExchange> EXCHANGE = AttributeKey.valueOf("edge.exchange");
+  /** Set once the connection carried a request: a later failure may be a stale keep-alive. */
+  static final AttributeKey<Boolean> USED = AttributeKey.valueOf("edge.used");
 
   private final ProtocolLog protocolLog;
 

@@ -4,6 +4,7 @@ import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpMessage;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseDecoder;
+import io.netty.util.AsciiString;
 
 /**
  * Netty's response decoder at its strict defaults, plus what a proxy must know that Netty's
@@ -32,6 +33,25 @@ final class UpstreamResponseDecoder extends HttpResponseDecoder {
   /** Bytes received and not yet decoded into a message (read at the end of a response). */
   boolean hasLeftoverBytes() {
     return actualReadableBytes() > 0;
+  }
+
+  /**
+   * Netty ends a response field name at the first space and reads on to the colon, so {@code Bad
+   * Name: x} would become {@code Bad: x}. Only whitespace may stand between a name and its colon
+   * (RFC 9112 5.1, which a proxy then removes); anything else makes the head malformed.
+   */
+  @Override
+  protected AsciiString splitHeaderName(byte[] line, int start, int length) {
+    for (int i = start + length; i < line.length; i++) {
+      byte b = line[i];
+      if (b == ':') {
+        break;
+      }
+      if (b != ' ' && b != '\t') {
+        throw new IllegalArgumentException("invalid field name in a response");
+      }
+    }
+    return super.splitHeaderName(line, start, length);
   }
 
   @Override

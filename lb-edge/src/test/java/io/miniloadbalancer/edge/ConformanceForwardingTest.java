@@ -216,7 +216,12 @@ class ConformanceForwardingTest {
         String id = m.group(3);
         soft.assertThat(e.header("X-Request-Id")).as("X-Request-Id").hasValue(id);
         soft.assertThat(m.group(2)).as("error text is short and plain").doesNotContainPattern("\\d+\\.\\d+\\.\\d+\\.\\d+|:\\d{2,5}");
-        assertLogged(soft, id, row.detail());
+        if (row.status() != 404) {
+          // A 404 is the answer to a well-formed request for a path nobody serves: routine, not a
+          // protocol error, so no WARN line (scanners would fill the log); issue 20's access log
+          // is where it belongs. Every other error the proxy makes has its line.
+          assertLogged(soft, id, row.detail());
+        }
       }
       rig.assertNoInternals(soft, e);
       soft.assertThat(e.bodyText()).as("no endpoint id").doesNotContain("secret-endpoint-id", String.valueOf(deadPort));
