@@ -175,6 +175,29 @@ class DeployFilesTest {
   }
 
   @Test
+  void everyPrometheusTargetIsAHostTheAdminListenerAnswers() throws Exception {
+    ContainerDefinition c = container(taskDefinition());
+    Map<String, String> env = new LinkedHashMap<>(environment(c));
+    env.putIfAbsent("EDGE_ADMIN_TOKEN", "from-secrets-manager");
+    EdgeConfig config = new ConfigLoader().load(DEPLOY.resolve("edge.yaml"), env);
+    JsonNode prom = new YAMLMapper().readTree(read("prometheus.yml"));
+    List<String> hosts = new ArrayList<>();
+    for (JsonNode job : prom.get("scrape_configs")) {
+      for (JsonNode sc : job.path("static_configs")) {
+        for (JsonNode t : sc.path("targets")) {
+          hosts.add(t.asText().replaceFirst(":\\d+$", ""));
+        }
+      }
+    }
+    assertThat(hosts).isNotEmpty();
+    // An address is always answered (the connection's own); a name only when listed.
+    assertThat(hosts)
+        .allSatisfy(h -> assertThat(h.matches("[0-9.]+") || config.admin().allowedHosts().stream()
+            .anyMatch(a -> a.equalsIgnoreCase(h) || a.toLowerCase().startsWith(h.toLowerCase() + ":")))
+            .as("%s is in admin.allowedHosts %s", h, config.admin().allowedHosts()).isTrue());
+  }
+
+  @Test
   void containerHealthCheckProbesLivenessWithinEcsLimits() throws IOException {
     ContainerDefinition c = container(taskDefinition());
     HealthCheck hc = c.healthCheck();
