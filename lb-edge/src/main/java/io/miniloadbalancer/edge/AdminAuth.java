@@ -149,8 +149,6 @@ final class AdminAuth {
   record Refusal(HttpResponseStatus status, String message) {}
 
   /** A parsed {@code host[:port]}; {@code ip} is set for IP literals, {@code port} is -1 if absent. */
-  private record Authority(String host, int port, byte @Nullable [] ip) {}
-
   /** One address's wrong tokens in its current window. */
   private record Window(long startMillis, int failures, boolean refusalLogged) {}
 
@@ -159,7 +157,7 @@ final class AdminAuth {
   private final Clock clock;
   private final byte @Nullable [] bindAddress;
   private final String bindName;
-  private final List<Authority> allowed = new ArrayList<>();
+  private final List<MessageRules.Authority> allowed = new ArrayList<>();
   private final Cache<String, Boolean> sessions =
       Caffeine.newBuilder().maximumSize(MAX_SESSIONS).expireAfterWrite(SESSION_LIFETIME).build();
   private final Cache<InetAddress, Window> failures =
@@ -177,7 +175,7 @@ final class AdminAuth {
     this.bindAddress = bind == null || isWildcard(bind) ? null : bind;
     this.bindName = admin.bind().toLowerCase(Locale.ROOT);
     for (String h : admin.allowedHosts()) {
-      Authority a = parseAuthority(h);
+      MessageRules.Authority a = MessageRules.parseAuthority(h);
       if (a == null) {
         throw new IllegalArgumentException("admin.allowedHosts entry '" + h + "' is not host[:port]");
       }
@@ -208,8 +206,8 @@ final class AdminAuth {
           ? null
           : new Refusal(HttpResponseStatus.BAD_REQUEST, "the Host header is required (HTTP/1.1)");
     }
-    String value = stripOws(hosts.get(0));
-    Authority host = parseAuthority(value);
+    String value = MessageRules.stripOws(hosts.get(0));
+    MessageRules.Authority host = MessageRules.parseAuthority(value);
     if (host == null) {
       return new Refusal(
           HttpResponseStatus.BAD_REQUEST, "Host header " + quote(value) + " is not host[:port]");
@@ -238,7 +236,7 @@ final class AdminAuth {
     if (origins.size() > 1) {
       return "more than one Origin header";
     }
-    if (origins.size() == 1 && !originAllowed(stripOws(origins.get(0)), headers.get(HttpHeaderNames.HOST), local)) {
+    if (origins.size() == 1 && !originAllowed(MessageRules.stripOws(origins.get(0)), headers.get(HttpHeaderNames.HOST), local)) {
       warn("admin change refused: Origin {} is not an allowed admin origin", quote(origins.get(0)));
       return "cross-origin request refused: Origin " + quote(origins.get(0))
           + " is not this admin plane (a loopback or bound origin must match Host; other names must be"
@@ -260,7 +258,7 @@ final class AdminAuth {
     if (!scheme.equals("http") && !scheme.equals("https")) {
       return false;
     }
-    Authority o = parseAuthority(origin.substring(sep + 3));
+    MessageRules.Authority o = MessageRules.parseAuthority(origin.substring(sep + 3));
     if (o == null) {
       return false;
     }
@@ -269,14 +267,14 @@ final class AdminAuth {
     if (configured(o, port)) {
       return true;
     }
-    Authority h = hostHeader == null ? null : parseAuthority(stripOws(hostHeader));
+    MessageRules.Authority h = hostHeader == null ? null : MessageRules.parseAuthority(MessageRules.stripOws(hostHeader));
     return h != null
         && builtIn(o, local)
         && sameHost(o, h)
         && port == (h.port() == -1 ? defaultPort : h.port());
   }
 
-  private boolean builtIn(Authority a, @Nullable SocketAddress local) {
+  private boolean builtIn(MessageRules.Authority a, @Nullable SocketAddress local) {
     if (a.host().equals("localhost") || a.host().equals(bindName) && a.ip() == null) {
       return true;
     }
@@ -292,8 +290,8 @@ final class AdminAuth {
         && Arrays.equals(ip, l.getAddress().getAddress());
   }
 
-  private boolean configured(Authority a, int port) {
-    for (Authority entry : allowed) {
+  private boolean configured(MessageRules.Authority a, int port) {
+    for (MessageRules.Authority entry : allowed) {
       if (sameHost(entry, a) && (entry.port() == -1 || entry.port() == port)) {
         return true;
       }
@@ -301,7 +299,7 @@ final class AdminAuth {
     return false;
   }
 
-  private static boolean sameHost(Authority a, Authority b) {
+  private static boolean sameHost(MessageRules.Authority a, MessageRules.Authority b) {
     return a.ip() != null && b.ip() != null ? Arrays.equals(a.ip(), b.ip()) : a.host().equals(b.host());
   }
 
@@ -324,61 +322,6 @@ final class AdminAuth {
       }
     }
     return true;
-  }
-
-  /**
-   * {@code name[:port]}, {@code a.b.c.d[:port]} or {@code [v6][:port]}, or null. Names are letters,
-   * digits, '-', '.', '_' (no DNS lookup is ever made: IP literals are parsed, names compared).
-   */
-  private static @Nullable Authority parseAuthority(String value) {
-    String host;
-    String rest;
-    if (value.startsWith("[")) {
-      int close = value.indexOf(']');
-      if (close < 0 || !NetUtil.isValidIpV6Address(value.substring(1, close))) {
-        return null;
-      }
-      host = value.substring(1, close);
-      rest = value.substring(close + 1);
-    } else {
-      int colon = value.indexOf(':');
-      host = colon < 0 ? value : value.substring(0, colon);
-      rest = colon < 0 ? "" : value.substring(colon);
-      if (host.isEmpty() || !host.chars().allMatch(AdminAuth::nameChar)) {
-        return null;
-      }
-    }
-    int port = -1;
-    if (!rest.isEmpty()) {
-      if (!rest.startsWith(":") || rest.length() > 6 || !rest.substring(1).chars().allMatch(c -> c >= '0' && c <= '9')) {
-        return null;
-      }
-      if (rest.length() > 1) { // "host:" is a valid (empty) port, RFC 3986 section 3.2.3
-        port = Integer.parseInt(rest.substring(1));
-        if (port < 1 || port > 65_535) {
-          return null;
-        }
-      }
-    }
-    byte[] ip = NetUtil.createByteArrayFromIpAddressString(host);
-    return new Authority(host.toLowerCase(Locale.ROOT), port, ip);
-  }
-
-  /** Without leading and trailing SP/HTAB (RFC 9110 OWS); String.trim would also eat NUL and CR. */
-  private static String stripOws(String s) {
-    int from = 0;
-    int to = s.length();
-    while (from < to && (s.charAt(from) == ' ' || s.charAt(from) == '\t')) {
-      from++;
-    }
-    while (to > from && (s.charAt(to - 1) == ' ' || s.charAt(to - 1) == '\t')) {
-      to--;
-    }
-    return s.substring(from, to);
-  }
-
-  private static boolean nameChar(int c) {
-    return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_';
   }
 
   // ---- tokens, guessing ------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.util.NetUtil;
 import java.util.List;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
@@ -213,52 +214,59 @@ final class MessageRules {
     return true;
   }
 
-  /** RFC 3986 host [ ":" port ]: reg-name, IPv4 or an IP-literal, no userinfo, no path. */
+  /**
+   * A parsed {@code Host} (or Origin authority): RFC 3986 host [":" port], a reg-name, IPv4 or
+   * bracketed IPv6 literal; no userinfo, no path. {@code port} is -1 when absent (or empty, which
+   * RFC 3986 3.2.3 allows); {@code ip} is the literal's bytes, or null for a name.
+   */
+  record Authority(String host, int port, byte @Nullable [] ip) {}
+
+  /** The Host rule, for both listeners: true when {@code host} is an authority (see parseAuthority). */
   static boolean isAuthority(String host) {
-    String h = stripOws(host);
-    if (h.isEmpty() || h.length() > 255) {
-      return false;
-    }
-    int portStart;
-    if (h.charAt(0) == '[') {
-      int close = h.indexOf(']');
-      if (close < 0) {
-        return false;
-      }
-      for (int i = 1; i < close; i++) {
-        char c = h.charAt(i);
-        if (!(Character.digit(c, 16) >= 0 || c == ':' || c == '.')) {
-          return false;
-        }
-      }
-      portStart = close + 1;
-    } else {
-      int colon = h.indexOf(':');
-      portStart = colon < 0 ? h.length() : colon;
-      for (int i = 0; i < portStart; i++) {
-        char c = h.charAt(i);
-        boolean ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-            || c == '-' || c == '.' || c == '_' || c == '~';
-        if (!ok) {
-          return false;
-        }
-      }
-      if (portStart == 0) {
-        return false;
-      }
-    }
-    if (portStart == h.length()) {
-      return true;
-    }
-    if (h.charAt(portStart) != ':' || portStart + 1 == h.length() || h.length() - portStart - 1 > 5) {
-      return false;
-    }
-    String port = h.substring(portStart + 1);
-    return isDigits(port) && Integer.parseInt(port) <= 65_535;
+    return parseAuthority(stripOws(host)) != null;
   }
 
-  /** Without leading and trailing SP/HTAB (RFC 9110 5.6.3 OWS); String.trim would eat NUL and CR too. */
-  private static String stripOws(String s) {
+  /** {@code value} as an authority, or null when it is not one. The one parser of Host values. */
+  static @Nullable Authority parseAuthority(String value) {
+    String host;
+    String rest;
+    if (value.startsWith("[")) {
+      int close = value.indexOf(']');
+      if (close < 0 || !NetUtil.isValidIpV6Address(value.substring(1, close))) {
+        return null;
+      }
+      host = value.substring(1, close);
+      rest = value.substring(close + 1);
+    } else {
+      int colon = value.indexOf(':');
+      host = colon < 0 ? value : value.substring(0, colon);
+      rest = colon < 0 ? "" : value.substring(colon);
+      if (host.isEmpty() || host.length() > 253 || !host.chars().allMatch(MessageRules::nameChar)) {
+        return null;
+      }
+    }
+    int port = -1;
+    if (!rest.isEmpty()) {
+      if (!rest.startsWith(":") || rest.length() > 6 || !rest.substring(1).chars().allMatch(c -> c >= '0' && c <= '9')) {
+        return null;
+      }
+      if (rest.length() > 1) { // "host:" is a valid (empty) port, RFC 3986 section 3.2.3
+        port = Integer.parseInt(rest.substring(1));
+        if (port < 1 || port > 65_535) {
+          return null;
+        }
+      }
+    }
+    byte[] ip = NetUtil.createByteArrayFromIpAddressString(host);
+    return new Authority(host.toLowerCase(Locale.ROOT), port, ip);
+  }
+
+  private static boolean nameChar(int c) {
+    return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_';
+  }
+
+  /** Without leading and trailing SP/HTAB (RFC 9110 5.6.3 OWS); String.trim would also eat NUL and CR. */
+  static String stripOws(String s) {
     int start = 0;
     int end = s.length();
     while (start < end && (s.charAt(start) == ' ' || s.charAt(start) == '\t')) {
