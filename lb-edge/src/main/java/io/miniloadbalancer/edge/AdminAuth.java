@@ -162,13 +162,13 @@ final class AdminAuth {
       Caffeine.newBuilder().maximumSize(MAX_SESSIONS).expireAfterWrite(SESSION_LIFETIME).build();
   private final Cache<InetAddress, Window> failures =
       Caffeine.newBuilder().maximumSize(MAX_TRACKED_ADDRESSES).expireAfterWrite(FAILURE_WINDOW).build();
-  private final WarnLimit warnLimit;
+  private final LogRateLimit warnLimit;
 
   AdminAuth(EdgeConfig.Admin admin, Clock clock) {
     this.open = EdgeConfig.isLoopback(admin.bind()) && admin.token().isEmpty();
     this.token = admin.token();
     this.clock = clock;
-    this.warnLimit = new WarnLimit(clock);
+    this.warnLimit = new LogRateLimit(WARN_LINES_PER_SECOND, clock::millis);
     byte[] bind = NetUtil.createByteArrayFromIpAddressString(admin.bind());
     // A wildcard bind names no address a browser should use: 0.0.0.0 as a Host is how pages
     // reached local services before browsers blocked it ("0.0.0.0 day").
@@ -538,33 +538,5 @@ final class AdminAuth {
     Object[] out = Arrays.copyOf(args, args.length + 1);
     out[args.length] = last;
     return out;
-  }
-
-  /** A one-second window counter: admit() is -1 (drop), or the lines dropped since the last one. */
-  private static final class WarnLimit {
-    private final Clock clock;
-    private long second = Long.MIN_VALUE;
-    private int used;
-    private long dropped;
-
-    WarnLimit(Clock clock) {
-      this.clock = clock;
-    }
-
-    synchronized long admit() {
-      long now = clock.millis() / 1000;
-      if (now != second) {
-        second = now;
-        used = 0;
-      }
-      if (used >= WARN_LINES_PER_SECOND) {
-        dropped++;
-        return -1;
-      }
-      used++;
-      long out = dropped;
-      dropped = 0;
-      return out;
-    }
   }
 }

@@ -6,7 +6,6 @@ import java.net.SocketAddress;
 import java.security.SecureRandom;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -27,9 +26,7 @@ final class ProtocolLog {
   private static final long ID_PREFIX = new SecureRandom().nextLong() & 0xFFFF_FFFFL;
 
   private final AtomicLong ids = new AtomicLong();
-  private final AtomicLong window = new AtomicLong();
-  private final AtomicLong linesInWindow = new AtomicLong();
-  private final AtomicLong suppressed = new AtomicLong();
+  private final LogRateLimit lines = new LogRateLimit(LINES_PER_SECOND, System::currentTimeMillis);
   private final ConcurrentMap<String, Counter> counters = new ConcurrentHashMap<>();
   private final MeterRegistry registry;
 
@@ -60,16 +57,10 @@ final class ProtocolLog {
                     .tag("kind", kind)
                     .register(registry))
         .increment();
-    long second = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime());
-    long w = window.get();
-    if (w != second && window.compareAndSet(w, second)) {
-      linesInWindow.set(0);
-    }
-    if (linesInWindow.incrementAndGet() > LINES_PER_SECOND) {
-      suppressed.incrementAndGet();
+    long dropped = lines.admit();
+    if (dropped < 0) {
       return;
     }
-    long dropped = suppressed.getAndSet(0);
     LOG.warn(
         "{} {} request {} peer {}: {}{}",
         side.name().toLowerCase(java.util.Locale.ROOT),
