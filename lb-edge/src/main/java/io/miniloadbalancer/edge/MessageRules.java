@@ -68,6 +68,15 @@ final class MessageRules {
         return bad("request target has a byte that is not visible ASCII at offset " + i);
       }
     }
+    if (hasDotSegmentOrBackslash(target)) {
+      // Routing reads the path as sent; a backend, a WAF or a browser that removes dot-segments
+      // (RFC 3986 5.2.4) would read another one. Browsers never send them; refused, not rewritten.
+      return bad("request target has a dot-segment or a backslash");
+    }
+    if (request.method().equals(HttpMethod.TRACE)) {
+      // TRACE would echo the client's cookies and credentials back through the edge (as nginx: 405).
+      return new Refusal(HttpResponseStatus.METHOD_NOT_ALLOWED, "TRACE is not supported");
+    }
     HttpHeaders h = request.headers();
     List<String> hosts = h.getAll(HttpHeaderNames.HOST);
     if (hosts.size() > 1) {
@@ -140,6 +149,21 @@ final class MessageRules {
     return printable(m == null ? cause.getClass().getSimpleName() : m);
   }
 
+  /** A "." or ".." path segment, raw or percent-encoded, or a '\\', before any query. */
+  static boolean hasDotSegmentOrBackslash(String target) {
+    int q = target.indexOf('?');
+    String path = (q < 0 ? target : target.substring(0, q)).toLowerCase(Locale.ROOT).replace("%2e", ".");
+    if (path.indexOf('\\') >= 0 || path.contains("%5c")) {
+      return true;
+    }
+    for (String segment : path.split("/", -1)) {
+      if (segment.equals(".") || segment.equals("..")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   // ---- responses (RFC 9112 4, 6.3; RFC 9110 15.2) -------------------------------------------------
 
   /**
@@ -158,6 +182,13 @@ final class MessageRules {
     int code = response.status().code();
     if (code < 100 || code > 599) {
       return "status code " + code + " out of range";
+    }
+    String reason = response.status().reasonPhrase();
+    for (int i = 0; i < reason.length(); i++) {
+      char c = reason.charAt(i);
+      if (c < 0x20 && c != '\t' || c == 0x7F) { // RFC 9112 4: HTAB, SP, VCHAR, obs-text only
+        return "control byte in the reason phrase";
+      }
     }
     if (code == 101 && !upgradeAsked) {
       return "101 Switching Protocols without an upgrade request";

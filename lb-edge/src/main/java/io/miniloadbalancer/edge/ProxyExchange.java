@@ -210,6 +210,15 @@ final class ProxyExchange implements ChannelFutureListener {
   private void onAcquired(Future<Channel> f, int forAttempt) {
     if (!f.isSuccess()) {
       if (forAttempt == attempt && !done) {
+        if (f.cause() instanceof java.util.concurrent.TimeoutException) {
+          // Every connection of upstream.maxConnectionsPerEndpoint is busy: the proxy's own
+          // limit, not the endpoint's failure (503, as for a full queue; never charged to it).
+          endLease(Outcome.CANCELLED);
+          fail(HttpResponseStatus.SERVICE_UNAVAILABLE, "pool_full",
+              "no free connection to " + describeEndpoint() + " within upstream.connectTimeout"
+                  + " (upstream.maxConnectionsPerEndpoint in use)");
+          return;
+        }
         endLease(Outcome.FAILURE);
         retryOrFail(HttpResponseStatus.BAD_GATEWAY, "connect",
             "connect to " + describeEndpoint() + " failed: " + f.cause().getMessage());
@@ -291,6 +300,9 @@ final class ProxyExchange implements ChannelFutureListener {
       }
       h.set("x-forwarded-port", xfPort != null ? xfPort : String.valueOf(localPort()));
       appendVia(h, request.protocolVersion());
+      if (http10Client) {
+        h.remove(HttpHeaderNames.EXPECT); // an HTTP/1.0 request's Expect is ignored (RFC 9110 10.1.1)
+      }
       if (upgradeAsked) {
         h.set(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE);
         h.set(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET);
@@ -408,7 +420,6 @@ final class ProxyExchange implements ChannelFutureListener {
       retryOrFail(response.status(), "status", "backend " + describeEndpoint() + " answered " + status);
       return;
     }
-    responseStarted = true;
     // The backend's headers are rewritten in place rather than copied (see upstreamHead), so the
     // framing is read before the hop-by-hop headers that carry it are stripped.
     HttpHeaders h = response.headers();
@@ -417,6 +428,7 @@ final class ProxyExchange implements ChannelFutureListener {
       upstreamFault(ch, "malformed", "101 to a protocol other than the websocket asked for");
       return;
     }
+    responseStarted = true;
     boolean hasBody = !(headRequest || status == 204 || status == 304 || switching);
     boolean lengthKnown = HttpUtil.isContentLengthSet(response) && !HttpUtil.isTransferEncodingChunked(response);
     if (!HttpUtil.isKeepAlive(response) || MessageRules.framingContradictsStatus(response)) {
@@ -424,7 +436,9 @@ final class ProxyExchange implements ChannelFutureListener {
     }
     stripHopByHop(h, h);
     HttpResponse out = new DefaultHttpResponse(HttpVersion.HTTP_1_1, response.status(), h);
-    boolean keep = clientKeepAlive && !owner.draining();
+    // An answer before the request body ended (a 401 or 413 to an upload) closes the connection
+    // afterwards: say so now (RFC 9112 9.6) rather than promise keep-alive.
+    boolean keep = clientKeepAlive && !owner.draining() && requestComplete;
     if (hasBody && !lengthKnown) {
       if (http10Client) {
         // HTTP/1.0 has no chunked coding: the body ends where the connection does.
@@ -452,6 +466,9 @@ final class ProxyExchange implements ChannelFutureListener {
   /** A 1xx (not 101): relayed to an HTTP/1.1 client (RFC 9110 15.2), then the final response. */
   private void relayInterim(HttpResponse response) {
     interim = true;
+    if (MessageRules.framingContradictsStatus(response)) {
+      upstreamReusable = false;
+    }
     if (http10Client) {
       return; // a 1xx must not go to an HTTP/1.0 client
     }
@@ -510,6 +527,12 @@ final class ProxyExchange implements ChannelFutureListener {
     }
     boolean last = content instanceof LastHttpContent;
     if (last) {
+      // Response trailers are dropped as request trailers are: a trailer could carry what a proxy
+      // must not merge into a message (Set-Cookie, say; RFC 9110 6.5.1).
+      HttpHeaders trailers = ((LastHttpContent) content).trailingHeaders();
+      if (!trailers.isEmpty()) { // (the shared empty end is read-only)
+        trailers.clear();
+      }
       if (UpstreamConnections.decoder(ch).hasLeftoverBytes()) {
         // More bytes than the response framed (a body on HEAD/204/304, or garbage): what was framed
         // goes to the client; the connection does not go back to the pool.

@@ -39,6 +39,8 @@ class ConformanceResponseFramingTest {
   static Stream<ResponseCase> statusLine() {
     return Stream.of(
         ResponseCase.badGateway("4 garbage status line", write("HELLO WORLD\r\n\r\n")),
+        ResponseCase.badGateway("4 NUL in the reason phrase", write("HTTP/1.1 200 O\u0000K\r\nContent-Length: 2\r\n\r\nok")),
+        ResponseCase.badGateway("4 0x01 in the reason phrase", write("HTTP/1.1 200 O\u0001K\r\nContent-Length: 2\r\n\r\nok")),
         ResponseCase.badGateway("4 version HTTP/9.9", write("HTTP/9.9 200 OK\r\nContent-Length: 2\r\n\r\nok")),
         ResponseCase.badGateway("4 version HTTX/1.1", write("HTTX/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")),
         ResponseCase.badGateway("4 status 2000 (4 digits)", write("HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok")),

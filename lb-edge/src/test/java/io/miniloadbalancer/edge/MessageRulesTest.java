@@ -23,6 +23,19 @@ class MessageRulesTest {
   }
 
   @ParameterizedTest
+  @ValueSource(strings = {"/proxy/web/../admin", "/proxy/web/%2e%2e/x", "/proxy/web/%2E./x", "/a/./b", "/a/..",
+      "/a\\b", "/a%5cb", "/a/%2e"})
+  void dotSegmentsAndBackslashesAreFound(String target) {
+    assertThat(MessageRules.hasDotSegmentOrBackslash(target)).isTrue();
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"/proxy/web/a.b", "/a/...", "/a/.well-known/x", "/a?x=../y", "/a//b", "/"})
+  void ordinaryPathsPass(String target) {
+    assertThat(MessageRules.hasDotSegmentOrBackslash(target)).isFalse();
+  }
+
+  @ParameterizedTest
   @ValueSource(strings = {"a\r\nb", "\u0000x", "\u001b[31mred", "über"})
   void printableNeverCarriesControlOrNonAsciiBytes(String s) {
     assertThat(MessageRules.printable(s)).matches("[\\x20-\\x7e]*");
