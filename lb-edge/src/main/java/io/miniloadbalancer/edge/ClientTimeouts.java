@@ -40,6 +40,7 @@ final class ClientTimeouts extends ChannelInboundHandlerAdapter {
   private long phaseStart;
   private long lastProgress;
   private @Nullable ScheduledFuture<?> timer;
+  private long timerDeadline;
 
   ClientTimeouts(java.time.Duration head, java.time.Duration bodyIdle) {
     this.headNanos = head.toNanos();
@@ -105,7 +106,6 @@ final class ClientTimeouts extends ChannelInboundHandlerAdapter {
     timer = c.executor().schedule(this::check, delayNanos, TimeUnit.NANOSECONDS);
   }
 
-  private long timerDeadline;
 
   private void check() {
     timer = null;

@@ -151,14 +151,37 @@ final class MessageRules {
 
   /** A "." or ".." path segment, raw or percent-encoded, or a '\\', before any query. */
   static boolean hasDotSegmentOrBackslash(String target) {
-    int q = target.indexOf('?');
-    String path = (q < 0 ? target : target.substring(0, q)).toLowerCase(Locale.ROOT).replace("%2e", ".");
-    if (path.indexOf('\\') >= 0 || path.contains("%5c")) {
-      return true;
-    }
-    for (String segment : path.split("/", -1)) {
-      if (segment.equals(".") || segment.equals("..")) {
+    // One pass, no copies (it runs on every request): a segment is "." or ".." when it holds only
+    // dots, each written '.' or "%2e".
+    int dots = 0;
+    boolean onlyDots = true;
+    for (int i = 0; i <= target.length(); i++) {
+      char c = i < target.length() ? target.charAt(i) : '/';
+      if (c == '?') {
+        c = '/';
+      }
+      if (c == '/') {
+        if (onlyDots && (dots == 1 || dots == 2)) {
+          return true;
+        }
+        if (i < target.length() && target.charAt(i) == '?') {
+          return false;
+        }
+        dots = 0;
+        onlyDots = true;
+      } else if (c == '\\') {
         return true;
+      } else if (c == '.') {
+        dots++;
+      } else if (c == '%' && i + 2 < target.length() && target.charAt(i + 1) == '2'
+          && (target.charAt(i + 2) | 0x20) == 'e') {
+        dots++;
+        i += 2;
+      } else if (c == '%' && i + 2 < target.length() && target.charAt(i + 1) == '5'
+          && (target.charAt(i + 2) | 0x20) == 'c') {
+        return true;
+      } else {
+        onlyDots = false;
       }
     }
     return false;

@@ -417,7 +417,8 @@ final class ProxyExchange implements ChannelFutureListener {
       upstreamReusable = false;
       closeUpstream();
       endLease(Outcome.FAILURE);
-      retryOrFail(response.status(), "status", "backend " + describeEndpoint() + " answered " + status);
+      // A backend's own 5xx is an answer, not a protocol error: nothing to log.
+      retryOrFail(response.status(), null, "backend " + describeEndpoint() + " answered " + status);
       return;
     }
     // The backend's headers are rewritten in place rather than copied (see upstreamHead), so the
@@ -506,9 +507,9 @@ final class ProxyExchange implements ChannelFutureListener {
     }
     if (interim) {
       // The (empty) end of a 1xx, or garbage where the final head should be.
-      boolean failed = content.decoderResult().isFailure();
+      boolean failed = content.decoderResult().isFailure() || content.content().isReadable();
       ReferenceCountUtil.release(content);
-      if (failed || content.content().isReadable()) {
+      if (failed) {
         upstreamFault(ch, "malformed", "malformed after an interim response");
       } else if (content instanceof LastHttpContent) {
         interim = false;
@@ -596,11 +597,10 @@ final class ProxyExchange implements ChannelFutureListener {
     closeUpstream();
     cancelResponseTimer();
     endLease(Outcome.FAILURE);
+    owner.protocolLog().record(ProtocolLog.Side.UPSTREAM, kind, requestId(), ch.remoteAddress(), what);
     if (!responseStarted) {
-      owner.protocolLog().record(ProtocolLog.Side.UPSTREAM, kind, requestId(), ch.remoteAddress(), what);
       retryOrFail(HttpResponseStatus.BAD_GATEWAY, null, why);
     } else {
-      owner.protocolLog().record(ProtocolLog.Side.UPSTREAM, kind, requestId(), ch.remoteAddress(), what);
       abortClient();
     }
   }
@@ -766,13 +766,14 @@ final class ProxyExchange implements ChannelFutureListener {
 
   /**
    * Another endpoint when the policy, the budget and the request allow; else the client's answer.
-   * {@code kind} counts the failure as the backend's (null when the caller already did).
+   * {@code kind} counts and logs the failure as the backend's (null: the caller did, or there is
+   * nothing to log).
    */
   private void retryOrFail(HttpResponseStatus status, @Nullable String kind, String why) {
     if (done) {
       return;
     }
-    if (kind != null && !kind.equals("status")) {
+    if (kind != null) {
       owner.protocolLog().record(ProtocolLog.Side.UPSTREAM, kind, requestId(), client.channel().remoteAddress(), why);
     }
     long backoff = retryPossible() ? retries.grant() : -1;

@@ -44,6 +44,8 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private boolean discarding;
   /** An answer that closes the connection is on its way: everything read from now on is dropped. */
   private boolean closing;
+  /** Whether this connection was admitted under server.maxConnectionsPerClient (and counted). */
+  private boolean counted;
   /**
    * A pipelined request (and what follows it) that arrived while an exchange was in flight, in
    * arrival order; replayed when that exchange ends. Reads stop while anything is held, so this is
@@ -340,8 +342,6 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     edge.clients().add(ctx.channel());
     ctx.fireChannelActive();
   }
-
-  private boolean counted;
 
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
