@@ -1,14 +1,14 @@
 /**
  * Edge Balancer core: backend pools, strategies, endpoint states, leases and introspection.
  *
- * <p>Only the API package and the extension points are exported; everything under {@code
- * .internal} may change without notice.
+ * <p>Only the API package and the extension points are exported; everything under {@code .internal}
+ * may change without notice.
  */
 module io.miniloadbalancer.core {
-  requires org.slf4j;
-  requires java.net.http;
-  requires static transitive org.jspecify;
+    requires org.slf4j;
+    requires java.net.http;
+    requires static transitive org.jspecify;
 
-  exports io.miniloadbalancer.core;
-  exports io.miniloadbalancer.core.spi;
+    exports io.miniloadbalancer.core;
+    exports io.miniloadbalancer.core.spi;
 }

@@ -19,8 +19,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * around each request) against what lb-core's own breaker adds to a lease (a volatile read of the
  * half-open flag at acquire and of the failure streak at completion).
  *
- * <p>Run: {@code java -jar lb-benchmarks/target/benchmarks.jar BreakerBenchmark -t 1 -prof gc}
- * (and {@code -t 2}).
+ * <p>Run: {@code java -jar lb-benchmarks/target/benchmarks.jar BreakerBenchmark -t 1 -prof gc} (and
+ * {@code -t 2}).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -30,31 +30,31 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 public class BreakerBenchmark {
 
-  private final CircuitBreaker<Object> failsafe =
-      CircuitBreaker.builder()
-          .withFailureRateThreshold(50, 20, Duration.ofSeconds(10))
-          .withDelay(Duration.ofSeconds(30))
-          .withSuccessThreshold(3)
-          .build();
+    private final CircuitBreaker<Object> failsafe =
+            CircuitBreaker.builder()
+                    .withFailureRateThreshold(50, 20, Duration.ofSeconds(10))
+                    .withDelay(Duration.ofSeconds(30))
+                    .withSuccessThreshold(3)
+                    .build();
 
-  private volatile boolean halfOpen;
-  private volatile int consecutiveFailures;
+    private volatile boolean halfOpen;
+    private volatile int consecutiveFailures;
 
-  /** Failsafe: permit, then record the success. */
-  @Benchmark
-  public boolean failsafePermitAndRecordSuccess() {
-    boolean permitted = failsafe.tryAcquirePermit();
-    failsafe.recordSuccess();
-    return permitted;
-  }
-
-  /** lb-core: the two reads its breaker adds to a successful lease. */
-  @Benchmark
-  public boolean coreGateAndStreakReset() {
-    boolean gated = halfOpen;
-    if (consecutiveFailures != 0) {
-      consecutiveFailures = 0;
+    /** Failsafe: permit, then record the success. */
+    @Benchmark
+    public boolean failsafePermitAndRecordSuccess() {
+        boolean permitted = failsafe.tryAcquirePermit();
+        failsafe.recordSuccess();
+        return permitted;
     }
-    return gated;
-  }
+
+    /** lb-core: the two reads its breaker adds to a successful lease. */
+    @Benchmark
+    public boolean coreGateAndStreakReset() {
+        boolean gated = halfOpen;
+        if (consecutiveFailures != 0) {
+            consecutiveFailures = 0;
+        }
+        return gated;
+    }
 }

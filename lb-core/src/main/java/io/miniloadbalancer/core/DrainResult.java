@@ -11,4 +11,5 @@ import java.time.Duration;
  * @param stillInFlight leases still open when the result was decided (0 when completed)
  * @param waited how long the drain took
  */
-public record DrainResult(String endpointId, boolean completed, int stillInFlight, Duration waited) {}
+public record DrainResult(
+        String endpointId, boolean completed, int stillInFlight, Duration waited) {}

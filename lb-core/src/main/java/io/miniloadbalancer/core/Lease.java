@@ -25,147 +25,152 @@ import java.lang.invoke.VarHandle;
  */
 public final class Lease implements AutoCloseable {
 
-  private static final VarHandle DONE;
+    private static final VarHandle DONE;
 
-  static {
-    try {
-      DONE = MethodHandles.lookup().findVarHandle(Lease.class, "done", boolean.class);
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
+    static {
+        try {
+            DONE = MethodHandles.lookup().findVarHandle(Lease.class, "done", boolean.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
-  }
 
-  private final LoadBalancer balancer;
-  private final EndpointRuntime runtime;
-  private final Endpoint endpoint;
-  private final long startNanos;
-  private final boolean countedInTotal;
-  private final boolean trial;
-  private volatile boolean done;
+    private final LoadBalancer balancer;
+    private final EndpointRuntime runtime;
+    private final Endpoint endpoint;
+    private final long startNanos;
+    private final boolean countedInTotal;
+    private final boolean trial;
+    private volatile boolean done;
 
-  Lease(
-      LoadBalancer balancer,
-      EndpointRuntime runtime,
-      long startNanos,
-      boolean countedInTotal,
-      boolean trial) {
-    this.balancer = balancer;
-    this.runtime = runtime;
-    this.endpoint = runtime.endpoint();
-    this.startNanos = startNanos;
-    this.countedInTotal = countedInTotal;
-    this.trial = trial;
-  }
-
-  /**
-   * The endpoint this request must go to, as it was defined when the lease was taken.
-   *
-   * @return the endpoint this request must go to, as it was defined when the lease was taken
-   */
-  public Endpoint endpoint() {
-    return endpoint;
-  }
-
-  /**
-   * When the lease was taken, on the balancer's ticker.
-   *
-   * @return when the lease was taken, on the balancer's ticker
-   */
-  public long startNanos() {
-    return startNanos;
-  }
-
-  /**
-   * Whether the lease has been completed or closed.
-   *
-   * @return whether the lease has been completed or closed
-   */
-  public boolean isDone() {
-    return done;
-  }
-
-  /** Completes as {@link Outcome#SUCCESS}, timing the request from acquisition until now. */
-  public void success() {
-    long now = balancer.nanoTime();
-    finish(Outcome.SUCCESS, now - startNanos, now);
-  }
-
-  /** Completes as {@link Outcome#FAILURE}, timing the request from acquisition until now. */
-  public void failure() {
-    long now = balancer.nanoTime();
-    finish(Outcome.FAILURE, now - startNanos, now);
-  }
-
-  /**
-   * Completes as {@link Outcome#OVERLOADED}: the endpoint answered 429, or 503 with Retry-After.
-   * The endpoint is penalized for {@code retryAfter} (capped by the balancer's {@code maxPenalty}):
-   * {@code p2c-ewma} prices the pause in, the other strategies skip the endpoint until it ends. Not a
-   * health failure: it does not count toward ejection.
-   *
-   * @param retryAfter the pause asked for; zero or negative when the response gave none (then 1 s)
-   */
-  public void overloaded(java.time.Duration retryAfter) {
-    long now = balancer.nanoTime();
-    if (finish(Outcome.OVERLOADED, now - startNanos, now)) {
-      long cap = balancer.maxPenaltyNanos();
-      long pause =
-          retryAfter.isNegative() || retryAfter.isZero()
-              ? Math.min(1_000_000_000L, cap)
-              : retryAfter.compareTo(java.time.Duration.ofNanos(cap)) > 0 ? cap : retryAfter.toNanos();
-      runtime.penalize(now + pause);
+    Lease(
+            LoadBalancer balancer,
+            EndpointRuntime runtime,
+            long startNanos,
+            boolean countedInTotal,
+            boolean trial) {
+        this.balancer = balancer;
+        this.runtime = runtime;
+        this.endpoint = runtime.endpoint();
+        this.startNanos = startNanos;
+        this.countedInTotal = countedInTotal;
+        this.trial = trial;
     }
-  }
 
-  /**
-   * Completes with an outcome the caller measured.
-   *
-   * @param outcome how the request ended
-   * @param latencyNanos how long it took, on the balancer's ticker scale, or a negative value when
-   *     unknown (then no EWMA sample is taken)
-   * @param statusCode the protocol status (for example HTTP 503), or 0 when there is none; kept for
-   *     symmetry with adapters (the outcome already classifies it). {@link Outcome#OVERLOADED} here
-   *     penalizes the endpoint for 1 s; use {@link #overloaded} to pass the Retry-After.
-   */
-  public void complete(Outcome outcome, long latencyNanos, int statusCode) {
-    if (outcome == null) {
-      throw new NullPointerException("outcome");
+    /**
+     * The endpoint this request must go to, as it was defined when the lease was taken.
+     *
+     * @return the endpoint this request must go to, as it was defined when the lease was taken
+     */
+    public Endpoint endpoint() {
+        return endpoint;
     }
-    // The caller timed the request: its end is start + latency, no need to read the ticker again.
-    long end = latencyNanos >= 0 ? startNanos + latencyNanos : balancer.nanoTime();
-    if (finish(outcome, latencyNanos, end) && outcome == Outcome.OVERLOADED) {
-      runtime.penalize(end + Math.min(1_000_000_000L, balancer.maxPenaltyNanos()));
-    }
-  }
 
-  /** Releases the lease as {@link Outcome#CANCELLED} unless it was already completed. */
-  @Override
-  public void close() {
-    if (!done) {
-      finish(Outcome.CANCELLED, -1L, 0L);
+    /**
+     * When the lease was taken, on the balancer's ticker.
+     *
+     * @return when the lease was taken, on the balancer's ticker
+     */
+    public long startNanos() {
+        return startNanos;
     }
-  }
 
-  private boolean finish(Outcome outcome, long latencyNanos, long nowNanos) {
-    if (!DONE.compareAndSet(this, false, true)) {
-      return false;
+    /**
+     * Whether the lease has been completed or closed.
+     *
+     * @return whether the lease has been completed or closed
+     */
+    public boolean isDone() {
+        return done;
     }
-    runtime.completeLease(outcome, latencyNanos, nowNanos, trial);
-    if (countedInTotal) {
-      balancer.leaseEndedInTotal();
-    }
-    LeaseObserver[] observers = balancer.leaseObservers();
-    for (LeaseObserver observer : observers) {
-      try {
-        observer.onLeaseEnd(endpoint, outcome, latencyNanos);
-      } catch (RuntimeException e) {
-        balancer.observerFailed(observer, e);
-      }
-    }
-    return true;
-  }
 
-  @Override
-  public String toString() {
-    return "Lease[" + endpoint.id() + (done ? ", done]" : ", open]");
-  }
+    /** Completes as {@link Outcome#SUCCESS}, timing the request from acquisition until now. */
+    public void success() {
+        long now = balancer.nanoTime();
+        finish(Outcome.SUCCESS, now - startNanos, now);
+    }
+
+    /** Completes as {@link Outcome#FAILURE}, timing the request from acquisition until now. */
+    public void failure() {
+        long now = balancer.nanoTime();
+        finish(Outcome.FAILURE, now - startNanos, now);
+    }
+
+    /**
+     * Completes as {@link Outcome#OVERLOADED}: the endpoint answered 429, or 503 with Retry-After.
+     * The endpoint is penalized for {@code retryAfter} (capped by the balancer's {@code
+     * maxPenalty}): {@code p2c-ewma} prices the pause in, the other strategies skip the endpoint
+     * until it ends. Not a health failure: it does not count toward ejection.
+     *
+     * @param retryAfter the pause asked for; zero or negative when the response gave none (then 1
+     *     s)
+     */
+    public void overloaded(java.time.Duration retryAfter) {
+        long now = balancer.nanoTime();
+        if (finish(Outcome.OVERLOADED, now - startNanos, now)) {
+            long cap = balancer.maxPenaltyNanos();
+            long pause =
+                    retryAfter.isNegative() || retryAfter.isZero()
+                            ? Math.min(1_000_000_000L, cap)
+                            : retryAfter.compareTo(java.time.Duration.ofNanos(cap)) > 0
+                                    ? cap
+                                    : retryAfter.toNanos();
+            runtime.penalize(now + pause);
+        }
+    }
+
+    /**
+     * Completes with an outcome the caller measured.
+     *
+     * @param outcome how the request ended
+     * @param latencyNanos how long it took, on the balancer's ticker scale, or a negative value
+     *     when unknown (then no EWMA sample is taken)
+     * @param statusCode the protocol status (for example HTTP 503), or 0 when there is none; kept
+     *     for symmetry with adapters (the outcome already classifies it). {@link
+     *     Outcome#OVERLOADED} here penalizes the endpoint for 1 s; use {@link #overloaded} to pass
+     *     the Retry-After.
+     */
+    public void complete(Outcome outcome, long latencyNanos, int statusCode) {
+        if (outcome == null) {
+            throw new NullPointerException("outcome");
+        }
+        // The caller timed the request: its end is start + latency, no need to read the ticker
+        // again.
+        long end = latencyNanos >= 0 ? startNanos + latencyNanos : balancer.nanoTime();
+        if (finish(outcome, latencyNanos, end) && outcome == Outcome.OVERLOADED) {
+            runtime.penalize(end + Math.min(1_000_000_000L, balancer.maxPenaltyNanos()));
+        }
+    }
+
+    /** Releases the lease as {@link Outcome#CANCELLED} unless it was already completed. */
+    @Override
+    public void close() {
+        if (!done) {
+            finish(Outcome.CANCELLED, -1L, 0L);
+        }
+    }
+
+    private boolean finish(Outcome outcome, long latencyNanos, long nowNanos) {
+        if (!DONE.compareAndSet(this, false, true)) {
+            return false;
+        }
+        runtime.completeLease(outcome, latencyNanos, nowNanos, trial);
+        if (countedInTotal) {
+            balancer.leaseEndedInTotal();
+        }
+        LeaseObserver[] observers = balancer.leaseObservers();
+        for (LeaseObserver observer : observers) {
+            try {
+                observer.onLeaseEnd(endpoint, outcome, latencyNanos);
+            } catch (RuntimeException e) {
+                balancer.observerFailed(observer, e);
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public String toString() {
+        return "Lease[" + endpoint.id() + (done ? ", done]" : ", open]");
+    }
 }

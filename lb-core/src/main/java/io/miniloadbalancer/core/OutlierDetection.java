@@ -9,329 +9,335 @@ import java.time.Duration;
  * <p>An endpoint is ejected ({@link EndpointState#EJECTED}, breaker {@link BreakerState#OPEN})
  * after {@code consecutiveFailures} failed completions in a row, or when at least {@code
  * minRequests} completed in the last {@code interval} (a window sliding in fifths of it) and a
- * {@code failureRate} share of them failed. It stays out for {@code baseEjectionTime x ejections} (capped at {@code maxEjectionTime},
- * stretched by up to {@code ejectionJitter}), then returns half-open: at most {@code trialRequests}
- * in flight; that many successes close the breaker, a failure ejects it again for longer. The
- * ejection count decays by one per clean interval.
+ * {@code failureRate} share of them failed. It stays out for {@code baseEjectionTime x ejections}
+ * (capped at {@code maxEjectionTime}, stretched by up to {@code ejectionJitter}), then returns
+ * half-open: at most {@code trialRequests} in flight; that many successes close the breaker, a
+ * failure ejects it again for longer. The ejection count decays by one per clean interval.
  *
  * <p>Never more than {@code maxEjectionPercent} of the pool is ejected at once, except that one
  * endpoint may always be ejected in a pool of two or more (Envoy's floor): with 10% and 5
  * endpoints, 1 may be out. A pool of one is never ejected (it would only turn its errors into "no
- * endpoint" errors). In {@code dryRun}, would-be ejections are recorded as pool events and nothing is
- * ejected.
+ * endpoint" errors). In {@code dryRun}, would-be ejections are recorded as pool events and nothing
+ * is ejected.
  */
 public final class OutlierDetection {
 
-  private final int consecutiveFailures;
-  private final double failureRate;
-  private final int minRequests;
-  private final Duration interval;
-  private final Duration baseEjectionTime;
-  private final Duration maxEjectionTime;
-  private final double ejectionJitter;
-  private final int maxEjectionPercent;
-  private final int trialRequests;
-  private final boolean activeCheckEndsEjection;
-  private final boolean dryRun;
+    private final int consecutiveFailures;
+    private final double failureRate;
+    private final int minRequests;
+    private final Duration interval;
+    private final Duration baseEjectionTime;
+    private final Duration maxEjectionTime;
+    private final double ejectionJitter;
+    private final int maxEjectionPercent;
+    private final int trialRequests;
+    private final boolean activeCheckEndsEjection;
+    private final boolean dryRun;
 
-  private OutlierDetection(Builder b) {
-    consecutiveFailures = b.consecutiveFailures;
-    failureRate = b.failureRate;
-    minRequests = b.minRequests;
-    interval = b.interval;
-    baseEjectionTime = b.baseEjectionTime;
-    maxEjectionTime = b.maxEjectionTime;
-    ejectionJitter = b.ejectionJitter;
-    maxEjectionPercent = b.maxEjectionPercent;
-    trialRequests = b.trialRequests;
-    activeCheckEndsEjection = b.activeCheckEndsEjection;
-    dryRun = b.dryRun;
-  }
-
-  /**
-   * A builder with the defaults.
-   *
-   * @return a builder with the defaults
-   */
-  public static Builder builder() {
-    return new Builder();
-  }
-
-  /**
-   * Defaults only.
-   *
-   * @return defaults only
-   */
-  public static OutlierDetection defaults() {
-    return builder().build();
-  }
-
-  /**
-   * Failed completions in a row that eject; 0 disables this rule.
-   *
-   * @return failed completions in a row that eject; 0 disables this rule
-   */
-  public int consecutiveFailures() {
-    return consecutiveFailures;
-  }
-
-  /**
-   * Failure share over an interval that ejects; above 1 disables this rule.
-   *
-   * @return failure share over an interval that ejects; above 1 disables this rule
-   */
-  public double failureRate() {
-    return failureRate;
-  }
-
-  /**
-   * Completions an interval needs before its failure rate counts.
-   *
-   * @return completions an interval needs before its failure rate counts
-   */
-  public int minRequests() {
-    return minRequests;
-  }
-
-  /**
-   * How often failure rates are evaluated.
-   *
-   * @return how often failure rates are evaluated
-   */
-  public Duration interval() {
-    return interval;
-  }
-
-  /**
-   * The first ejection's length.
-   *
-   * @return the first ejection's length
-   */
-  public Duration baseEjectionTime() {
-    return baseEjectionTime;
-  }
-
-  /**
-   * The longest ejection.
-   *
-   * @return the longest ejection
-   */
-  public Duration maxEjectionTime() {
-    return maxEjectionTime;
-  }
-
-  /**
-   * Random stretch of each ejection, as a fraction.
-   *
-   * @return random stretch of each ejection, as a fraction
-   */
-  public double ejectionJitter() {
-    return ejectionJitter;
-  }
-
-  /**
-   * The most of the pool that may be ejected at once, in percent.
-   *
-   * @return the most of the pool that may be ejected at once, in percent
-   */
-  public int maxEjectionPercent() {
-    return maxEjectionPercent;
-  }
-
-  /**
-   * Requests let through in half-open, and successes needed to close.
-   *
-   * @return requests let through in half-open, and successes needed to close
-   */
-  public int trialRequests() {
-    return trialRequests;
-  }
-
-  /**
-   * Whether a passing active probe ends an ejection early (into half-open).
-   *
-   * @return whether a passing active probe ends an ejection early (into half-open)
-   */
-  public boolean activeCheckEndsEjection() {
-    return activeCheckEndsEjection;
-  }
-
-  /**
-   * Whether ejections are only recorded.
-   *
-   * @return whether ejections are only recorded
-   */
-  public boolean dryRun() {
-    return dryRun;
-  }
-
-  /** Configures {@link OutlierDetection}. */
-  public static final class Builder {
-
-    private int consecutiveFailures = 5;
-    private double failureRate = 0.5;
-    private int minRequests = 20;
-    private Duration interval = Duration.ofSeconds(10);
-    private Duration baseEjectionTime = Duration.ofSeconds(30);
-    private Duration maxEjectionTime = Duration.ofSeconds(300);
-    private double ejectionJitter = 0.1;
-    private int maxEjectionPercent = 10;
-    private int trialRequests = 3;
-    private boolean activeCheckEndsEjection = true;
-    private boolean dryRun;
-
-    private Builder() {}
-
-    /**
-     * Default 5 (Envoy's {@code consecutive_5xx}, Finagle's failure accrual); 0 disables.
-     *
-     * @param n default 5 (Envoy's {@code consecutive_5xx}, Finagle's failure accrual); 0 disables
-     * @return this builder
-     */
-    public Builder consecutiveFailures(int n) {
-      if (n < 0) {
-        throw new IllegalArgumentException("consecutiveFailures must be >= 0, was " + n);
-      }
-      this.consecutiveFailures = n;
-      return this;
+    private OutlierDetection(Builder b) {
+        consecutiveFailures = b.consecutiveFailures;
+        failureRate = b.failureRate;
+        minRequests = b.minRequests;
+        interval = b.interval;
+        baseEjectionTime = b.baseEjectionTime;
+        maxEjectionTime = b.maxEjectionTime;
+        ejectionJitter = b.ejectionJitter;
+        maxEjectionPercent = b.maxEjectionPercent;
+        trialRequests = b.trialRequests;
+        activeCheckEndsEjection = b.activeCheckEndsEjection;
+        dryRun = b.dryRun;
     }
 
     /**
-     * Default 0.5 (Armeria's circuit breaker): half the requests failing is an outage of that
-     * endpoint, not noise. Above 1 disables the rule.
+     * A builder with the defaults.
      *
-     * @param rate default 0.5 (Armeria's circuit breaker): half the requests failing is an outage
-     *     of that endpoint, not noise
-     * @return this builder
+     * @return a builder with the defaults
      */
-    public Builder failureRate(double rate) {
-      if (!(rate > 0)) {
-        throw new IllegalArgumentException("failureRate must be positive, was " + rate);
-      }
-      this.failureRate = rate;
-      return this;
+    public static Builder builder() {
+        return new Builder();
     }
 
     /**
-     * Default 20: below that, a rate is noise (Armeria uses 10, Envoy 100 for success rate).
+     * Defaults only.
      *
-     * @param n default 20: below that, a rate is noise (Armeria uses 10, Envoy 100 for success
-     *     rate)
-     * @return this builder
+     * @return defaults only
      */
-    public Builder minRequests(int n) {
-      this.minRequests = HealthCheck.atLeastOne(n, "minRequests");
-      return this;
+    public static OutlierDetection defaults() {
+        return builder().build();
     }
 
     /**
-     * Default 10 s (Envoy, gRPC).
+     * Failed completions in a row that eject; 0 disables this rule.
      *
-     * @param d default 10 s (Envoy, gRPC)
-     * @return this builder
+     * @return failed completions in a row that eject; 0 disables this rule
      */
-    public Builder interval(Duration d) {
-      this.interval = HealthCheck.positive(d, "interval");
-      return this;
+    public int consecutiveFailures() {
+        return consecutiveFailures;
     }
 
     /**
-     * Default 30 s (Envoy, gRPC).
+     * Failure share over an interval that ejects; above 1 disables this rule.
      *
-     * @param d default 30 s (Envoy, gRPC)
-     * @return this builder
+     * @return failure share over an interval that ejects; above 1 disables this rule
      */
-    public Builder baseEjectionTime(Duration d) {
-      this.baseEjectionTime = HealthCheck.positive(d, "baseEjectionTime");
-      return this;
+    public double failureRate() {
+        return failureRate;
     }
 
     /**
-     * Default 300 s (Envoy, gRPC).
+     * Completions an interval needs before its failure rate counts.
      *
-     * @param d default 300 s (Envoy, gRPC)
-     * @return this builder
+     * @return completions an interval needs before its failure rate counts
      */
-    public Builder maxEjectionTime(Duration d) {
-      this.maxEjectionTime = HealthCheck.positive(d, "maxEjectionTime");
-      return this;
+    public int minRequests() {
+        return minRequests;
     }
 
     /**
-     * Default 0.1: ejected endpoints of one outage do not all return in the same instant.
+     * How often failure rates are evaluated.
      *
-     * @param jitter default 0.1: ejected endpoints of one outage do not all return in the same
-     *     instant
-     * @return this builder
+     * @return how often failure rates are evaluated
      */
-    public Builder ejectionJitter(double jitter) {
-      if (!(jitter >= 0 && jitter <= 1)) {
-        throw new IllegalArgumentException("ejectionJitter must be in [0, 1], was " + jitter);
-      }
-      this.ejectionJitter = jitter;
-      return this;
+    public Duration interval() {
+        return interval;
     }
 
     /**
-     * Default 10 (Envoy, gRPC), with the one-endpoint floor described above.
+     * The first ejection's length.
      *
-     * @param percent default 10 (Envoy, gRPC), with the one-endpoint floor described above
-     * @return this builder
+     * @return the first ejection's length
      */
-    public Builder maxEjectionPercent(int percent) {
-      if (percent < 0 || percent > 100) {
-        throw new IllegalArgumentException("maxEjectionPercent must be in 0..100, was " + percent);
-      }
-      this.maxEjectionPercent = percent;
-      return this;
+    public Duration baseEjectionTime() {
+        return baseEjectionTime;
     }
 
     /**
-     * Default 3 (Armeria's trial requests are of this order): a handful, not a flood.
+     * The longest ejection.
      *
-     * @param n default 3 (Armeria's trial requests are of this order): a handful, not a flood
-     * @return this builder
+     * @return the longest ejection
      */
-    public Builder trialRequests(int n) {
-      this.trialRequests = HealthCheck.atLeastOne(n, "trialRequests");
-      return this;
+    public Duration maxEjectionTime() {
+        return maxEjectionTime;
     }
 
     /**
-     * Default true (Envoy's {@code successful_active_health_check_uneject_host}).
+     * Random stretch of each ejection, as a fraction.
      *
-     * @param value default true (Envoy's {@code successful_active_health_check_uneject_host})
-     * @return this builder
+     * @return random stretch of each ejection, as a fraction
      */
-    public Builder activeCheckEndsEjection(boolean value) {
-      this.activeCheckEndsEjection = value;
-      return this;
+    public double ejectionJitter() {
+        return ejectionJitter;
     }
 
     /**
-     * Default false.
+     * The most of the pool that may be ejected at once, in percent.
      *
-     * @param value default false
-     * @return this builder
+     * @return the most of the pool that may be ejected at once, in percent
      */
-    public Builder dryRun(boolean value) {
-      this.dryRun = value;
-      return this;
+    public int maxEjectionPercent() {
+        return maxEjectionPercent;
     }
 
     /**
-     * A frozen copy.
+     * Requests let through in half-open, and successes needed to close.
      *
-     * @return a frozen copy
-     * @throws IllegalArgumentException when maxEjectionTime is below baseEjectionTime
+     * @return requests let through in half-open, and successes needed to close
      */
-    public OutlierDetection build() {
-      if (maxEjectionTime.compareTo(baseEjectionTime) < 0) {
-        throw new IllegalArgumentException(
-            "maxEjectionTime (" + maxEjectionTime + ") must not be below baseEjectionTime ("
-                + baseEjectionTime + ")");
-      }
-      return new OutlierDetection(this);
+    public int trialRequests() {
+        return trialRequests;
     }
-  }
+
+    /**
+     * Whether a passing active probe ends an ejection early (into half-open).
+     *
+     * @return whether a passing active probe ends an ejection early (into half-open)
+     */
+    public boolean activeCheckEndsEjection() {
+        return activeCheckEndsEjection;
+    }
+
+    /**
+     * Whether ejections are only recorded.
+     *
+     * @return whether ejections are only recorded
+     */
+    public boolean dryRun() {
+        return dryRun;
+    }
+
+    /** Configures {@link OutlierDetection}. */
+    public static final class Builder {
+
+        private int consecutiveFailures = 5;
+        private double failureRate = 0.5;
+        private int minRequests = 20;
+        private Duration interval = Duration.ofSeconds(10);
+        private Duration baseEjectionTime = Duration.ofSeconds(30);
+        private Duration maxEjectionTime = Duration.ofSeconds(300);
+        private double ejectionJitter = 0.1;
+        private int maxEjectionPercent = 10;
+        private int trialRequests = 3;
+        private boolean activeCheckEndsEjection = true;
+        private boolean dryRun;
+
+        private Builder() {}
+
+        /**
+         * Default 5 (Envoy's {@code consecutive_5xx}, Finagle's failure accrual); 0 disables.
+         *
+         * @param n default 5 (Envoy's {@code consecutive_5xx}, Finagle's failure accrual); 0
+         *     disables
+         * @return this builder
+         */
+        public Builder consecutiveFailures(int n) {
+            if (n < 0) {
+                throw new IllegalArgumentException("consecutiveFailures must be >= 0, was " + n);
+            }
+            this.consecutiveFailures = n;
+            return this;
+        }
+
+        /**
+         * Default 0.5 (Armeria's circuit breaker): half the requests failing is an outage of that
+         * endpoint, not noise. Above 1 disables the rule.
+         *
+         * @param rate default 0.5 (Armeria's circuit breaker): half the requests failing is an
+         *     outage of that endpoint, not noise
+         * @return this builder
+         */
+        public Builder failureRate(double rate) {
+            if (!(rate > 0)) {
+                throw new IllegalArgumentException("failureRate must be positive, was " + rate);
+            }
+            this.failureRate = rate;
+            return this;
+        }
+
+        /**
+         * Default 20: below that, a rate is noise (Armeria uses 10, Envoy 100 for success rate).
+         *
+         * @param n default 20: below that, a rate is noise (Armeria uses 10, Envoy 100 for success
+         *     rate)
+         * @return this builder
+         */
+        public Builder minRequests(int n) {
+            this.minRequests = HealthCheck.atLeastOne(n, "minRequests");
+            return this;
+        }
+
+        /**
+         * Default 10 s (Envoy, gRPC).
+         *
+         * @param d default 10 s (Envoy, gRPC)
+         * @return this builder
+         */
+        public Builder interval(Duration d) {
+            this.interval = HealthCheck.positive(d, "interval");
+            return this;
+        }
+
+        /**
+         * Default 30 s (Envoy, gRPC).
+         *
+         * @param d default 30 s (Envoy, gRPC)
+         * @return this builder
+         */
+        public Builder baseEjectionTime(Duration d) {
+            this.baseEjectionTime = HealthCheck.positive(d, "baseEjectionTime");
+            return this;
+        }
+
+        /**
+         * Default 300 s (Envoy, gRPC).
+         *
+         * @param d default 300 s (Envoy, gRPC)
+         * @return this builder
+         */
+        public Builder maxEjectionTime(Duration d) {
+            this.maxEjectionTime = HealthCheck.positive(d, "maxEjectionTime");
+            return this;
+        }
+
+        /**
+         * Default 0.1: ejected endpoints of one outage do not all return in the same instant.
+         *
+         * @param jitter default 0.1: ejected endpoints of one outage do not all return in the same
+         *     instant
+         * @return this builder
+         */
+        public Builder ejectionJitter(double jitter) {
+            if (!(jitter >= 0 && jitter <= 1)) {
+                throw new IllegalArgumentException(
+                        "ejectionJitter must be in [0, 1], was " + jitter);
+            }
+            this.ejectionJitter = jitter;
+            return this;
+        }
+
+        /**
+         * Default 10 (Envoy, gRPC), with the one-endpoint floor described above.
+         *
+         * @param percent default 10 (Envoy, gRPC), with the one-endpoint floor described above
+         * @return this builder
+         */
+        public Builder maxEjectionPercent(int percent) {
+            if (percent < 0 || percent > 100) {
+                throw new IllegalArgumentException(
+                        "maxEjectionPercent must be in 0..100, was " + percent);
+            }
+            this.maxEjectionPercent = percent;
+            return this;
+        }
+
+        /**
+         * Default 3 (Armeria's trial requests are of this order): a handful, not a flood.
+         *
+         * @param n default 3 (Armeria's trial requests are of this order): a handful, not a flood
+         * @return this builder
+         */
+        public Builder trialRequests(int n) {
+            this.trialRequests = HealthCheck.atLeastOne(n, "trialRequests");
+            return this;
+        }
+
+        /**
+         * Default true (Envoy's {@code successful_active_health_check_uneject_host}).
+         *
+         * @param value default true (Envoy's {@code successful_active_health_check_uneject_host})
+         * @return this builder
+         */
+        public Builder activeCheckEndsEjection(boolean value) {
+            this.activeCheckEndsEjection = value;
+            return this;
+        }
+
+        /**
+         * Default false.
+         *
+         * @param value default false
+         * @return this builder
+         */
+        public Builder dryRun(boolean value) {
+            this.dryRun = value;
+            return this;
+        }
+
+        /**
+         * A frozen copy.
+         *
+         * @return a frozen copy
+         * @throws IllegalArgumentException when maxEjectionTime is below baseEjectionTime
+         */
+        public OutlierDetection build() {
+            if (maxEjectionTime.compareTo(baseEjectionTime) < 0) {
+                throw new IllegalArgumentException(
+                        "maxEjectionTime ("
+                                + maxEjectionTime
+                                + ") must not be below baseEjectionTime ("
+                                + baseEjectionTime
+                                + ")");
+            }
+            return new OutlierDetection(this);
+        }
+    }
 }

@@ -23,78 +23,84 @@ import java.util.List;
  *       bounded-load</td><td>O(1)</td></tr>
  * </table>
  *
- * <p>A hash strategy given a request without a key picks with a fresh random hash, which is weighted
- * random: requests without a key still flow, they are just not sticky.
+ * <p>A hash strategy given a request without a key picks with a fresh random hash, which is
+ * weighted random: requests without a key still flow, they are just not sticky.
  */
 public final class Strategies {
 
-  /** Smooth weighted round-robin. */
-  public static final String ROUND_ROBIN = "round-robin";
+    /** Smooth weighted round-robin. */
+    public static final String ROUND_ROBIN = "round-robin";
 
-  /** Weighted random. */
-  public static final String RANDOM = "random";
+    /** Weighted random. */
+    public static final String RANDOM = "random";
 
-  /** Weighted least connections by full scan. */
-  public static final String LEAST_CONNECTIONS = "least-connections";
+    /** Weighted least connections by full scan. */
+    public static final String LEAST_CONNECTIONS = "least-connections";
 
-  /** Weighted least connections with power of two choices. */
-  public static final String LEAST_CONNECTIONS_P2C = "least-connections-p2c";
+    /** Weighted least connections with power of two choices. */
+    public static final String LEAST_CONNECTIONS_P2C = "least-connections-p2c";
 
-  /** Power of two choices on peak-EWMA latency. */
-  public static final String P2C_EWMA = "p2c-ewma";
+    /** Power of two choices on peak-EWMA latency. */
+    public static final String P2C_EWMA = "p2c-ewma";
 
-  /** Consistent hashing on a ring. */
-  public static final String RING_HASH = "ring-hash";
+    /** Consistent hashing on a ring. */
+    public static final String RING_HASH = "ring-hash";
 
-  /** Maglev consistent hashing. */
-  public static final String MAGLEV = "maglev";
+    /** Maglev consistent hashing. */
+    public static final String MAGLEV = "maglev";
 
-  private static final List<String> NAMES =
-      List.of(
-          ROUND_ROBIN, RANDOM, LEAST_CONNECTIONS, LEAST_CONNECTIONS_P2C, P2C_EWMA, RING_HASH, MAGLEV);
+    private static final List<String> NAMES =
+            List.of(
+                    ROUND_ROBIN,
+                    RANDOM,
+                    LEAST_CONNECTIONS,
+                    LEAST_CONNECTIONS_P2C,
+                    P2C_EWMA,
+                    RING_HASH,
+                    MAGLEV);
 
-  private Strategies() {}
+    private Strategies() {}
 
-  /**
-   * Every valid name, in a stable order.
-   *
-   * @return every valid name, in a stable order
-   */
-  public static List<String> names() {
-    return NAMES;
-  }
-
-  /**
-   * Whether {@code name} is a valid strategy name.
-   *
-   * @param name a strategy name
-   * @return whether {@code name} is a valid strategy name
-   */
-  public static boolean isKnown(String name) {
-    return NAMES.contains(name);
-  }
-
-  /**
-   * Checks a name.
-   *
-   * @param name a strategy name
-   * @return {@code name}
-   * @throws IllegalArgumentException naming the valid strategies, when it is unknown
-   */
-  public static String requireKnown(String name) {
-    if (!isKnown(name)) {
-      throw new IllegalArgumentException(unknownMessage(name));
+    /**
+     * Every valid name, in a stable order.
+     *
+     * @return every valid name, in a stable order
+     */
+    public static List<String> names() {
+        return NAMES;
     }
-    return name;
-  }
 
-  /**
-   * The message for an unknown name.
-   *
-   * @param name a strategy name
-   * @return the message for an unknown name
-   */
-  public static String unknownMessage(String name) {
-    return "unknown strategy '" + name + "'; valid strategies: " + String.join(", ", NAMES);
-  }
+    /**
+     * Whether {@code name} is a valid strategy name.
+     *
+     * @param name a strategy name
+     * @return whether {@code name} is a valid strategy name
+     */
+    public static boolean isKnown(String name) {
+        return NAMES.contains(name);
+    }
+
+    /**
+     * Checks a name.
+     *
+     * @param name a strategy name
+     * @return {@code name}
+     * @throws IllegalArgumentException naming the valid strategies, when it is unknown
+     */
+    public static String requireKnown(String name) {
+        if (!isKnown(name)) {
+            throw new IllegalArgumentException(unknownMessage(name));
+        }
+        return name;
+    }
+
+    /**
+     * The message for an unknown name.
+     *
+     * @param name a strategy name
+     * @return the message for an unknown name
+     */
+    public static String unknownMessage(String name) {
+        return "unknown strategy '" + name + "'; valid strategies: " + String.join(", ", NAMES);
+    }
 }

@@ -15,54 +15,59 @@ import java.util.List;
  */
 final class AddressRanges {
 
-  private static final AddressRanges NONE = new AddressRanges(List.of());
+    private static final AddressRanges NONE = new AddressRanges(List.of());
 
-  private final List<IpSubnetFilterRule> rules;
+    private final List<IpSubnetFilterRule> rules;
 
-  private AddressRanges(List<IpSubnetFilterRule> rules) {
-    this.rules = rules;
-  }
-
-  /** Parses {@code entries}; an error names {@code key} and the entry. */
-  static AddressRanges parse(List<String> entries, String key) {
-    if (entries.isEmpty()) {
-      return NONE;
+    private AddressRanges(List<IpSubnetFilterRule> rules) {
+        this.rules = rules;
     }
-    List<IpSubnetFilterRule> rules = new ArrayList<>();
-    for (String entry : entries) {
-      String e = entry == null ? "" : entry.trim();
-      int slash = e.indexOf('/');
-      String ip = slash < 0 ? e : e.substring(0, slash);
-      try {
-        if (ip.isEmpty() || !ip.matches("[0-9A-Fa-f:.]+")) {
-          // Literal addresses only: a host name would be resolved (DNS) at start-up.
-          throw new IllegalArgumentException("not an IP address");
+
+    /** Parses {@code entries}; an error names {@code key} and the entry. */
+    static AddressRanges parse(List<String> entries, String key) {
+        if (entries.isEmpty()) {
+            return NONE;
         }
-        InetAddress address = InetAddress.getByName(ip);
-        int maxBits = address.getAddress().length * 8;
-        int bits = slash < 0 ? maxBits : Integer.parseInt(e.substring(slash + 1));
-        if (bits < 0 || bits > maxBits) {
-          throw new IllegalArgumentException("prefix length must be 0.." + maxBits);
+        List<IpSubnetFilterRule> rules = new ArrayList<>();
+        for (String entry : entries) {
+            String e = entry == null ? "" : entry.trim();
+            int slash = e.indexOf('/');
+            String ip = slash < 0 ? e : e.substring(0, slash);
+            try {
+                if (ip.isEmpty() || !ip.matches("[0-9A-Fa-f:.]+")) {
+                    // Literal addresses only: a host name would be resolved (DNS) at start-up.
+                    throw new IllegalArgumentException("not an IP address");
+                }
+                InetAddress address = InetAddress.getByName(ip);
+                int maxBits = address.getAddress().length * 8;
+                int bits = slash < 0 ? maxBits : Integer.parseInt(e.substring(slash + 1));
+                if (bits < 0 || bits > maxBits) {
+                    throw new IllegalArgumentException("prefix length must be 0.." + maxBits);
+                }
+                rules.add(new IpSubnetFilterRule(address, bits, IpFilterRuleType.ACCEPT));
+            } catch (Exception ex) {
+                throw new IllegalArgumentException(
+                        key
+                                + ": '"
+                                + e
+                                + "' is not an address or CIDR like 10.0.0.0/16 ("
+                                + ex.getMessage()
+                                + ")");
+            }
         }
-        rules.add(new IpSubnetFilterRule(address, bits, IpFilterRuleType.ACCEPT));
-      } catch (Exception ex) {
-        throw new IllegalArgumentException(
-            key + ": '" + e + "' is not an address or CIDR like 10.0.0.0/16 (" + ex.getMessage() + ")");
-      }
+        return new AddressRanges(List.copyOf(rules));
     }
-    return new AddressRanges(List.copyOf(rules));
-  }
 
-  /** Whether {@code peer} is inside any range. */
-  boolean contains(SocketAddress peer) {
-    if (rules.isEmpty() || !(peer instanceof InetSocketAddress a) || a.getAddress() == null) {
-      return false;
+    /** Whether {@code peer} is inside any range. */
+    boolean contains(SocketAddress peer) {
+        if (rules.isEmpty() || !(peer instanceof InetSocketAddress a) || a.getAddress() == null) {
+            return false;
+        }
+        for (IpSubnetFilterRule r : rules) {
+            if (r.matches(a)) {
+                return true;
+            }
+        }
+        return false;
     }
-    for (IpSubnetFilterRule r : rules) {
-      if (r.matches(a)) {
-        return true;
-      }
-    }
-    return false;
-  }
 }

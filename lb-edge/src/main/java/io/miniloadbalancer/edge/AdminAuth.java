@@ -35,16 +35,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Who may use the admin plane, from where, and how a browser proves it. One instance per proxy
- * (its tables are shared by every admin connection).
+ * Who may use the admin plane, from where, and how a browser proves it. One instance per proxy (its
+ * tables are shared by every admin connection).
  *
  * <p><b>Host allow-list (DNS rebinding).</b> Every request on the admin listener must name an
  * allowed {@code Host}: {@code localhost}, a loopback address, the bound address (unless it is a
  * wildcard) or the address the connection arrived on, with any port; or an entry of {@code
- * admin.allowedHosts}. Anything else is 403 (a page on {@code evil.example} whose DNS answer
- * flips to 127.0.0.1 reaches this listener from the operator's browser with {@code Host:
- * evil.example}; no other check can tell it from the dashboard, since to the browser it is
- * same-origin). A missing {@code Host} on HTTP/1.1 or two of them is 400 (RFC 9112 section 3.2).
+ * admin.allowedHosts}. Anything else is 403 (a page on {@code evil.example} whose DNS answer flips
+ * to 127.0.0.1 reaches this listener from the operator's browser with {@code Host: evil.example};
+ * no other check can tell it from the dashboard, since to the browser it is same-origin). A missing
+ * {@code Host} on HTTP/1.1 or two of them is 400 (RFC 9112 section 3.2).
  *
  * <p><b>Tokens and sessions.</b> Open (no token) only when the admin listener is bound to loopback
  * and no token is set; otherwise every {@code /admin/*} request needs either the bearer token
@@ -61,482 +61,552 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Guessing.</b> A wrong token (at the login or in a bearer header) counts against the
  * caller's address (IPv6 by its /64, what one host holds): after {@value #MAX_TOKEN_FAILURES} in
- * {@link #FAILURE_WINDOW} every token from that address is refused with 429 and {@code
- * Retry-After} until the window ends, without being compared (so a correct guess in the lock-out
- * gains nothing). Valid session cookies still work (an operator's dashboard on the same loopback
- * address keeps running). Each failure and the first refusal of a window are one WARN line with
- * the address; a process-wide cap of {@value #WARN_LINES_PER_SECOND} such lines a second keeps a
- * flood from many addresses out of the log (the next line says how many were dropped).
+ * {@link #FAILURE_WINDOW} every token from that address is refused with 429 and {@code Retry-After}
+ * until the window ends, without being compared (so a correct guess in the lock-out gains nothing).
+ * Valid session cookies still work (an operator's dashboard on the same loopback address keeps
+ * running). Each failure and the first refusal of a window are one WARN line with the address; a
+ * process-wide cap of {@value #WARN_LINES_PER_SECOND} such lines a second keeps a flood from many
+ * addresses out of the log (the next line says how many were dropped).
  *
- * <p><b>Cross-site request forgery.</b> A state-changing request (any method but GET and HEAD,
- * the login included) with an {@code Origin} must come from an allowed origin: {@code http} or
- * {@code https} and a host of {@code admin.allowedHosts}, or a built-in (loopback, bound) host
- * whose host and port equal the request's {@code Host} (so a page on {@code localhost:3000}, an
- * unrelated local dev server, cannot post to {@code localhost:9901}; comparing {@code Origin} with
- * {@code Host} alone would not be enough, since a rebinding attacker sets both). A request with
- * the session cookie must also carry {@value #CSRF_HEADER} (a cross-site form cannot set a header,
- * and a cross-site {@code fetch} with one needs a CORS preflight this plane never grants). Clients
- * that send no {@code Origin} (curl, scripts) are unaffected.
+ * <p><b>Cross-site request forgery.</b> A state-changing request (any method but GET and HEAD, the
+ * login included) with an {@code Origin} must come from an allowed origin: {@code http} or {@code
+ * https} and a host of {@code admin.allowedHosts}, or a built-in (loopback, bound) host whose host
+ * and port equal the request's {@code Host} (so a page on {@code localhost:3000}, an unrelated
+ * local dev server, cannot post to {@code localhost:9901}; comparing {@code Origin} with {@code
+ * Host} alone would not be enough, since a rebinding attacker sets both). A request with the
+ * session cookie must also carry {@value #CSRF_HEADER} (a cross-site form cannot set a header, and
+ * a cross-site {@code fetch} with one needs a CORS preflight this plane never grants). Clients that
+ * send no {@code Origin} (curl, scripts) are unaffected.
  *
  * <p>Thread-safe: the session and failure tables are Caffeine caches; the WARN cap is a small
  * synchronized counter (the admin plane is not the data path).
  */
 final class AdminAuth {
 
-  private static final Logger LOG = LoggerFactory.getLogger(AdminAuth.class);
+    private static final Logger LOG = LoggerFactory.getLogger(AdminAuth.class);
 
-  /** The dashboard's session cookie. */
-  static final String SESSION_COOKIE = "edge_admin_session";
+    /** The dashboard's session cookie. */
+    static final String SESSION_COOKIE = "edge_admin_session";
 
-  /** The header a cookie-authenticated state change must carry (any non-empty value). */
-  static final String CSRF_HEADER = "X-Edge-Admin";
+    /** The header a cookie-authenticated state change must carry (any non-empty value). */
+    static final String CSRF_HEADER = "X-Edge-Admin";
 
-  /**
-   * How long a dashboard login lasts: 8 hours, a working shift or a long incident, so an operator
-   * is not logged out mid-incident, yet a forgotten browser does not stay in for days.
-   */
-  static final Duration SESSION_LIFETIME = Duration.ofHours(8);
+    /**
+     * How long a dashboard login lasts: 8 hours, a working shift or a long incident, so an operator
+     * is not logged out mid-incident, yet a forgotten browser does not stay in for days.
+     */
+    static final Duration SESSION_LIFETIME = Duration.ofHours(8);
 
-  /**
-   * Live sessions kept: 1,000, far above the operators of one proxy, and about 100 KB. Only a
-   * correct token creates one, so only an operator (or a script logging in in a loop) fills it.
-   */
-  static final int MAX_SESSIONS = 1_000;
+    /**
+     * Live sessions kept: 1,000, far above the operators of one proxy, and about 100 KB. Only a
+     * correct token creates one, so only an operator (or a script logging in in a loop) fills it.
+     */
+    static final int MAX_SESSIONS = 1_000;
 
-  /**
-   * Wrong tokens allowed per address and window: 5, as fail2ban's default {@code maxretry} (and
-   * about what a typing operator needs). With a 32-byte token guessing is hopeless anyway; the
-   * limit turns a flood into a log line and a 429 instead of 1,200 free guesses a second.
-   */
-  static final int MAX_TOKEN_FAILURES = 5;
+    /**
+     * Wrong tokens allowed per address and window: 5, as fail2ban's default {@code maxretry} (and
+     * about what a typing operator needs). With a 32-byte token guessing is hopeless anyway; the
+     * limit turns a flood into a log line and a 429 instead of 1,200 free guesses a second.
+     */
+    static final int MAX_TOKEN_FAILURES = 5;
 
-  /**
-   * The failure window and the lock-out after it: 1 minute, so a locked-out operator waits a
-   * minute, not fail2ban's 10 (the address is often a shared loopback or NAT).
-   */
-  static final Duration FAILURE_WINDOW = Duration.ofMinutes(1);
+    /**
+     * The failure window and the lock-out after it: 1 minute, so a locked-out operator waits a
+     * minute, not fail2ban's 10 (the address is often a shared loopback or NAT).
+     */
+    static final Duration FAILURE_WINDOW = Duration.ofMinutes(1);
 
-  /**
-   * Addresses tracked: 10,000 (about 1 MB). A flood from more addresses evicts the oldest, which
-   * only lets those start a new window: each address still gets at most 5 guesses a minute.
-   */
-  static final int MAX_TRACKED_ADDRESSES = 10_000;
+    /**
+     * Addresses tracked: 10,000 (about 1 MB). A flood from more addresses evicts the oldest, which
+     * only lets those start a new window: each address still gets at most 5 guesses a minute.
+     */
+    static final int MAX_TRACKED_ADDRESSES = 10_000;
 
-  /** Process-wide cap on the admin plane's WARN lines: 10 a second, a readable log in a flood. */
-  static final int WARN_LINES_PER_SECOND = 10;
+    /** Process-wide cap on the admin plane's WARN lines: 10 a second, a readable log in a flood. */
+    static final int WARN_LINES_PER_SECOND = 10;
 
-  private static final int SESSION_ID_BYTES = 16;
-  private static final SecureRandom RANDOM = new SecureRandom();
+    private static final int SESSION_ID_BYTES = 16;
+    private static final SecureRandom RANDOM = new SecureRandom();
 
-  /** Drawn once per process: sessions do not outlive the process that issued them. */
-  private static final byte[] PROCESS_KEY = RANDOM.generateSeed(32);
+    /** Drawn once per process: sessions do not outlive the process that issued them. */
+    private static final byte[] PROCESS_KEY = RANDOM.generateSeed(32);
 
-  /** How a request was let in. */
-  enum Via {
-    /** The plane is open (loopback without a token). */
-    OPEN,
-    /** A correct bearer token. */
-    BEARER,
-    /** A valid session cookie. */
-    COOKIE,
-    /** Not at all. */
-    NONE,
-    /** A token from an address locked out for too many wrong tokens: refused unread (429). */
-    THROTTLED
-  }
-
-  /** A refused request: its status and a message for the client. */
-  record Refusal(HttpResponseStatus status, String message) {}
-
-  /** A parsed {@code host[:port]}; {@code ip} is set for IP literals, {@code port} is -1 if absent. */
-  /** One address's wrong tokens in its current window. */
-  private record Window(long startMillis, int failures, boolean refusalLogged) {}
-
-  private final boolean open;
-  private final String token;
-  private final Clock clock;
-  private final byte @Nullable [] bindAddress;
-  private final String bindName;
-  private final List<MessageRules.Authority> allowed = new ArrayList<>();
-  private final Cache<String, Boolean> sessions =
-      Caffeine.newBuilder().maximumSize(MAX_SESSIONS).expireAfterWrite(SESSION_LIFETIME).build();
-  private final Cache<InetAddress, Window> failures =
-      Caffeine.newBuilder().maximumSize(MAX_TRACKED_ADDRESSES).expireAfterWrite(FAILURE_WINDOW).build();
-  private final LogRateLimit warnLimit;
-
-  AdminAuth(EdgeConfig.Admin admin, Clock clock) {
-    this.open = EdgeConfig.isLoopback(admin.bind()) && admin.token().isEmpty();
-    this.token = admin.token();
-    this.clock = clock;
-    this.warnLimit = new LogRateLimit(WARN_LINES_PER_SECOND, clock::millis);
-    byte[] bind = NetUtil.createByteArrayFromIpAddressString(admin.bind());
-    // A wildcard bind names no address a browser should use: 0.0.0.0 as a Host is how pages
-    // reached local services before browsers blocked it ("0.0.0.0 day").
-    this.bindAddress = bind == null || isWildcard(bind) ? null : bind;
-    this.bindName = admin.bind().toLowerCase(Locale.ROOT);
-    for (String h : admin.allowedHosts()) {
-      MessageRules.Authority a = MessageRules.parseAuthority(h);
-      if (a == null) {
-        throw new IllegalArgumentException("admin.allowedHosts entry '" + h + "' is not host[:port]");
-      }
-      allowed.add(a);
+    /** How a request was let in. */
+    enum Via {
+        /** The plane is open (loopback without a token). */
+        OPEN,
+        /** A correct bearer token. */
+        BEARER,
+        /** A valid session cookie. */
+        COOKIE,
+        /** Not at all. */
+        NONE,
+        /** A token from an address locked out for too many wrong tokens: refused unread (429). */
+        THROTTLED
     }
-  }
 
-  /** Whether requests need a token or a session at all. */
-  boolean required() {
-    return !open;
-  }
+    /** A refused request: its status and a message for the client. */
+    record Refusal(HttpResponseStatus status, String message) {}
 
-  // ---- Host and Origin -------------------------------------------------------------------------
+    /**
+     * A parsed {@code host[:port]}; {@code ip} is set for IP literals, {@code port} is -1 if
+     * absent.
+     */
+    /** One address's wrong tokens in its current window. */
+    private record Window(long startMillis, int failures, boolean refusalLogged) {}
 
-  /**
-   * Why this request must not be answered at all, or null when its {@code Host} is allowed: 400
-   * for a missing (HTTP/1.1), repeated or malformed {@code Host}, 403 for one not on the list.
-   *
-   * @param local the address the connection arrived on (null if unknown)
-   */
-  @Nullable Refusal hostRefusal(HttpVersion version, HttpHeaders headers, @Nullable SocketAddress local) {
-    List<String> hosts = headers.getAll(HttpHeaderNames.HOST);
-    if (hosts.size() > 1) {
-      return new Refusal(HttpResponseStatus.BAD_REQUEST, "more than one Host header");
-    }
-    if (hosts.isEmpty()) {
-      return version.equals(HttpVersion.HTTP_1_0)
-          ? null
-          : new Refusal(HttpResponseStatus.BAD_REQUEST, "the Host header is required (HTTP/1.1)");
-    }
-    String value = MessageRules.stripOws(hosts.get(0));
-    MessageRules.Authority host = MessageRules.parseAuthority(value);
-    if (host == null) {
-      return new Refusal(
-          HttpResponseStatus.BAD_REQUEST, "Host header " + quote(value) + " is not host[:port]");
-    }
-    if (builtIn(host, local) || configured(host, host.port())) {
-      return null;
-    }
-    warn("admin request refused: Host {} is not allowed (DNS rebinding?)", quote(value));
-    return new Refusal(
-        HttpResponseStatus.FORBIDDEN,
-        "Host " + quote(value) + " is not allowed on the admin plane (DNS rebinding"
-            + " protection); an operator adds the names this listener is reached by to"
-            + " admin.allowedHosts");
-  }
+    private final boolean open;
+    private final String token;
+    private final Clock clock;
+    private final byte @Nullable [] bindAddress;
+    private final String bindName;
+    private final List<MessageRules.Authority> allowed = new ArrayList<>();
+    private final Cache<String, Boolean> sessions =
+            Caffeine.newBuilder()
+                    .maximumSize(MAX_SESSIONS)
+                    .expireAfterWrite(SESSION_LIFETIME)
+                    .build();
+    private final Cache<InetAddress, Window> failures =
+            Caffeine.newBuilder()
+                    .maximumSize(MAX_TRACKED_ADDRESSES)
+                    .expireAfterWrite(FAILURE_WINDOW)
+                    .build();
+    private final LogRateLimit warnLimit;
 
-  /**
-   * Why this request must not change anything, or null when it may: a foreign or malformed {@code
-   * Origin}, or a cookie-authenticated change without {@value #CSRF_HEADER}. Reads are never
-   * refused here. Call after {@link #hostRefusal} accepted the request.
-   */
-  @Nullable String forgeryRefusal(HttpMethod method, HttpHeaders headers, Via via, @Nullable SocketAddress local) {
-    if (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)) {
-      return null;
+    AdminAuth(EdgeConfig.Admin admin, Clock clock) {
+        this.open = EdgeConfig.isLoopback(admin.bind()) && admin.token().isEmpty();
+        this.token = admin.token();
+        this.clock = clock;
+        this.warnLimit = new LogRateLimit(WARN_LINES_PER_SECOND, clock::millis);
+        byte[] bind = NetUtil.createByteArrayFromIpAddressString(admin.bind());
+        // A wildcard bind names no address a browser should use: 0.0.0.0 as a Host is how pages
+        // reached local services before browsers blocked it ("0.0.0.0 day").
+        this.bindAddress = bind == null || isWildcard(bind) ? null : bind;
+        this.bindName = admin.bind().toLowerCase(Locale.ROOT);
+        for (String h : admin.allowedHosts()) {
+            MessageRules.Authority a = MessageRules.parseAuthority(h);
+            if (a == null) {
+                throw new IllegalArgumentException(
+                        "admin.allowedHosts entry '" + h + "' is not host[:port]");
+            }
+            allowed.add(a);
+        }
     }
-    List<String> origins = headers.getAll(HttpHeaderNames.ORIGIN);
-    if (origins.size() > 1) {
-      return "more than one Origin header";
-    }
-    if (origins.size() == 1 && !originAllowed(MessageRules.stripOws(origins.get(0)), headers.get(HttpHeaderNames.HOST), local)) {
-      warn("admin change refused: Origin {} is not an allowed admin origin", quote(origins.get(0)));
-      return "cross-origin request refused: Origin " + quote(origins.get(0))
-          + " is not this admin plane (a loopback or bound origin must match Host; other names must be"
-          + " in admin.allowedHosts)";
-    }
-    String marker = headers.get(CSRF_HEADER);
-    if (via == Via.COOKIE && (marker == null || marker.isEmpty())) {
-      return "a change made with the session cookie needs the " + CSRF_HEADER + " header";
-    }
-    return null;
-  }
 
-  private boolean originAllowed(String origin, @Nullable String hostHeader, @Nullable SocketAddress local) {
-    int sep = origin.indexOf("://");
-    if (sep < 0) {
-      return false; // "null" (sandboxed frames, file: pages) and anything else that is no origin
+    /** Whether requests need a token or a session at all. */
+    boolean required() {
+        return !open;
     }
-    String scheme = origin.substring(0, sep).toLowerCase(Locale.ROOT);
-    if (!scheme.equals("http") && !scheme.equals("https")) {
-      return false;
-    }
-    MessageRules.Authority o = MessageRules.parseAuthority(origin.substring(sep + 3));
-    if (o == null) {
-      return false;
-    }
-    int defaultPort = scheme.equals("https") ? 443 : 80;
-    int port = o.port() == -1 ? defaultPort : o.port();
-    if (configured(o, port)) {
-      return true;
-    }
-    MessageRules.Authority h = hostHeader == null ? null : MessageRules.parseAuthority(MessageRules.stripOws(hostHeader));
-    return h != null
-        && builtIn(o, local)
-        && sameHost(o, h)
-        && port == (h.port() == -1 ? defaultPort : h.port());
-  }
 
-  private boolean builtIn(MessageRules.Authority a, @Nullable SocketAddress local) {
-    if (a.host().equals("localhost") || a.host().equals(bindName) && a.ip() == null) {
-      return true;
-    }
-    byte[] ip = a.ip();
-    if (ip == null) {
-      return false;
-    }
-    if (isLoopback(ip) || bindAddress != null && Arrays.equals(ip, bindAddress)) {
-      return true;
-    }
-    return local instanceof InetSocketAddress l
-        && l.getAddress() != null
-        && Arrays.equals(ip, l.getAddress().getAddress());
-  }
+    // ---- Host and Origin
+    // -------------------------------------------------------------------------
 
-  private boolean configured(MessageRules.Authority a, int port) {
-    for (MessageRules.Authority entry : allowed) {
-      if (sameHost(entry, a) && (entry.port() == -1 || entry.port() == port)) {
+    /**
+     * Why this request must not be answered at all, or null when its {@code Host} is allowed: 400
+     * for a missing (HTTP/1.1), repeated or malformed {@code Host}, 403 for one not on the list.
+     *
+     * @param local the address the connection arrived on (null if unknown)
+     */
+    @Nullable Refusal hostRefusal(
+            HttpVersion version, HttpHeaders headers, @Nullable SocketAddress local) {
+        List<String> hosts = headers.getAll(HttpHeaderNames.HOST);
+        if (hosts.size() > 1) {
+            return new Refusal(HttpResponseStatus.BAD_REQUEST, "more than one Host header");
+        }
+        if (hosts.isEmpty()) {
+            return version.equals(HttpVersion.HTTP_1_0)
+                    ? null
+                    : new Refusal(
+                            HttpResponseStatus.BAD_REQUEST,
+                            "the Host header is required (HTTP/1.1)");
+        }
+        String value = MessageRules.stripOws(hosts.get(0));
+        MessageRules.Authority host = MessageRules.parseAuthority(value);
+        if (host == null) {
+            return new Refusal(
+                    HttpResponseStatus.BAD_REQUEST,
+                    "Host header " + quote(value) + " is not host[:port]");
+        }
+        if (builtIn(host, local) || configured(host, host.port())) {
+            return null;
+        }
+        warn("admin request refused: Host {} is not allowed (DNS rebinding?)", quote(value));
+        return new Refusal(
+                HttpResponseStatus.FORBIDDEN,
+                "Host "
+                        + quote(value)
+                        + " is not allowed on the admin plane (DNS rebinding"
+                        + " protection); an operator adds the names this listener is reached by to"
+                        + " admin.allowedHosts");
+    }
+
+    /**
+     * Why this request must not change anything, or null when it may: a foreign or malformed {@code
+     * Origin}, or a cookie-authenticated change without {@value #CSRF_HEADER}. Reads are never
+     * refused here. Call after {@link #hostRefusal} accepted the request.
+     */
+    @Nullable String forgeryRefusal(
+            HttpMethod method, HttpHeaders headers, Via via, @Nullable SocketAddress local) {
+        if (method.equals(HttpMethod.GET) || method.equals(HttpMethod.HEAD)) {
+            return null;
+        }
+        List<String> origins = headers.getAll(HttpHeaderNames.ORIGIN);
+        if (origins.size() > 1) {
+            return "more than one Origin header";
+        }
+        if (origins.size() == 1
+                && !originAllowed(
+                        MessageRules.stripOws(origins.get(0)),
+                        headers.get(HttpHeaderNames.HOST),
+                        local)) {
+            warn(
+                    "admin change refused: Origin {} is not an allowed admin origin",
+                    quote(origins.get(0)));
+            return "cross-origin request refused: Origin "
+                    + quote(origins.get(0))
+                    + " is not this admin plane (a loopback or bound origin must match Host; other"
+                    + " names must be in admin.allowedHosts)";
+        }
+        String marker = headers.get(CSRF_HEADER);
+        if (via == Via.COOKIE && (marker == null || marker.isEmpty())) {
+            return "a change made with the session cookie needs the " + CSRF_HEADER + " header";
+        }
+        return null;
+    }
+
+    private boolean originAllowed(
+            String origin, @Nullable String hostHeader, @Nullable SocketAddress local) {
+        int sep = origin.indexOf("://");
+        if (sep < 0) {
+            return false; // "null" (sandboxed frames, file: pages) and anything else that is no
+            // origin
+        }
+        String scheme = origin.substring(0, sep).toLowerCase(Locale.ROOT);
+        if (!scheme.equals("http") && !scheme.equals("https")) {
+            return false;
+        }
+        MessageRules.Authority o = MessageRules.parseAuthority(origin.substring(sep + 3));
+        if (o == null) {
+            return false;
+        }
+        int defaultPort = scheme.equals("https") ? 443 : 80;
+        int port = o.port() == -1 ? defaultPort : o.port();
+        if (configured(o, port)) {
+            return true;
+        }
+        MessageRules.Authority h =
+                hostHeader == null
+                        ? null
+                        : MessageRules.parseAuthority(MessageRules.stripOws(hostHeader));
+        return h != null
+                && builtIn(o, local)
+                && sameHost(o, h)
+                && port == (h.port() == -1 ? defaultPort : h.port());
+    }
+
+    private boolean builtIn(MessageRules.Authority a, @Nullable SocketAddress local) {
+        if (a.host().equals("localhost") || a.host().equals(bindName) && a.ip() == null) {
+            return true;
+        }
+        byte[] ip = a.ip();
+        if (ip == null) {
+            return false;
+        }
+        if (isLoopback(ip) || bindAddress != null && Arrays.equals(ip, bindAddress)) {
+            return true;
+        }
+        return local instanceof InetSocketAddress l
+                && l.getAddress() != null
+                && Arrays.equals(ip, l.getAddress().getAddress());
+    }
+
+    private boolean configured(MessageRules.Authority a, int port) {
+        for (MessageRules.Authority entry : allowed) {
+            if (sameHost(entry, a) && (entry.port() == -1 || entry.port() == port)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean sameHost(MessageRules.Authority a, MessageRules.Authority b) {
+        return a.ip() != null && b.ip() != null
+                ? Arrays.equals(a.ip(), b.ip())
+                : a.host().equals(b.host());
+    }
+
+    private static boolean isLoopback(byte[] ip) {
+        if (ip.length == 4) {
+            return ip[0] == 127;
+        }
+        for (int i = 0; i < 15; i++) {
+            if (ip[i] != 0) {
+                return false;
+            }
+        }
+        return ip[15] == 1;
+    }
+
+    private static boolean isWildcard(byte[] ip) {
+        for (byte b : ip) {
+            if (b != 0) {
+                return false;
+            }
+        }
         return true;
-      }
     }
-    return false;
-  }
 
-  private static boolean sameHost(MessageRules.Authority a, MessageRules.Authority b) {
-    return a.ip() != null && b.ip() != null ? Arrays.equals(a.ip(), b.ip()) : a.host().equals(b.host());
-  }
+    // ---- tokens, guessing
+    // ------------------------------------------------------------------------
 
-  private static boolean isLoopback(byte[] ip) {
-    if (ip.length == 4) {
-      return ip[0] == 127;
-    }
-    for (int i = 0; i < 15; i++) {
-      if (ip[i] != 0) {
-        return false;
-      }
-    }
-    return ip[15] == 1;
-  }
-
-  private static boolean isWildcard(byte[] ip) {
-    for (byte b : ip) {
-      if (b != 0) {
-        return false;
-      }
-    }
-    return true;
-  }
-
-  // ---- tokens, guessing ------------------------------------------------------------------------
-
-  /** How this request is authenticated; a wrong bearer token counts as a failure of {@code client}. */
-  Via check(HttpHeaders headers, InetAddress client) {
-    if (open) {
-      return Via.OPEN;
-    }
-    String header = headers.get(HttpHeaderNames.AUTHORIZATION);
-    if (header != null) {
-      if (lockedFor(client) > 0) {
-        refused(client, "bearer token");
-        return Via.THROTTLED;
-      }
-      if (equal(header, "Bearer " + token)) {
-        return Via.BEARER;
-      }
-      failed(client, "bearer token");
-      return Via.NONE;
-    }
-    for (String line : headers.getAll(HttpHeaderNames.COOKIE)) {
-      for (Cookie c : ServerCookieDecoder.STRICT.decode(line)) {
-        if (c.name().equals(SESSION_COOKIE) && validSession(c.value())) {
-          return Via.COOKIE;
+    /**
+     * How this request is authenticated; a wrong bearer token counts as a failure of {@code
+     * client}.
+     */
+    Via check(HttpHeaders headers, InetAddress client) {
+        if (open) {
+            return Via.OPEN;
         }
-      }
-    }
-    return Via.NONE;
-  }
-
-  /**
-   * The login's token check, counted per address: {@code Via.BEARER} (it matches), {@code
-   * Via.NONE} (it does not; a failure is counted and logged) or {@code Via.THROTTLED} (the address
-   * is locked out; not compared).
-   */
-  Via login(String candidate, InetAddress client) {
-    if (lockedFor(client) > 0) {
-      refused(client, "login");
-      return Via.THROTTLED;
-    }
-    if (equal(candidate, token)) {
-      failures.invalidate(key(client));
-      LOG.info("admin login from {}", client.getHostAddress());
-      return Via.BEARER;
-    }
-    failed(client, "login");
-    return Via.NONE;
-  }
-
-  /** Seconds until {@code client} may try a token again; 0 when it may now. */
-  long lockedFor(InetAddress client) {
-    Window w = failures.getIfPresent(key(client));
-    long now = clock.millis();
-    long end = w == null ? 0 : w.startMillis() + FAILURE_WINDOW.toMillis();
-    if (w == null || w.failures() < MAX_TOKEN_FAILURES || now >= end) {
-      return 0;
-    }
-    return Math.max(1, (end - now + 999) / 1000);
-  }
-
-  private void failed(InetAddress client, String what) {
-    long now = clock.millis();
-    Window w =
-        failures.asMap().compute(
-            key(client),
-            (k, old) ->
-                old == null || now >= old.startMillis() + FAILURE_WINDOW.toMillis()
-                    ? new Window(now, 1, false)
-                    : new Window(old.startMillis(), old.failures() + 1, old.refusalLogged()));
-    if (w.failures() >= MAX_TOKEN_FAILURES) {
-      warn(
-          "admin {} refused from {}: wrong token ({} of {} allowed per {} s); tokens from this address are refused for {} s",
-          what, client.getHostAddress(), w.failures(), MAX_TOKEN_FAILURES, FAILURE_WINDOW.toSeconds(), lockedFor(client));
-    } else {
-      warn("admin {} refused from {}: wrong token ({} of {} allowed per {} s)",
-          what, client.getHostAddress(), w.failures(), MAX_TOKEN_FAILURES, FAILURE_WINDOW.toSeconds());
-    }
-  }
-
-  private void refused(InetAddress client, String what) {
-    boolean[] first = new boolean[1];
-    failures.asMap().computeIfPresent(key(client), (k, old) -> {
-      first[0] = !old.refusalLogged();
-      return new Window(old.startMillis(), old.failures(), true);
-    });
-    if (first[0]) {
-      warn("admin {} from {} refused unchecked (429): {} failures within {} s; retry in {} s;"
-              + " further refusals in this window are not logged",
-          what, client.getHostAddress(), MAX_TOKEN_FAILURES, FAILURE_WINDOW.toSeconds(), lockedFor(client));
-    }
-  }
-
-  /** The rate-limit key: the address, or an IPv6 address's /64 (what one host or customer holds). */
-  private static InetAddress key(InetAddress a) {
-    byte[] b = a.getAddress();
-    if (b.length != 16) {
-      return a;
-    }
-    Arrays.fill(b, 8, 16, (byte) 0);
-    try {
-      return InetAddress.getByAddress(b);
-    } catch (UnknownHostException e) {
-      throw new IllegalStateException("16 bytes are an IPv6 address", e);
-    }
-  }
-
-  // ---- sessions --------------------------------------------------------------------------------
-
-  /** A {@code Set-Cookie} value for a new session, now in the live table. */
-  String newSessionCookie() {
-    long expiry = clock.instant().plus(SESSION_LIFETIME).getEpochSecond();
-    byte[] raw = new byte[SESSION_ID_BYTES];
-    RANDOM.nextBytes(raw);
-    String id = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
-    sessions.put(id, Boolean.TRUE);
-    DefaultCookie c = new DefaultCookie(SESSION_COOKIE, expiry + "." + id + "." + mac(expiry, id));
-    c.setHttpOnly(true);
-    c.setSameSite(CookieHeaderNames.SameSite.Strict);
-    c.setPath("/admin");
-    c.setMaxAge(SESSION_LIFETIME.toSeconds());
-    return ServerCookieEncoder.STRICT.encode(c);
-  }
-
-  /** Ends the sessions whose cookies this request carries; returns how many were live. */
-  int revoke(HttpHeaders headers) {
-    int revoked = 0;
-    for (String line : headers.getAll(HttpHeaderNames.COOKIE)) {
-      for (Cookie c : ServerCookieDecoder.STRICT.decode(line)) {
-        if (c.name().equals(SESSION_COOKIE) && validSession(c.value())) {
-          String v = c.value();
-          sessions.invalidate(v.substring(v.indexOf('.') + 1, v.lastIndexOf('.')));
-          revoked++;
+        String header = headers.get(HttpHeaderNames.AUTHORIZATION);
+        if (header != null) {
+            if (lockedFor(client) > 0) {
+                refused(client, "bearer token");
+                return Via.THROTTLED;
+            }
+            if (equal(header, "Bearer " + token)) {
+                return Via.BEARER;
+            }
+            failed(client, "bearer token");
+            return Via.NONE;
         }
-      }
+        for (String line : headers.getAll(HttpHeaderNames.COOKIE)) {
+            for (Cookie c : ServerCookieDecoder.STRICT.decode(line)) {
+                if (c.name().equals(SESSION_COOKIE) && validSession(c.value())) {
+                    return Via.COOKIE;
+                }
+            }
+        }
+        return Via.NONE;
     }
-    return revoked;
-  }
 
-  /** A {@code Set-Cookie} value that deletes the session cookie (logout). */
-  static String expiredSessionCookie() {
-    DefaultCookie c = new DefaultCookie(SESSION_COOKIE, "");
-    c.setHttpOnly(true);
-    c.setSameSite(CookieHeaderNames.SameSite.Strict);
-    c.setPath("/admin");
-    c.setMaxAge(0);
-    return ServerCookieEncoder.STRICT.encode(c);
-  }
-
-  /** Whether {@code value} is a live session's cookie: unexpired, its MAC right, not revoked. */
-  boolean validSession(String value) {
-    int first = value.indexOf('.');
-    int last = value.lastIndexOf('.');
-    if (first <= 0 || last <= first + 1) {
-      return false;
+    /**
+     * The login's token check, counted per address: {@code Via.BEARER} (it matches), {@code
+     * Via.NONE} (it does not; a failure is counted and logged) or {@code Via.THROTTLED} (the
+     * address is locked out; not compared).
+     */
+    Via login(String candidate, InetAddress client) {
+        if (lockedFor(client) > 0) {
+            refused(client, "login");
+            return Via.THROTTLED;
+        }
+        if (equal(candidate, token)) {
+            failures.invalidate(key(client));
+            LOG.info("admin login from {}", client.getHostAddress());
+            return Via.BEARER;
+        }
+        failed(client, "login");
+        return Via.NONE;
     }
-    long expiry;
-    try {
-      expiry = Long.parseLong(value.substring(0, first));
-    } catch (NumberFormatException e) {
-      return false;
+
+    /** Seconds until {@code client} may try a token again; 0 when it may now. */
+    long lockedFor(InetAddress client) {
+        Window w = failures.getIfPresent(key(client));
+        long now = clock.millis();
+        long end = w == null ? 0 : w.startMillis() + FAILURE_WINDOW.toMillis();
+        if (w == null || w.failures() < MAX_TOKEN_FAILURES || now >= end) {
+            return 0;
+        }
+        return Math.max(1, (end - now + 999) / 1000);
     }
-    String id = value.substring(first + 1, last);
-    return clock.instant().getEpochSecond() < expiry
-        && equal(value.substring(last + 1), mac(expiry, id))
-        && sessions.getIfPresent(id) != null;
-  }
 
-  private String mac(long expiry, String id) {
-    try {
-      Mac hmac = Mac.getInstance("HmacSHA256");
-      hmac.init(new SecretKeySpec(PROCESS_KEY, "HmacSHA256"));
-      hmac.update((expiry + "\n" + id + "\n").getBytes(StandardCharsets.UTF_8));
-      byte[] out = hmac.doFinal(token.getBytes(StandardCharsets.UTF_8));
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(out);
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 is missing from this JVM", e);
+    private void failed(InetAddress client, String what) {
+        long now = clock.millis();
+        Window w =
+                failures.asMap()
+                        .compute(
+                                key(client),
+                                (k, old) ->
+                                        old == null
+                                                        || now
+                                                                >= old.startMillis()
+                                                                        + FAILURE_WINDOW.toMillis()
+                                                ? new Window(now, 1, false)
+                                                : new Window(
+                                                        old.startMillis(),
+                                                        old.failures() + 1,
+                                                        old.refusalLogged()));
+        if (w.failures() >= MAX_TOKEN_FAILURES) {
+            warn(
+                    "admin {} refused from {}: wrong token ({} of {} allowed per {} s); tokens from"
+                            + " this address are refused for {} s",
+                    what,
+                    client.getHostAddress(),
+                    w.failures(),
+                    MAX_TOKEN_FAILURES,
+                    FAILURE_WINDOW.toSeconds(),
+                    lockedFor(client));
+        } else {
+            warn(
+                    "admin {} refused from {}: wrong token ({} of {} allowed per {} s)",
+                    what,
+                    client.getHostAddress(),
+                    w.failures(),
+                    MAX_TOKEN_FAILURES,
+                    FAILURE_WINDOW.toSeconds());
+        }
     }
-  }
 
-  private static boolean equal(String a, String b) {
-    return MessageDigest.isEqual(a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
-  }
-
-  // ---- log -------------------------------------------------------------------------------------
-
-  /**
-   * {@code value} fit to echo in a message or a log line: in single quotes, control characters as
-   * '?' (no forged log lines), cut at 100 characters with "..." (no megabyte echoes).
-   */
-  static String quote(String value) {
-    StringBuilder b = new StringBuilder(Math.min(value.length(), 100) + 5).append('\'');
-    for (int i = 0; i < value.length() && i < 100; i++) {
-      char c = value.charAt(i);
-      b.append(Character.isISOControl(c) ? '?' : c);
+    private void refused(InetAddress client, String what) {
+        boolean[] first = new boolean[1];
+        failures.asMap()
+                .computeIfPresent(
+                        key(client),
+                        (k, old) -> {
+                            first[0] = !old.refusalLogged();
+                            return new Window(old.startMillis(), old.failures(), true);
+                        });
+        if (first[0]) {
+            warn(
+                    "admin {} from {} refused unchecked (429): {} failures within {} s; retry in {}"
+                            + " s; further refusals in this window are not logged",
+                    what,
+                    client.getHostAddress(),
+                    MAX_TOKEN_FAILURES,
+                    FAILURE_WINDOW.toSeconds(),
+                    lockedFor(client));
+        }
     }
-    return b.append(value.length() > 100 ? "...'" : "'").toString();
-  }
 
-  /** A WARN line under the process-wide cap; see {@link #WARN_LINES_PER_SECOND}. */
-  void warn(String format, Object... args) {
-    long dropped = warnLimit.admit();
-    if (dropped < 0) {
-      return;
+    /**
+     * The rate-limit key: the address, or an IPv6 address's /64 (what one host or customer holds).
+     */
+    private static InetAddress key(InetAddress a) {
+        byte[] b = a.getAddress();
+        if (b.length != 16) {
+            return a;
+        }
+        Arrays.fill(b, 8, 16, (byte) 0);
+        try {
+            return InetAddress.getByAddress(b);
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException("16 bytes are an IPv6 address", e);
+        }
     }
-    if (dropped > 0) {
-      LOG.warn(format + " ({} earlier admin warnings were dropped by the rate limit)", append(args, dropped));
-    } else {
-      LOG.warn(format, args);
-    }
-  }
 
-  private static Object[] append(Object[] args, Object last) {
-    Object[] out = Arrays.copyOf(args, args.length + 1);
-    out[args.length] = last;
-    return out;
-  }
+    // ---- sessions
+    // --------------------------------------------------------------------------------
+
+    /** A {@code Set-Cookie} value for a new session, now in the live table. */
+    String newSessionCookie() {
+        long expiry = clock.instant().plus(SESSION_LIFETIME).getEpochSecond();
+        byte[] raw = new byte[SESSION_ID_BYTES];
+        RANDOM.nextBytes(raw);
+        String id = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+        sessions.put(id, Boolean.TRUE);
+        DefaultCookie c =
+                new DefaultCookie(SESSION_COOKIE, expiry + "." + id + "." + mac(expiry, id));
+        c.setHttpOnly(true);
+        c.setSameSite(CookieHeaderNames.SameSite.Strict);
+        c.setPath("/admin");
+        c.setMaxAge(SESSION_LIFETIME.toSeconds());
+        return ServerCookieEncoder.STRICT.encode(c);
+    }
+
+    /** Ends the sessions whose cookies this request carries; returns how many were live. */
+    int revoke(HttpHeaders headers) {
+        int revoked = 0;
+        for (String line : headers.getAll(HttpHeaderNames.COOKIE)) {
+            for (Cookie c : ServerCookieDecoder.STRICT.decode(line)) {
+                if (c.name().equals(SESSION_COOKIE) && validSession(c.value())) {
+                    String v = c.value();
+                    sessions.invalidate(v.substring(v.indexOf('.') + 1, v.lastIndexOf('.')));
+                    revoked++;
+                }
+            }
+        }
+        return revoked;
+    }
+
+    /** A {@code Set-Cookie} value that deletes the session cookie (logout). */
+    static String expiredSessionCookie() {
+        DefaultCookie c = new DefaultCookie(SESSION_COOKIE, "");
+        c.setHttpOnly(true);
+        c.setSameSite(CookieHeaderNames.SameSite.Strict);
+        c.setPath("/admin");
+        c.setMaxAge(0);
+        return ServerCookieEncoder.STRICT.encode(c);
+    }
+
+    /** Whether {@code value} is a live session's cookie: unexpired, its MAC right, not revoked. */
+    boolean validSession(String value) {
+        int first = value.indexOf('.');
+        int last = value.lastIndexOf('.');
+        if (first <= 0 || last <= first + 1) {
+            return false;
+        }
+        long expiry;
+        try {
+            expiry = Long.parseLong(value.substring(0, first));
+        } catch (NumberFormatException e) {
+            return false;
+        }
+        String id = value.substring(first + 1, last);
+        return clock.instant().getEpochSecond() < expiry
+                && equal(value.substring(last + 1), mac(expiry, id))
+                && sessions.getIfPresent(id) != null;
+    }
+
+    private String mac(long expiry, String id) {
+        try {
+            Mac hmac = Mac.getInstance("HmacSHA256");
+            hmac.init(new SecretKeySpec(PROCESS_KEY, "HmacSHA256"));
+            hmac.update((expiry + "\n" + id + "\n").getBytes(StandardCharsets.UTF_8));
+            byte[] out = hmac.doFinal(token.getBytes(StandardCharsets.UTF_8));
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(out);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is missing from this JVM", e);
+        }
+    }
+
+    private static boolean equal(String a, String b) {
+        return MessageDigest.isEqual(
+                a.getBytes(StandardCharsets.UTF_8), b.getBytes(StandardCharsets.UTF_8));
+    }
+
+    // ---- log
+    // -------------------------------------------------------------------------------------
+
+    /**
+     * {@code value} fit to echo in a message or a log line: in single quotes, control characters as
+     * '?' (no forged log lines), cut at 100 characters with "..." (no megabyte echoes).
+     */
+    static String quote(String value) {
+        StringBuilder b = new StringBuilder(Math.min(value.length(), 100) + 5).append('\'');
+        for (int i = 0; i < value.length() && i < 100; i++) {
+            char c = value.charAt(i);
+            b.append(Character.isISOControl(c) ? '?' : c);
+        }
+        return b.append(value.length() > 100 ? "...'" : "'").toString();
+    }
+
+    /** A WARN line under the process-wide cap; see {@link #WARN_LINES_PER_SECOND}. */
+    void warn(String format, Object... args) {
+        long dropped = warnLimit.admit();
+        if (dropped < 0) {
+            return;
+        }
+        if (dropped > 0) {
+            LOG.warn(
+                    format + " ({} earlier admin warnings were dropped by the rate limit)",
+                    append(args, dropped));
+        } else {
+            LOG.warn(format, args);
+        }
+    }
+
+    private static Object[] append(Object[] args, Object last) {
+        Object[] out = Arrays.copyOf(args, args.length + 1);
+        out[args.length] = last;
+        return out;
+    }
 }

@@ -15,47 +15,62 @@ import org.slf4j.LoggerFactory;
  * ({@code <uri>/task}: task ARN, availability zone, the task's IPv4 address). Shown by the admin
  * plane; the task IP is what a Consul self-registration should advertise.
  */
-record EnvironmentInfo(@Nullable String taskArn, @Nullable String availabilityZone, @Nullable String taskIp, String source) {
+record EnvironmentInfo(
+        @Nullable String taskArn,
+        @Nullable String availabilityZone,
+        @Nullable String taskIp,
+        String source) {
 
-  static EnvironmentInfo none() {
-    return new EnvironmentInfo(null, null, null, "not on ECS (ECS_CONTAINER_METADATA_URI_V4 unset)");
-  }
-
-  static EnvironmentInfo fromEnvironment(Map<String, String> env) {
-    String uri = env.get("ECS_CONTAINER_METADATA_URI_V4");
-    if (uri == null || uri.isBlank()) {
-      return none();
+    static EnvironmentInfo none() {
+        return new EnvironmentInfo(
+                null, null, null, "not on ECS (ECS_CONTAINER_METADATA_URI_V4 unset)");
     }
-    try {
-      HttpResponse<String> r =
-          HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build()
-              .send(
-                  HttpRequest.newBuilder(URI.create(uri + "/task")).timeout(Duration.ofSeconds(2)).build(),
-                  HttpResponse.BodyHandlers.ofString());
-      if (r.statusCode() != 200) {
-        return new EnvironmentInfo(null, null, null, "ECS metadata answered " + r.statusCode());
-      }
-      JsonNode task = Json.MAPPER.readTree(r.body());
-      String ip = null;
-      for (JsonNode c : task.path("Containers")) {
-        JsonNode addr = c.path("Networks").path(0).path("IPv4Addresses").path(0);
-        if (addr.isTextual()) {
-          ip = addr.asText();
-          break;
+
+    static EnvironmentInfo fromEnvironment(Map<String, String> env) {
+        String uri = env.get("ECS_CONTAINER_METADATA_URI_V4");
+        if (uri == null || uri.isBlank()) {
+            return none();
         }
-      }
-      return new EnvironmentInfo(
-          text(task.get("TaskARN")), text(task.get("AvailabilityZone")), ip, "ECS task metadata v4");
-    } catch (Exception e) {
-      if (e instanceof InterruptedException) {
-        Thread.currentThread().interrupt();
-      }
-      LoggerFactory.getLogger(EnvironmentInfo.class).warn("ECS task metadata unreadable: {}", e.toString());
-      return new EnvironmentInfo(null, null, null, "ECS metadata unreadable: " + e.getMessage());
+        try {
+            HttpResponse<String> r =
+                    HttpClient.newBuilder()
+                            .connectTimeout(Duration.ofSeconds(1))
+                            .build()
+                            .send(
+                                    HttpRequest.newBuilder(URI.create(uri + "/task"))
+                                            .timeout(Duration.ofSeconds(2))
+                                            .build(),
+                                    HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                return new EnvironmentInfo(
+                        null, null, null, "ECS metadata answered " + r.statusCode());
+            }
+            JsonNode task = Json.MAPPER.readTree(r.body());
+            String ip = null;
+            for (JsonNode c : task.path("Containers")) {
+                JsonNode addr = c.path("Networks").path(0).path("IPv4Addresses").path(0);
+                if (addr.isTextual()) {
+                    ip = addr.asText();
+                    break;
+                }
+            }
+            return new EnvironmentInfo(
+                    text(task.get("TaskARN")),
+                    text(task.get("AvailabilityZone")),
+                    ip,
+                    "ECS task metadata v4");
+        } catch (Exception e) {
+            if (e instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            LoggerFactory.getLogger(EnvironmentInfo.class)
+                    .warn("ECS task metadata unreadable: {}", e.toString());
+            return new EnvironmentInfo(
+                    null, null, null, "ECS metadata unreadable: " + e.getMessage());
+        }
     }
-  }
 
-  private static @Nullable String text(@Nullable JsonNode n) {
-    return n == null || !n.isTextual() ? null : n.asText();
-  }
+    private static @Nullable String text(@Nullable JsonNode n) {
+        return n == null || !n.isTextual() ? null : n.asText();
+    }
 }

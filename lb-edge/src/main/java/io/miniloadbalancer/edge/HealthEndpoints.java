@@ -10,19 +10,22 @@ import java.util.Map;
  */
 final class HealthEndpoints {
 
-  private HealthEndpoints() {}
+    private HealthEndpoints() {}
 
-  static void answer(ChannelHandlerContext ctx, EdgeProxy edge, String path, boolean keepAlive) {
-    HttpResponseStatus status;
-    Map<String, Object> body;
-    if (path.equals("/healthz")) {
-      status = HttpResponseStatus.OK;
-      body = Map.of("status", "ok");
-    } else {
-      String state = edge.state();
-      status = state.equals("ready") ? HttpResponseStatus.OK : HttpResponseStatus.SERVICE_UNAVAILABLE;
-      body = Map.of("status", state);
+    static void answer(ChannelHandlerContext ctx, EdgeProxy edge, String path, boolean keepAlive) {
+        HttpResponseStatus status;
+        Map<String, Object> body;
+        if (path.equals("/healthz")) {
+            status = HttpResponseStatus.OK;
+            body = Map.of("status", "ok");
+        } else {
+            String state = edge.state();
+            status =
+                    state.equals("ready")
+                            ? HttpResponseStatus.OK
+                            : HttpResponseStatus.SERVICE_UNAVAILABLE;
+            body = Map.of("status", state);
+        }
+        HttpReplies.json(ctx, status, body, keepAlive && !edge.draining(), h -> {});
     }
-    HttpReplies.json(ctx, status, body, keepAlive && !edge.draining(), h -> {});
-  }
 }

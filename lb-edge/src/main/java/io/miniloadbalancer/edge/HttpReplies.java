@@ -16,39 +16,42 @@ import java.util.function.Consumer;
 /** The proxy's own answers (errors, health, admin): one way to write them and close or keep. */
 final class HttpReplies {
 
-  private HttpReplies() {}
+    private HttpReplies() {}
 
-  /** {@code body} as JSON, not cached; closes the connection unless {@code keepAlive}. */
-  static void json(
-      ChannelHandlerContext ctx,
-      HttpResponseStatus status,
-      Object body,
-      boolean keepAlive,
-      Consumer<HttpHeaders> extraHeaders) {
-    byte[] bytes = Json.write(body).getBytes(StandardCharsets.UTF_8);
-    send(ctx, status, "application/json", bytes, keepAlive, extraHeaders);
-  }
-
-  /** {@code bytes} with {@code contentType}, not cached; closes unless {@code keepAlive}. */
-  static void send(
-      ChannelHandlerContext ctx,
-      HttpResponseStatus status,
-      String contentType,
-      byte[] bytes,
-      boolean keepAlive,
-      Consumer<HttpHeaders> extraHeaders) {
-    FullHttpResponse r =
-        new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
-    HttpHeaders h = r.headers();
-    h.set(HttpHeaderNames.CONTENT_TYPE, contentType);
-    h.setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
-    h.set(HttpHeaderNames.CACHE_CONTROL, "no-store");
-    h.set(HttpHeaderNames.CONNECTION, keepAlive ? HttpHeaderValues.KEEP_ALIVE : HttpHeaderValues.CLOSE);
-    extraHeaders.accept(h);
-    if (keepAlive) {
-      ctx.writeAndFlush(r);
-    } else {
-      ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+    /** {@code body} as JSON, not cached; closes the connection unless {@code keepAlive}. */
+    static void json(
+            ChannelHandlerContext ctx,
+            HttpResponseStatus status,
+            Object body,
+            boolean keepAlive,
+            Consumer<HttpHeaders> extraHeaders) {
+        byte[] bytes = Json.write(body).getBytes(StandardCharsets.UTF_8);
+        send(ctx, status, "application/json", bytes, keepAlive, extraHeaders);
     }
-  }
+
+    /** {@code bytes} with {@code contentType}, not cached; closes unless {@code keepAlive}. */
+    static void send(
+            ChannelHandlerContext ctx,
+            HttpResponseStatus status,
+            String contentType,
+            byte[] bytes,
+            boolean keepAlive,
+            Consumer<HttpHeaders> extraHeaders) {
+        FullHttpResponse r =
+                new DefaultFullHttpResponse(
+                        HttpVersion.HTTP_1_1, status, Unpooled.wrappedBuffer(bytes));
+        HttpHeaders h = r.headers();
+        h.set(HttpHeaderNames.CONTENT_TYPE, contentType);
+        h.setInt(HttpHeaderNames.CONTENT_LENGTH, bytes.length);
+        h.set(HttpHeaderNames.CACHE_CONTROL, "no-store");
+        h.set(
+                HttpHeaderNames.CONNECTION,
+                keepAlive ? HttpHeaderValues.KEEP_ALIVE : HttpHeaderValues.CLOSE);
+        extraHeaders.accept(h);
+        if (keepAlive) {
+            ctx.writeAndFlush(r);
+        } else {
+            ctx.writeAndFlush(r).addListener(ChannelFutureListener.CLOSE);
+        }
+    }
 }

@@ -9,31 +9,33 @@ import java.util.function.LongSupplier;
  */
 final class LogRateLimit {
 
-  private final int perSecond;
-  private final LongSupplier millis;
-  private long second = Long.MIN_VALUE;
-  private int used;
-  private long dropped;
+    private final int perSecond;
+    private final LongSupplier millis;
+    private long second = Long.MIN_VALUE;
+    private int used;
+    private long dropped;
 
-  LogRateLimit(int perSecond, LongSupplier millis) {
-    this.perSecond = perSecond;
-    this.millis = millis;
-  }
+    LogRateLimit(int perSecond, LongSupplier millis) {
+        this.perSecond = perSecond;
+        this.millis = millis;
+    }
 
-  /** -1 when this line must be dropped; else how many were dropped since the last admitted one. */
-  synchronized long admit() {
-    long now = millis.getAsLong() / 1000;
-    if (now != second) {
-      second = now;
-      used = 0;
+    /**
+     * -1 when this line must be dropped; else how many were dropped since the last admitted one.
+     */
+    synchronized long admit() {
+        long now = millis.getAsLong() / 1000;
+        if (now != second) {
+            second = now;
+            used = 0;
+        }
+        if (used >= perSecond) {
+            dropped++;
+            return -1;
+        }
+        used++;
+        long out = dropped;
+        dropped = 0;
+        return out;
     }
-    if (used >= perSecond) {
-      dropped++;
-      return -1;
-    }
-    used++;
-    long out = dropped;
-    dropped = 0;
-    return out;
-  }
 }

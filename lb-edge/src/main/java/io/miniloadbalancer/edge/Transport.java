@@ -15,21 +15,27 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 
 /** Epoll when the native transport loads (Linux), NIO otherwise. */
 record Transport(
-    String name,
-    IoHandlerFactory ioHandlerFactory,
-    Class<? extends ServerChannel> serverChannel,
-    Class<? extends SocketChannel> socketChannel) {
+        String name,
+        IoHandlerFactory ioHandlerFactory,
+        Class<? extends ServerChannel> serverChannel,
+        Class<? extends SocketChannel> socketChannel) {
 
-  static Transport best() {
-    if (Epoll.isAvailable()) {
-      return new Transport(
-          "epoll", EpollIoHandler.newFactory(), EpollServerSocketChannel.class, EpollSocketChannel.class);
+    static Transport best() {
+        if (Epoll.isAvailable()) {
+            return new Transport(
+                    "epoll",
+                    EpollIoHandler.newFactory(),
+                    EpollServerSocketChannel.class,
+                    EpollSocketChannel.class);
+        }
+        return new Transport(
+                "nio",
+                NioIoHandler.newFactory(),
+                NioServerSocketChannel.class,
+                NioSocketChannel.class);
     }
-    return new Transport(
-        "nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);
-  }
 
-  EventLoopGroup group(int threads) {
-    return new MultiThreadIoEventLoopGroup(threads, ioHandlerFactory);
-  }
+    EventLoopGroup group(int threads) {
+        return new MultiThreadIoEventLoopGroup(threads, ioHandlerFactory);
+    }
 }

@@ -1,6 +1,6 @@
 /**
- * The traffic replay tool: which strategy to run, and what happens to traffic when a backend
- * fails, measured on real sockets.
+ * The traffic replay tool: which strategy to run, and what happens to traffic when a backend fails,
+ * measured on real sockets.
  *
  * <p>{@link io.miniloadbalancer.benchmarks.replay.ReplayCommand} reads scenario files ({@link
  * io.miniloadbalancer.benchmarks.replay.ScenarioLoader}), runs each one once per strategy with

@@ -10,35 +10,35 @@ import org.jspecify.annotations.Nullable;
  * slower sample replaces the average) and forgives it over the decay time (10 s by default).
  *
  * <p>An endpoint under a Retry-After penalty stays in this strategy's table (the other strategies
- * skip it) and pays the penalty's remaining time as extra latency: a 5 s Retry-After weighs like a 5
- * s response, so it is chosen only when the alternative is worse.
+ * skip it) and pays the penalty's remaining time as extra latency: a 5 s Retry-After weighs like a
+ * 5 s response, so it is chosen only when the alternative is worse.
  */
 final class PeakEwmaPicker implements Picker {
 
-  private final EndpointRuntime[] endpoints;
-  private final double[] inverseWeights;
-  private final PowerOfTwoChoices choices;
+    private final EndpointRuntime[] endpoints;
+    private final double[] inverseWeights;
+    private final PowerOfTwoChoices choices;
 
-  PeakEwmaPicker(EndpointRuntime[] endpoints, double[] weights, LongSupplier random) {
-    this.endpoints = endpoints;
-    this.inverseWeights = LeastConnectionsPicker.inverse(weights);
-    this.choices = new PowerOfTwoChoices(weights, random);
-  }
-
-  @Override
-  public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos, int attempt) {
-    int a = choices.first();
-    int b = choices.second(a);
-    return endpoints[cost(b, nowNanos) < cost(a, nowNanos) ? b : a];
-  }
-
-  private double cost(int i, long nowNanos) {
-    EndpointRuntime e = endpoints[i];
-    double latency = e.ewmaNanosAt(nowNanos);
-    long penaltyUntil = e.penaltyUntilNanos();
-    if (penaltyUntil > nowNanos) {
-      latency += penaltyUntil - nowNanos;
+    PeakEwmaPicker(EndpointRuntime[] endpoints, double[] weights, LongSupplier random) {
+        this.endpoints = endpoints;
+        this.inverseWeights = LeastConnectionsPicker.inverse(weights);
+        this.choices = new PowerOfTwoChoices(weights, random);
     }
-    return latency * (e.inFlight() + 1) * inverseWeights[i];
-  }
+
+    @Override
+    public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos, int attempt) {
+        int a = choices.first();
+        int b = choices.second(a);
+        return endpoints[cost(b, nowNanos) < cost(a, nowNanos) ? b : a];
+    }
+
+    private double cost(int i, long nowNanos) {
+        EndpointRuntime e = endpoints[i];
+        double latency = e.ewmaNanosAt(nowNanos);
+        long penaltyUntil = e.penaltyUntilNanos();
+        if (penaltyUntil > nowNanos) {
+            latency += penaltyUntil - nowNanos;
+        }
+        return latency * (e.inFlight() + 1) * inverseWeights[i];
+    }
 }

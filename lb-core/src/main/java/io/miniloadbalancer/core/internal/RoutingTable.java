@@ -13,20 +13,20 @@ import io.miniloadbalancer.core.NoEndpointAvailableException;
  * @param noEndpoint the shared exception thrown when {@code picker} finds nothing
  */
 public record RoutingTable(
-    String strategy,
-    Picker picker,
-    EndpointRuntime[] routable,
-    double[] weights,
-    EndpointRuntime[] members,
-    NoEndpointAvailableException noEndpoint) {
+        String strategy,
+        Picker picker,
+        EndpointRuntime[] routable,
+        double[] weights,
+        EndpointRuntime[] members,
+        NoEndpointAvailableException noEndpoint) {
 
-  /** The effective weight of {@code endpoint} in this table, or 0 when it is not routable. */
-  public double effectiveWeight(EndpointRuntime endpoint) {
-    for (int i = 0; i < routable.length; i++) {
-      if (routable[i] == endpoint) {
-        return weights[i];
-      }
+    /** The effective weight of {@code endpoint} in this table, or 0 when it is not routable. */
+    public double effectiveWeight(EndpointRuntime endpoint) {
+        for (int i = 0; i < routable.length; i++) {
+            if (routable[i] == endpoint) {
+                return weights[i];
+            }
+        }
+        return 0;
     }
-    return 0;
-  }
 }

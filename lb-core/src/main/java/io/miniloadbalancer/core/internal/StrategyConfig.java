@@ -18,10 +18,10 @@ import java.util.function.LongSupplier;
  *     larger of this and 100 x endpoints
  */
 public record StrategyConfig(
-    LongSupplier random,
-    LongAdder totalInFlight,
-    int hashBalanceFactor,
-    int ringPointsPerEndpoint,
-    int minRingSize,
-    int maxRingSize,
-    int maglevMinTableSize) {}
+        LongSupplier random,
+        LongAdder totalInFlight,
+        int hashBalanceFactor,
+        int ringPointsPerEndpoint,
+        int minRingSize,
+        int maxRingSize,
+        int maglevMinTableSize) {}

@@ -7,18 +7,18 @@ import org.jspecify.annotations.Nullable;
 /** Weighted random: one random long and one alias-table lookup per pick. */
 final class WeightedRandomPicker implements Picker {
 
-  private final EndpointRuntime[] endpoints;
-  private final AliasTable alias;
-  private final LongSupplier random;
+    private final EndpointRuntime[] endpoints;
+    private final AliasTable alias;
+    private final LongSupplier random;
 
-  WeightedRandomPicker(EndpointRuntime[] endpoints, double[] weights, LongSupplier random) {
-    this.endpoints = endpoints;
-    this.alias = new AliasTable(weights);
-    this.random = random;
-  }
+    WeightedRandomPicker(EndpointRuntime[] endpoints, double[] weights, LongSupplier random) {
+        this.endpoints = endpoints;
+        this.alias = new AliasTable(weights);
+        this.random = random;
+    }
 
-  @Override
-  public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos, int attempt) {
-    return endpoints[alias.sample(random.getAsLong())];
-  }
+    @Override
+    public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos, int attempt) {
+        return endpoints[alias.sample(random.getAsLong())];
+    }
 }
