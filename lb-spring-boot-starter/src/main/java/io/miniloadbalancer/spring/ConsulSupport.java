@@ -6,8 +6,8 @@ import io.miniloadbalancer.core.spi.EndpointSource;
 import org.springframework.context.SmartLifecycle;
 
 /**
- * Everything that touches lb-consul, in one class that is loaded only when lb-consul is on the class
- * path.
+ * Everything that touches lb-consul, in one class that is loaded only when lb-consul is on the
+ * class path.
  */
 final class ConsulSupport {
 

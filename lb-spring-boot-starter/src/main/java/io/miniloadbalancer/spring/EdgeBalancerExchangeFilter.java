@@ -135,7 +135,11 @@ public final class EdgeBalancerExchangeFilter implements ExchangeFilterFunction 
     }
 
     private Mono<ClientResponse> answered(
-        RequestContext ctx, Lease lease, ClientResponse response, long start, AtomicBoolean settled) {
+        RequestContext ctx,
+        Lease lease,
+        ClientResponse response,
+        long start,
+        AtomicBoolean settled) {
       int status = response.statusCode().value();
       long latency = System.nanoTime() - start;
       HttpOutcomes.overloadIfAsked(

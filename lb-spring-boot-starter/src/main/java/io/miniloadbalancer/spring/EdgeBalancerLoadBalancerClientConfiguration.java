@@ -13,8 +13,8 @@ import org.springframework.core.env.Environment;
 
 /**
  * Spring Cloud LoadBalancer's per-service configuration, registered as every client's default: a
- * service id that names a pool gets {@link EdgeBalancerServiceInstanceLoadBalancer}; any other keeps
- * Spring Cloud's round robin over its own discovery, as without this starter.
+ * service id that names a pool gets {@link EdgeBalancerServiceInstanceLoadBalancer}; any other
+ * keeps Spring Cloud's round robin over its own discovery, as without this starter.
  */
 @Configuration(proxyBeanMethods = false)
 public class EdgeBalancerLoadBalancerClientConfiguration {

@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import io.miniloadbalancer.core.EndpointSnapshot;
 import io.miniloadbalancer.core.LoadBalancer;
 import io.miniloadbalancer.core.RetryExecutor;
-import io.miniloadbalancer.core.RetryPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -39,7 +38,8 @@ public final class EdgeBalancerPools implements SmartLifecycle, DisposableBean {
   private static final Logger LOG = LoggerFactory.getLogger(EdgeBalancerPools.class);
 
   /** One pool with what its HTTP clients need. */
-  record Pool(String name, LoadBalancer balancer, RetryExecutor retries, @Nullable String hashKeyHeader) {}
+  record Pool(
+      String name, LoadBalancer balancer, RetryExecutor retries, @Nullable String hashKeyHeader) {}
 
   private final Map<String, Pool> pools;
   private final Duration drainTimeout;
@@ -51,7 +51,9 @@ public final class EdgeBalancerPools implements SmartLifecycle, DisposableBean {
       for (Map.Entry<String, EdgeBalancerProperties.Pool> e : properties.pools().entrySet()) {
         String name = e.getKey().toLowerCase(Locale.ROOT);
         PoolFactory.Built b = PoolFactory.build(name, e.getValue(), properties.consul());
-        built.put(name, new Pool(name, b.balancer(), b.balancer().retries(b.retryPolicy()), b.hashKeyHeader()));
+        built.put(
+            name,
+            new Pool(name, b.balancer(), b.balancer().retries(b.retryPolicy()), b.hashKeyHeader()));
       }
     } catch (RuntimeException e) {
       built.values().forEach(p -> p.balancer().close());

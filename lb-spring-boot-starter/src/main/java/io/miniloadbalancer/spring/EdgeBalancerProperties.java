@@ -20,8 +20,8 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *       strategy: least-connections
  * }</pre>
  *
- * <p>A value left out takes lb-core's default (named in each key's description); a section left
- * out (health check, outlier detection, slow start, zone) is off, as in lb-core. Values are checked
+ * <p>A value left out takes lb-core's default (named in each key's description); a section left out
+ * (health check, outlier detection, slow start, zone) is off, as in lb-core. Values are checked
  * when the pools are built, and an error names the property it is about. Immutable.
  *
  * @param pools the pools by name; the name is also the host that routed HTTP clients call ({@code
@@ -49,7 +49,10 @@ public record EdgeBalancerProperties(
    * @param springCloudBridge whether the Spring Cloud LoadBalancer bridge is on
    */
   public EdgeBalancerProperties {
-    pools = pools == null ? Map.of() : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(pools));
+    pools =
+        pools == null
+            ? Map.of()
+            : java.util.Collections.unmodifiableMap(new LinkedHashMap<>(pools));
   }
 
   /**
@@ -154,8 +157,8 @@ public record EdgeBalancerProperties(
   }
 
   /**
-   * Active health checks. Values left out take lb-core's defaults (interval 5 s, fast interval 1
-   * s, down interval 10 s, timeout 1 s, rise 2, fall 3).
+   * Active health checks. Values left out take lb-core's defaults (interval 5 s, fast interval 1 s,
+   * down interval 10 s, timeout 1 s, rise 2, fall 3).
    *
    * @param type tcp (connect) or http (a GET of {@code path}, 2xx is healthy)
    * @param path the path the http probe requests

@@ -22,8 +22,8 @@ import reactor.core.publisher.Mono;
 
 /**
  * A Spring Cloud LoadBalancer backed by an Edge Balancer pool: {@code @LoadBalanced} clients whose
- * service id is the pool's name get the pool's strategy, health, drain states and outcome
- * feedback, without code changes.
+ * service id is the pool's name get the pool's strategy, health, drain states and outcome feedback,
+ * without code changes.
  *
  * <p>Each {@link #choose} takes a lease, carried by the returned {@link ServiceInstance}; Spring
  * Cloud's lifecycle callback ({@link #onComplete}) ends it with the answer's outcome (lb-okhttp's
@@ -31,8 +31,8 @@ import reactor.core.publisher.Mono;
  * failure, a discarded one as cancelled. Unlike this starter's own clients, the lease ends when
  * Spring Cloud reports completion (the response head), not when the body has been read; and an
  * instance taken with {@code LoadBalancerClient.choose} and never executed keeps its lease, so use
- * the clients rather than {@code choose}. Retries stay Spring Cloud's (spring-retry), not the pool's
- * budgeted ones. Thread-safe.
+ * the clients rather than {@code choose}. Retries stay Spring Cloud's (spring-retry), not the
+ * pool's budgeted ones. Thread-safe.
  */
 public final class EdgeBalancerServiceInstanceLoadBalancer
     implements ReactorServiceInstanceLoadBalancer,
@@ -86,10 +86,14 @@ public final class EdgeBalancerServiceInstanceLoadBalancer
     long latency = System.nanoTime() - instance.chosenNanos;
     switch (context.status()) {
       case SUCCESS -> {
-        if (context.getClientResponse() instanceof ResponseData data && data.getHttpStatus() != null) {
+        if (context.getClientResponse() instanceof ResponseData data
+            && data.getHttpStatus() != null) {
           int status = data.getHttpStatus().value();
           HttpOutcomes.overloadIfAsked(
-              lease, status, data.getHeaders() == null ? null : data.getHeaders().getFirst("Retry-After"), latency);
+              lease,
+              status,
+              data.getHeaders() == null ? null : data.getHeaders().getFirst("Retry-After"),
+              latency);
           if (HttpOutcomes.isFailure(status)) {
             lease.complete(io.miniloadbalancer.core.Outcome.FAILURE, latency, status);
           } else {

@@ -15,8 +15,8 @@ import org.jspecify.annotations.Nullable;
  * LoadBalancingInterceptor} (its {@code isFailure}, {@code attempt} and {@code retryAfter}): 5xx
  * and 429 are failed attempts (retried when the request is idempotent); 429, and 503 with {@code
  * Retry-After}, end the lease as overloaded with the pause asked for (a penalty, not an ejection);
- * everything else is a success. Mirrored here until the rules move into lb-core (one table for every
- * adapter); keep the two in step.
+ * everything else is a success. Mirrored here until the rules move into lb-core (one table for
+ * every adapter); keep the two in step.
  */
 final class HttpOutcomes {
 
@@ -40,7 +40,8 @@ final class HttpOutcomes {
    * Ends the lease as overloaded when the answer asks for a pause (429, or 503 with Retry-After);
    * otherwise leaves it to the caller's success/failure judgement.
    */
-  static void overloadIfAsked(Lease lease, int status, @Nullable String retryAfterHeader, long latencyNanos) {
+  static void overloadIfAsked(
+      Lease lease, int status, @Nullable String retryAfterHeader, long latencyNanos) {
     if (status != 429 && status != 503) {
       return;
     }

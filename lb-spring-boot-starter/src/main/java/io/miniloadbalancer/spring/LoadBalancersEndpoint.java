@@ -123,7 +123,9 @@ public class LoadBalancersEndpoint {
           }
           default ->
               throw new InvalidEndpointRequestException(
-                  "unknown action '" + action + "'; one of drain, undrain, maintenance, ready, strategy",
+                  "unknown action '"
+                      + action
+                      + "'; one of drain, undrain, maintenance, ready, strategy",
                   "unknown action");
         };
     Map<String, Object> out = new LinkedHashMap<>();

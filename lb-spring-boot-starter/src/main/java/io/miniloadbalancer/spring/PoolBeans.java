@@ -6,7 +6,6 @@ import java.util.Map;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.beans.factory.config.ConfigurableListableBeanFactory;
-import org.springframework.beans.factory.support.AbstractBeanDefinition;
 import org.springframework.beans.factory.support.AutowireCandidateQualifier;
 import org.springframework.beans.factory.support.BeanDefinitionRegistry;
 import org.springframework.beans.factory.support.BeanDefinitionRegistryPostProcessor;
@@ -18,9 +17,9 @@ import org.springframework.core.env.Environment;
 
 /**
  * Registers one {@link LoadBalancer} bean per configured pool, named {@code <pool>LoadBalancer} and
- * qualified by the pool's name, so {@code @Qualifier("orders") LoadBalancer orders} injects it.
- * The beans are views of {@link EdgeBalancerPools}, which owns and closes the balancers; a pool
- * bean has no destroy method of its own.
+ * qualified by the pool's name, so {@code @Qualifier("orders") LoadBalancer orders} injects it. The
+ * beans are views of {@link EdgeBalancerPools}, which owns and closes the balancers; a pool bean
+ * has no destroy method of its own.
  */
 final class PoolBeans implements BeanDefinitionRegistryPostProcessor, EnvironmentAware {
 
@@ -44,7 +43,7 @@ final class PoolBeans implements BeanDefinitionRegistryPostProcessor, Environmen
           new RootBeanDefinition(
               LoadBalancer.class, () -> factory.getBean(EdgeBalancerPools.class).get(name));
       // No inferred close(): EdgeBalancerPools closes the balancer, after the pools have drained.
-      definition.setDestroyMethodName(AbstractBeanDefinition.INFER_METHOD.substring(0, 0));
+      definition.setDestroyMethodName("");
       definition.addQualifier(new AutowireCandidateQualifier(Qualifier.class, name));
       String beanName = name + "LoadBalancer";
       if (!registry.containsBeanDefinition(beanName)) {

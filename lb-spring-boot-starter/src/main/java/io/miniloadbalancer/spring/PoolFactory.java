@@ -72,10 +72,16 @@ final class PoolFactory {
       b.outlierDetection(outlier(p + "outlier-detection", pool.outlierDetection()));
     }
     if (pool.slowStart() != null) {
-      check(p + "slow-start", pool.slowStart(), () -> b.slowStart(SlowStart.linear(pool.slowStart())));
+      check(
+          p + "slow-start",
+          pool.slowStart(),
+          () -> b.slowStart(SlowStart.linear(pool.slowStart())));
     }
     if (pool.panicThreshold() != null) {
-      check(p + "panic-threshold", pool.panicThreshold(), () -> b.panicThreshold(pool.panicThreshold()));
+      check(
+          p + "panic-threshold",
+          pool.panicThreshold(),
+          () -> b.panicThreshold(pool.panicThreshold()));
     }
     if (pool.zone() != null) {
       EdgeBalancerProperties.Zone z = pool.zone();
@@ -129,13 +135,18 @@ final class PoolFactory {
       String h = host;
       int pt = port;
       out.add(
-          value(key + ".weight", e.weight(), () -> new Endpoint(id, h, pt, e.weight(), e.zone(), e.metadata())));
+          value(
+              key + ".weight",
+              e.weight(),
+              () -> new Endpoint(id, h, pt, e.weight(), e.zone(), e.metadata())));
     }
     return out;
   }
 
   private static EndpointSource consulSource(
-      String p, EdgeBalancerProperties.ConsulService service, EdgeBalancerProperties.Consul consul) {
+      String p,
+      EdgeBalancerProperties.ConsulService service,
+      EdgeBalancerProperties.Consul consul) {
     if (!CONSUL_PRESENT) {
       throw new InvalidConfigurationPropertyValueException(
           p + "service",
@@ -162,7 +173,10 @@ final class PoolFactory {
     ifSet(p + ".down-interval", h.downInterval(), b::downInterval);
     ifSet(p + ".rise", h.rise(), b::rise);
     ifSet(p + ".fall", h.fall(), b::fall);
-    ifSet(p + ".new-endpoints-wait-for-probe", h.newEndpointsWaitForProbe(), b::newEndpointsWaitForProbe);
+    ifSet(
+        p + ".new-endpoints-wait-for-probe",
+        h.newEndpointsWaitForProbe(),
+        b::newEndpointsWaitForProbe);
     return b.build();
   }
 

@@ -63,7 +63,9 @@ class EdgeBalancerAutoConfigurationTest {
               LoadBalancer orders = pools.get("orders");
               assertThat(orders.strategy()).isEqualTo("least-connections");
               List<EndpointSnapshot> endpoints = orders.snapshot().endpoints();
-              assertThat(endpoints).extracting(EndpointSnapshot::id).containsExactly("o1", "127.0.0.1:9002");
+              assertThat(endpoints)
+                  .extracting(EndpointSnapshot::id)
+                  .containsExactly("o1", "127.0.0.1:9002");
               assertThat(endpoints.get(1).configuredWeight()).isEqualTo(3);
               assertThat(endpoints.get(1).endpoint().zone()).isEqualTo("eu-west-1a");
               LoadBalancer payments = pools.get("payments");
@@ -102,11 +104,11 @@ class EdgeBalancerAutoConfigurationTest {
     new ApplicationContextRunner()
         .withConfiguration(AutoConfigurations.of(EdgeBalancerAutoConfiguration.class))
         .run(
-        ctx -> {
-          assertThat(ctx).hasNotFailed();
-          assertThat(ctx.getBean(EdgeBalancerPools.class).names()).isEmpty();
-          assertThat(ctx).hasSingleBean(EdgeBalancerInterceptor.class);
-        });
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              assertThat(ctx.getBean(EdgeBalancerPools.class).names()).isEmpty();
+              assertThat(ctx).hasSingleBean(EdgeBalancerInterceptor.class);
+            });
   }
 
   @Test
@@ -128,7 +130,9 @@ class EdgeBalancerAutoConfigurationTest {
         .withPropertyValues(TWO_POOLS)
         .withClassLoader(
             new FilteredClassLoader(
-                ClientHttpRequestInterceptor.class, ExchangeFilterFunction.class, OkHttpClient.class))
+                ClientHttpRequestInterceptor.class,
+                ExchangeFilterFunction.class,
+                OkHttpClient.class))
         .run(
             ctx -> {
               assertThat(ctx).hasNotFailed();
@@ -150,7 +154,8 @@ class EdgeBalancerAutoConfigurationTest {
               MeterRegistry registry = ctx.getBean(MeterRegistry.class);
               assertThat(registry).isInstanceOf(SimpleMeterRegistry.class);
               assertThat(registry.find("lb.requests").tag("pool", "orders").meters()).isNotEmpty();
-              assertThat(registry.find("lb.requests").tag("pool", "payments").meters()).isNotEmpty();
+              assertThat(registry.find("lb.requests").tag("pool", "payments").meters())
+                  .isNotEmpty();
             });
   }
 

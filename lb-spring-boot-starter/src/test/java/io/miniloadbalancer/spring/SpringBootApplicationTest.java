@@ -111,8 +111,9 @@ class SpringBootApplicationTest {
     }
     assertThat(backends.get(0).hits().get()).isEqualTo(before);
 
-    assertThat(post("/actuator/loadbalancers/orders", "{\"action\":\"undrain\",\"endpoint\":\"b1\"}")
-            .statusCode())
+    assertThat(
+            post("/actuator/loadbalancers/orders", "{\"action\":\"undrain\",\"endpoint\":\"b1\"}")
+                .statusCode())
         .isEqualTo(200);
     await().atMost(Duration.ofSeconds(5)).until(() -> state("b1").equals("HEALTHY"));
 
@@ -135,7 +136,9 @@ class SpringBootApplicationTest {
     assertThat(json(get("/actuator/health/loadbalancers/orders")).path("status").asText())
         .isEqualTo("UP");
     for (String id : List.of("b1", "b2", "b3")) {
-      post("/actuator/loadbalancers/orders", "{\"action\":\"maintenance\",\"endpoint\":\"" + id + "\"}");
+      post(
+          "/actuator/loadbalancers/orders",
+          "{\"action\":\"maintenance\",\"endpoint\":\"" + id + "\"}");
     }
     HttpResponse<String> down = get("/actuator/health/loadbalancers/orders");
     assertThat(down.statusCode()).isEqualTo(503);
@@ -163,7 +166,8 @@ class SpringBootApplicationTest {
       }
     }
     assertThat(failed).isZero();
-    // The pool learned: b3 is ejected, so Spring Cloud's clients (which retry nothing) are fine too.
+    // The pool learned: b3 is ejected, so Spring Cloud's clients (which retry nothing) are fine
+    // too.
     assertThat(state("b3")).isEqualTo("EJECTED");
     for (int i = 0; i < 10; i++) {
       assertThat(get("/via/spring-cloud").statusCode()).isEqualTo(200);

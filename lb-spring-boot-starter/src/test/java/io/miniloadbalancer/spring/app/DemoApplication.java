@@ -47,7 +47,8 @@ public class DemoApplication {
         EdgeBalancerInterceptor edgeBalancer,
         EdgeBalancerExchangeFilter edgeBalancerFilter,
         @LoadBalanced RestTemplate cloudRestTemplate) {
-      this.restClient = restClients.requestInterceptor(edgeBalancer).baseUrl("http://orders").build();
+      this.restClient =
+          restClients.requestInterceptor(edgeBalancer).baseUrl("http://orders").build();
       this.webClient = webClients.filter(edgeBalancerFilter).baseUrl("http://orders").build();
       this.restTemplate = restTemplates.additionalInterceptors(edgeBalancer).build();
       this.cloud = cloudRestTemplate;
