@@ -20,59 +20,60 @@ import org.jspecify.annotations.Nullable;
  */
 final class HttpOutcomes {
 
-  static final String IDEMPOTENCY_KEY = "Idempotency-Key";
+    static final String IDEMPOTENCY_KEY = "Idempotency-Key";
 
-  private static final Duration MAX_RETRY_AFTER = Duration.ofDays(1);
+    private static final Duration MAX_RETRY_AFTER = Duration.ofDays(1);
 
-  private HttpOutcomes() {}
+    private HttpOutcomes() {}
 
-  /** Whether an answer with this status is a failed attempt. */
-  static boolean isFailure(int status) {
-    return status >= 500 || status == 429;
-  }
-
-  /** Whether a request may be sent again: by method, or by an explicit Idempotency-Key. */
-  static boolean retryable(String method, boolean hasIdempotencyKey) {
-    return RetryPolicy.isIdempotent(method) || hasIdempotencyKey;
-  }
-
-  /**
-   * Ends the lease as overloaded when the answer asks for a pause (429, or 503 with Retry-After);
-   * otherwise leaves it to the caller's success/failure judgement.
-   */
-  static void overloadIfAsked(
-      Lease lease, int status, @Nullable String retryAfterHeader, long latencyNanos) {
-    if (status != 429 && status != 503) {
-      return;
+    /** Whether an answer with this status is a failed attempt. */
+    static boolean isFailure(int status) {
+        return status >= 500 || status == 429;
     }
-    Duration retryAfter = retryAfter(retryAfterHeader);
-    if (retryAfter != null) {
-      lease.overloaded(retryAfter);
-    } else if (status == 429) {
-      lease.complete(Outcome.OVERLOADED, latencyNanos, status);
-    }
-  }
 
-  /** {@code Retry-After} as seconds or an HTTP date, capped at a day, or null. */
-  static @Nullable Duration retryAfter(@Nullable String value) {
-    if (value == null) {
-      return null;
+    /** Whether a request may be sent again: by method, or by an explicit Idempotency-Key. */
+    static boolean retryable(String method, boolean hasIdempotencyKey) {
+        return RetryPolicy.isIdempotent(method) || hasIdempotencyKey;
     }
-    String v = value.trim();
-    Duration d;
-    try {
-      d = Duration.ofSeconds(Math.max(0, Long.parseLong(v)));
-    } catch (NumberFormatException | ArithmeticException notSeconds) {
-      try {
-        Instant at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
-        d = Duration.between(Instant.now(), at);
-      } catch (DateTimeParseException notDate) {
-        return null;
-      }
+
+    /**
+     * Ends the lease as overloaded when the answer asks for a pause (429, or 503 with Retry-After);
+     * otherwise leaves it to the caller's success/failure judgement.
+     */
+    static void overloadIfAsked(
+            Lease lease, int status, @Nullable String retryAfterHeader, long latencyNanos) {
+        if (status != 429 && status != 503) {
+            return;
+        }
+        Duration retryAfter = retryAfter(retryAfterHeader);
+        if (retryAfter != null) {
+            lease.overloaded(retryAfter);
+        } else if (status == 429) {
+            lease.complete(Outcome.OVERLOADED, latencyNanos, status);
+        }
     }
-    if (d.isNegative()) {
-      return Duration.ZERO;
+
+    /** {@code Retry-After} as seconds or an HTTP date, capped at a day, or null. */
+    static @Nullable Duration retryAfter(@Nullable String value) {
+        if (value == null) {
+            return null;
+        }
+        String v = value.trim();
+        Duration d;
+        try {
+            d = Duration.ofSeconds(Math.max(0, Long.parseLong(v)));
+        } catch (NumberFormatException | ArithmeticException notSeconds) {
+            try {
+                Instant at =
+                        ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
+                d = Duration.between(Instant.now(), at);
+            } catch (DateTimeParseException notDate) {
+                return null;
+            }
+        }
+        if (d.isNegative()) {
+            return Duration.ZERO;
+        }
+        return d.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : d;
     }
-    return d.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : d;
-  }
 }
