@@ -5,6 +5,7 @@ import io.miniloadbalancer.core.HealthCheck;
 import io.miniloadbalancer.core.OutlierDetection;
 import io.miniloadbalancer.core.ProbeResult;
 import io.miniloadbalancer.core.Transition;
+import io.miniloadbalancer.core.internal.control.EndpointHealth.Hold;
 import io.miniloadbalancer.core.spi.Scheduler;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
@@ -119,7 +120,7 @@ public final class ActiveHealth {
         if (check == null || !current(m, generation)) {
             return;
         }
-        if (m.health().maint()) {
+        if (m.health().held(Hold.MAINTENANCE)) {
             // Not probed in maintenance: held out on purpose, its failures are expected.
             schedule(m, jittered(check.interval(), check));
             return;
@@ -167,7 +168,7 @@ public final class ActiveHealth {
     }
 
     private void judge(Effects fx, Member m, HealthCheck check, ProbeResult result) {
-        if (m.health().maint()) {
+        if (m.health().held(Hold.MAINTENANCE)) {
             return;
         }
         long now = pool.now();

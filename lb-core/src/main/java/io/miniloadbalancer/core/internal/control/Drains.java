@@ -3,6 +3,7 @@ package io.miniloadbalancer.core.internal.control;
 import io.miniloadbalancer.core.DrainResult;
 import io.miniloadbalancer.core.Transition;
 import io.miniloadbalancer.core.internal.EndpointRuntime;
+import io.miniloadbalancer.core.internal.control.EndpointHealth.Hold;
 import io.miniloadbalancer.core.spi.Scheduler;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -69,7 +70,7 @@ public final class Drains {
             Effects fx, Member m, CompletableFuture<DrainResult> result, Duration timeout) {
         long now = pool.now();
         EndpointRuntime r = m.runtime();
-        m.health().operatorDrain(true);
+        m.health().hold(Hold.OPERATOR_DRAIN, true);
         r.awaitIdle(true);
         String reason = "drained by operator; " + r.inFlight() + " in-flight";
         m.health().reconcile(fx, Transition.Cause.OPERATOR, reason, now);
@@ -92,11 +93,10 @@ public final class Drains {
     /** Operator undrain: waiters learn the drain did not complete. */
     public void undrain(Effects fx, Member m) {
         EndpointHealth health = m.health();
-        if (!health.operatorDrain()) {
+        if (!health.hold(Hold.OPERATOR_DRAIN, false)) {
             return;
         }
-        health.operatorDrain(false);
-        m.runtime().awaitIdle(health.removalPending());
+        m.runtime().awaitIdle(health.held(Hold.REMOVAL));
         completeWaiters(m, false);
         health.reconcile(fx, Transition.Cause.OPERATOR, "undrained by operator", pool.now());
         publisher.publish(fx);
@@ -107,10 +107,9 @@ public final class Drains {
      * down: it was held out for a reason.
      */
     public void maintenance(Effects fx, Member m, boolean on, String reason) {
-        if (m.health().maint() == on) {
+        if (!m.health().hold(Hold.MAINTENANCE, on)) {
             return;
         }
-        m.health().maint(on);
         String why = on ? reason : reason + activeHealth.recheckAfterMaintenance(m);
         m.health().reconcile(fx, Transition.Cause.OPERATOR, why, pool.now());
         publisher.publish(fx);
@@ -121,7 +120,7 @@ public final class Drains {
     /** The source no longer lists {@code m}: it drains, then leaves. */
     void startRemoval(Effects fx, Member m, long now) {
         EndpointRuntime r = m.runtime();
-        m.health().removalPending(true);
+        m.health().hold(Hold.REMOVAL, true);
         r.awaitIdle(true);
         String reason = "removed by source; draining " + r.inFlight() + " in-flight";
         m.health().reconcile(fx, Transition.Cause.SOURCE, reason, now);
@@ -131,13 +130,13 @@ public final class Drains {
 
     /** The source lists {@code m} again while it drained for removal: the removal is off. */
     void cancelRemoval(Member m) {
-        m.health().removalPending(false);
+        m.health().hold(Hold.REMOVAL, false);
         Pool.cancel(m.drain.removalDeadline);
-        m.runtime().awaitIdle(m.health().operatorDrain());
+        m.runtime().awaitIdle(m.health().held(Hold.OPERATOR_DRAIN));
     }
 
     private void removalTimeout(Effects fx, Member m) {
-        if (!pool.holds(m) || !m.health().removalPending()) {
+        if (!pool.holds(m) || !m.health().held(Hold.REMOVAL)) {
             return;
         }
         String reason =
@@ -169,13 +168,13 @@ public final class Drains {
                 continue;
             }
             boolean awaited = !m.drain.waiters.isEmpty();
-            if (!(awaited || m.health().removalPending()) || !sessionsQuiet(m)) {
+            if (!(awaited || m.health().held(Hold.REMOVAL)) || !sessionsQuiet(m)) {
                 continue;
             }
             if (awaited) {
                 completeWaiters(m, true);
             }
-            if (m.health().removalPending()) {
+            if (m.health().held(Hold.REMOVAL)) {
                 finishRemoval(fx, m, "drained; no request in flight");
             }
         }

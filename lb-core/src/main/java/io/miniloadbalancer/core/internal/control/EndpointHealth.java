@@ -7,6 +7,7 @@ import io.miniloadbalancer.core.SlowStart;
 import io.miniloadbalancer.core.SourceHealth;
 import io.miniloadbalancer.core.Transition;
 import io.miniloadbalancer.core.internal.EndpointRuntime;
+import java.util.EnumSet;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -32,6 +33,16 @@ import org.jspecify.annotations.Nullable;
  */
 public final class EndpointHealth {
 
+    /** What holds an endpoint out from outside its health. */
+    enum Hold {
+        /** The source no longer lists it: it drains, then leaves. */
+        REMOVAL,
+        /** An operator drained it. */
+        OPERATOR_DRAIN,
+        /** An operator put it in maintenance. */
+        MAINTENANCE
+    }
+
     private final EndpointRuntime runtime;
     private final Journal journal;
     private final @Nullable SlowStart slowStart;
@@ -43,10 +54,8 @@ public final class EndpointHealth {
     private volatile String sourceDetail = "passing";
     // Active checks, after rise/fall.
     private volatile boolean activeUp = true;
-    // Holds.
-    private volatile boolean removalPending;
-    private volatile boolean operatorDrain;
-    private volatile boolean maint;
+    // Holds: read and written on the control context only.
+    private final EnumSet<Hold> holds = EnumSet.noneOf(Hold.class);
     // Passive health: the circuit breaker and its current half-open trial.
     private volatile BreakerState breaker = BreakerState.CLOSED;
     private int trialSuccesses;
@@ -70,13 +79,13 @@ public final class EndpointHealth {
 
     /** The one place an endpoint's state is decided. */
     EndpointState derive() {
-        if (removalPending) {
+        if (holds.contains(Hold.REMOVAL)) {
             return EndpointState.DRAINING;
         }
-        if (maint || sourceMaint) {
+        if (holds.contains(Hold.MAINTENANCE) || sourceMaint) {
             return EndpointState.MAINT;
         }
-        if (operatorDrain) {
+        if (holds.contains(Hold.OPERATOR_DRAIN)) {
             return EndpointState.DRAINING;
         }
         if (breaker == BreakerState.OPEN) {
@@ -160,10 +169,10 @@ public final class EndpointHealth {
         boolean admit =
                 draining
                         && !sessionsSettled
-                        && (drainAwaited || removalPending)
+                        && drainWaiting()
                         // Only a drain of an endpoint that is otherwise fit: never a dead, ejected
                         // or maintained one (derive() reports DRAINING before those facts).
-                        && !maint
+                        && !holds.contains(Hold.MAINTENANCE)
                         && !sourceMaint
                         && sourceUp
                         && activeUp
@@ -211,28 +220,14 @@ public final class EndpointHealth {
 
     // ---- holds
 
-    boolean removalPending() {
-        return removalPending;
+    /** Whether {@code hold} is on. */
+    boolean held(Hold hold) {
+        return holds.contains(hold);
     }
 
-    void removalPending(boolean pending) {
-        removalPending = pending;
-    }
-
-    boolean operatorDrain() {
-        return operatorDrain;
-    }
-
-    void operatorDrain(boolean drained) {
-        operatorDrain = drained;
-    }
-
-    boolean maint() {
-        return maint;
-    }
-
-    void maint(boolean on) {
-        maint = on;
+    /** Puts {@code hold} on or off; returns whether that changed it. */
+    boolean hold(Hold hold, boolean on) {
+        return on ? holds.add(hold) : holds.remove(hold);
     }
 
     /** Whether someone awaits an operator drain of this endpoint (a drain that admits sessions). */
@@ -242,7 +237,7 @@ public final class EndpointHealth {
 
     /** Whether a drain of any kind (operator or removal) waits for this endpoint to go idle. */
     boolean drainWaiting() {
-        return drainAwaited || removalPending;
+        return drainAwaited || holds.contains(Hold.REMOVAL);
     }
 
     /**

@@ -7,6 +7,7 @@ import io.miniloadbalancer.core.SlowStart;
 import io.miniloadbalancer.core.SourceHealth;
 import io.miniloadbalancer.core.Transition;
 import io.miniloadbalancer.core.internal.EndpointRuntime;
+import io.miniloadbalancer.core.internal.control.EndpointHealth.Hold;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,7 +85,7 @@ public final class Membership {
             }
         }
         for (Member m : pool.copy()) {
-            if (!next.containsKey(m.id()) && !m.health().removalPending()) {
+            if (!next.containsKey(m.id()) && !m.health().held(Hold.REMOVAL)) {
                 drains.startRemoval(fx, m, now);
             }
         }
@@ -123,7 +124,7 @@ public final class Membership {
             r.endpoint(e);
         }
         EndpointHealth h = m.health();
-        if (h.removalPending()) {
+        if (h.held(Hold.REMOVAL)) {
             drains.cancelRemoval(m);
             h.source(said);
             h.reconcile(fx, Transition.Cause.SOURCE, "re-added by source while draining", now);
