@@ -20,14 +20,5 @@ public enum EndpointState {
     /** Held out by an operator (or by Consul maintenance); takes no new requests, is not probed. */
     MAINT,
     /** Gone from the pool; only ever seen in the transition log and on old leases. */
-    REMOVED;
-
-    /**
-     * Whether an endpoint in this state may be picked for a new request outside panic mode.
-     *
-     * @return whether an endpoint in this state may be picked for a new request outside panic mode
-     */
-    public boolean acceptsNewRequests() {
-        return this == HEALTHY;
-    }
+    REMOVED
 }

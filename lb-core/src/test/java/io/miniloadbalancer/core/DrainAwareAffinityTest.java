@@ -1,6 +1,7 @@
 package io.miniloadbalancer.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.miniloadbalancer.core.spi.EndpointSource;
 import java.time.Duration;
@@ -9,7 +10,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import org.awaitility.core.ConditionFactory;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -270,10 +273,15 @@ class DrainAwareAffinityTest {
      * Real threads hammer pinned leases on an endpoint while it drains with no quiet period, so the
      * drain settles at the first idle moment it catches. A lease that is open when the drain
      * reports itself settled is a broken guarantee.
+     *
+     * <p>Each round waits for the threads to have taken leases before it drains (so the drain races
+     * live sessions), and for every thread to have tried 20 more times after the drain settled (so
+     * a lease admitted too late would be seen), instead of sleeping and hoping they ran.
      */
     @Test
     void noPinnedLeaseIsOpenOnceTheDrainSettled() throws Exception {
         int rounds = 15;
+        int threadCount = 3;
         AtomicLong admittedWhileDraining = new AtomicLong();
         AtomicLong violations = new AtomicLong();
         try (LoadBalancer lb =
@@ -285,15 +293,22 @@ class DrainAwareAffinityTest {
             for (int round = 0; round < rounds; round++) {
                 AtomicBoolean settled = new AtomicBoolean();
                 AtomicBoolean stop = new AtomicBoolean();
+                AtomicLong leases = new AtomicLong();
+                AtomicInteger triedAfterSettled = new AtomicInteger();
                 List<Thread> threads = new ArrayList<>();
-                for (int t = 0; t < 3; t++) {
+                for (int t = 0; t < threadCount; t++) {
                     Thread thread =
                             new Thread(
                                     () -> {
+                                        int lateTries = 0;
                                         long deadline =
-                                                System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+                                                System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
                                         while (!stop.get() && System.nanoTime() < deadline) {
+                                            boolean late = settled.get();
                                             Lease lease = lb.acquirePinned("e0");
+                                            if (late && ++lateTries == 20) {
+                                                triedAfterSettled.incrementAndGet();
+                                            }
                                             if (lease == null) {
                                                 Thread.onSpinWait();
                                                 continue;
@@ -306,26 +321,26 @@ class DrainAwareAffinityTest {
                                                 admittedWhileDraining.incrementAndGet();
                                             }
                                             lease.success();
+                                            leases.incrementAndGet();
                                         }
                                     });
                     thread.start();
                     threads.add(thread);
                 }
-                Thread.sleep(2);
+                soon().until(() -> leases.get() >= 50);
                 DrainResult result =
                         lb.drain("e0", Duration.ofSeconds(5))
                                 .thenApply(
                                         r -> {
-                                            // Not an in-flight check here: a refused attempt counts
-                                            // itself for an
-                                            // instant before backing out, so in-flight may read 1
-                                            // with no lease open.
+                                            // Not an in-flight check here: a refused attempt
+                                            // counts itself for an instant before backing out,
+                                            // so in-flight may read 1 with no lease open.
                                             settled.set(true);
                                             return r;
                                         })
                                 .get(10, TimeUnit.SECONDS);
                 assertThat(result.completed()).isTrue();
-                Thread.sleep(2);
+                soon().until(() -> triedAfterSettled.get() == threadCount);
                 stop.set(true);
                 for (Thread thread : threads) {
                     thread.join(5_000);
@@ -337,6 +352,13 @@ class DrainAwareAffinityTest {
         assertThat(admittedWhileDraining.get())
                 .as("the test raced sessions against drains at all")
                 .isPositive();
+    }
+
+    // Polls every millisecond: these waits are short and the test runs fifteen rounds of them.
+    private static ConditionFactory soon() {
+        return await().atMost(Duration.ofSeconds(5))
+                .pollDelay(Duration.ZERO)
+                .pollInterval(Duration.ofMillis(1));
     }
 
     private static boolean isDraining(LoadBalancer lb) {

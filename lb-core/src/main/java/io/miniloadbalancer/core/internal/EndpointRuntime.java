@@ -128,9 +128,6 @@ public final class EndpointRuntime {
     private volatile long overloaded;
     private volatile long penaltyUntilNanos = Long.MIN_VALUE;
 
-    /** Health facts owned by the control context; volatile so snapshots can read them. */
-    private final HealthFacts facts = new HealthFacts();
-
     /**
      * A runtime in {@code initialState}, not yet routable.
      *
@@ -354,11 +351,6 @@ public final class EndpointRuntime {
     /** Completions reported as overloaded (429, or 503 with Retry-After). */
     public long overloaded() {
         return overloaded;
-    }
-
-    /** The control context's health facts about this endpoint. */
-    public HealthFacts facts() {
-        return facts;
     }
 
     /** Peak-EWMA latency decayed to {@code nowNanos}, in nanoseconds. */

@@ -18,15 +18,4 @@ public record RoutingTable(
         EndpointRuntime[] routable,
         double[] weights,
         EndpointRuntime[] members,
-        NoEndpointAvailableException noEndpoint) {
-
-    /** The effective weight of {@code endpoint} in this table, or 0 when it is not routable. */
-    public double effectiveWeight(EndpointRuntime endpoint) {
-        for (int i = 0; i < routable.length; i++) {
-            if (routable[i] == endpoint) {
-                return weights[i];
-            }
-        }
-        return 0;
-    }
-}
+        NoEndpointAvailableException noEndpoint) {}
