@@ -156,6 +156,7 @@ public final class ConsulEndpointSource implements EndpointSource {
     /** Settings for a {@link ConsulEndpointSource}; every default is documented with its reason. */
     public static final class Builder {
 
+        // Package-private where ConsulWatch reads them; the rest stay private.
         final String service;
         URI agent = AgentUrl.LOCAL;
         List<String> tags = List.of();
@@ -168,10 +169,10 @@ public final class ConsulEndpointSource implements EndpointSource {
         Duration backoffMax = Duration.ofSeconds(30);
         int maxShrinkPercent = 50;
         Duration shrinkConfirmation = Duration.ofSeconds(30);
-        Duration startupTimeout = Duration.ofSeconds(5);
-        WarningPolicy warningPolicy = WarningPolicy.WARNING_WEIGHT;
-        @Nullable String weightMetaKey;
-        @Nullable String zoneMetaKey = "zone";
+        private Duration startupTimeout = Duration.ofSeconds(5);
+        private WarningPolicy warningPolicy = WarningPolicy.WARNING_WEIGHT;
+        private @Nullable String weightMetaKey;
+        private @Nullable String zoneMetaKey = "zone";
 
         private Builder(String service) {
             requireNonNull(service, "service");

@@ -168,11 +168,12 @@ public final class ConsulRegistration implements AutoCloseable {
     /** Settings for a registration. */
     public static final class Builder {
 
+        // Package-private where RegistrationPayload reads them; the rest stay private.
         final String service;
         final int port;
         String id;
-        java.net.URI agent = AgentUrl.LOCAL;
-        @Nullable String aclToken;
+        private java.net.URI agent = AgentUrl.LOCAL;
+        private @Nullable String aclToken;
         @Nullable String address;
         List<String> tags = List.of();
         Map<String, String> meta = Map.of();
@@ -184,7 +185,7 @@ public final class ConsulRegistration implements AutoCloseable {
         Duration interval = Duration.ofSeconds(10);
         Duration timeout = Duration.ofSeconds(2);
         Duration deregisterCriticalAfter = Duration.ofMinutes(1);
-        Duration drainWait = Duration.ofSeconds(5);
+        private Duration drainWait = Duration.ofSeconds(5);
         BooleanSupplier healthy = () -> true;
 
         private Builder(String service, int port) {
