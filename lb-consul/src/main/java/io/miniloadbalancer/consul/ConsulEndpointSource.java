@@ -4,25 +4,10 @@ import static java.util.Objects.requireNonNull;
 
 import io.miniloadbalancer.core.SourceSnapshot;
 import io.miniloadbalancer.core.spi.EndpointSource;
-import java.math.BigInteger;
 import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
-import org.kiwiproject.consul.Consul;
-import org.kiwiproject.consul.HealthClient;
-import org.kiwiproject.consul.config.CacheConfig;
-import org.kiwiproject.consul.config.ClientConfig;
-import org.kiwiproject.consul.model.ConsulResponse;
-import org.kiwiproject.consul.model.health.ServiceHealth;
-import org.kiwiproject.consul.option.ImmutableQueryOptions;
-import org.kiwiproject.consul.option.QueryOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,16 +56,7 @@ public final class ConsulEndpointSource implements EndpointSource {
 
     private final Builder config;
     private final String description;
-    private final Consul consul;
-    private final HealthClient health;
-    private final UpdateGuard guard;
-    private final CountDownLatch firstAnswer = new CountDownLatch(1);
-    private final Set<String> loggedSkips = new HashSet<>();
-
-    private volatile boolean closed;
-    private volatile long lastGoodNanos = Long.MIN_VALUE;
-    private volatile @Nullable String problem;
-    private volatile long queries;
+    private final ConsulWatch watch;
     private @Nullable Thread thread;
 
     private ConsulEndpointSource(Builder b) {
@@ -93,25 +69,7 @@ public final class ConsulEndpointSource implements EndpointSource {
                         + (b.datacenter == null ? "" : " dc " + b.datacenter)
                         + " at "
                         + b.agent;
-        Consul.Builder client =
-                Consul.builder()
-                        .withUrl(b.agent.toString())
-                        .withPing(false)
-                        .withConnectTimeoutMillis(b.connectTimeout.toMillis())
-                        .withReadTimeoutMillis(readTimeout(b.wait).toMillis())
-                        // One read-timeout rule, ours (below), instead of the client's per-request
-                        // adjustment.
-                        .withClientConfiguration(
-                                new ClientConfig(
-                                        CacheConfig.builder()
-                                                .withTimeoutAutoAdjustmentEnabled(false)
-                                                .build()));
-        if (b.aclToken != null) {
-            client.withAclToken(b.aclToken);
-        }
-        this.consul = client.build();
-        this.health = consul.healthClient();
-        this.guard = new UpdateGuard(b.maxShrinkPercent, b.shrinkConfirmation.toNanos());
+        this.watch = new ConsulWatch(b, description);
     }
 
     /**
@@ -126,13 +84,6 @@ public final class ConsulEndpointSource implements EndpointSource {
     }
 
     /**
-     * Consul adds up to wait/16 of jitter to a blocking query; 3 s more covers a busy local agent.
-     */
-    static Duration readTimeout(Duration wait) {
-        return wait.plus(wait.dividedBy(16)).plusSeconds(3);
-    }
-
-    /**
      * Starts the watch on its own daemon thread and waits up to {@code startupTimeout} for the
      * first answer, so a balancer built on a reachable agent is routable when {@code build()}
      * returns. An unreachable agent does not fail the start: the balancer stays empty and the loop
@@ -144,18 +95,18 @@ public final class ConsulEndpointSource implements EndpointSource {
         if (thread != null) {
             throw new IllegalStateException("this source already feeds a balancer");
         }
-        Thread t = new Thread(() -> watch(listener), "consul-watch-" + config.service);
+        Thread t = new Thread(() -> watch.run(listener), "consul-watch-" + config.service);
         t.setDaemon(true);
         thread = t;
         t.start();
         try {
-            if (!firstAnswer.await(config.startupTimeout.toNanos(), TimeUnit.NANOSECONDS)) {
+            if (!watch.awaitFirstAnswer(config.startupTimeout.toNanos())) {
                 LOG.warn(
                         "{}: no answer within {} ms; starting empty and retrying in the background"
                                 + " ({})",
                         description,
                         config.startupTimeout.toMillis(),
-                        problem);
+                        watch.problem());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -164,10 +115,10 @@ public final class ConsulEndpointSource implements EndpointSource {
 
     @Override
     public SourceSnapshot snapshot() {
-        long last = lastGoodNanos;
+        long last = watch.lastGoodNanos();
         Duration staleness =
                 last == Long.MIN_VALUE ? null : Duration.ofNanos(System.nanoTime() - last);
-        return new SourceSnapshot(description, staleness, problem);
+        return new SourceSnapshot(description, staleness, watch.problem());
     }
 
     /**
@@ -176,18 +127,17 @@ public final class ConsulEndpointSource implements EndpointSource {
      * @return how many queries the watch loop has sent; for tests and diagnostics
      */
     public long queries() {
-        return queries;
+        return watch.queries();
     }
 
     /** Stops the watch: the query in flight is cancelled and the thread ends. */
     @Override
     public void close() {
-        closed = true;
         Thread t;
         synchronized (this) {
             t = thread;
         }
-        consul.destroy();
+        watch.close();
         if (t != null) {
             t.interrupt();
             try {
@@ -203,222 +153,22 @@ public final class ConsulEndpointSource implements EndpointSource {
         return description;
     }
 
-    // ---- the watch loop
-    // ----------------------------------------------------------------------------
-
-    private void watch(Listener listener) {
-        BigInteger index = BigInteger.ZERO;
-        int failures = 0;
-        long failingSince = 0;
-        @Nullable String problemKind = null;
-        while (!closed) {
-            long started = System.nanoTime();
-            long waitNanos = config.wait.toNanos();
-            UpdateGuard.Verdict held = null;
-            try {
-                queries++;
-                ConsulResponse<List<ServiceHealth>> answer =
-                        health.getAllServiceInstances(config.service, query(index, waitNanos));
-                List<ServiceHealth> instances = answer.getResponse();
-                if (instances == null) {
-                    throw new IllegalStateException("the agent answered without a body");
-                }
-                ConsulMapping.Mapped mapped =
-                        ConsulMapping.map(filterTags(instances), config.mapping());
-                logSkips(mapped.skipped());
-                Set<String> ids = new HashSet<>();
-                mapped.endpoints().forEach(e -> ids.add(e.id()));
-                UpdateGuard.Verdict verdict = guard.offer(ids, System.nanoTime());
-                if (verdict.accept()) {
-                    listener.onEndpoints(mapped.endpoints(), mapped.health());
-                    lastGoodNanos = System.nanoTime();
-                    firstAnswer.countDown();
-                } else {
-                    held = verdict;
-                }
-                index = nextIndex(index, answer.getIndex());
-                if (failures > 0 || problemKind != null) {
-                    LOG.info(
-                            "{}: recovered after {} failed queries in {} ms",
-                            description,
-                            failures,
-                            TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - failingSince));
-                }
-                failures = 0;
-                problemKind = null;
-                if (held != null) {
-                    String why = "holding the last good set: " + held.holdReason();
-                    if (problem == null || !problem.startsWith("holding")) {
-                        LOG.warn(
-                                "{}: {}; believed only if it persists {} ms more",
-                                description,
-                                why,
-                                TimeUnit.NANOSECONDS.toMillis(held.remainingNanos()));
-                    }
-                    problem = why;
-                } else if (problem != null) {
-                    if (problem.startsWith("holding")) {
-                        LOG.info(
-                                "{}: membership change believed ({})",
-                                description,
-                                ids.size() + " instances");
-                    }
-                    problem = null;
-                }
-                pause(started, config.minQueryInterval.toNanos());
-                if (held != null && !closed) {
-                    // Re-ask soon enough to confirm or drop the shrink on time, not one full wait
-                    // later.
-                    index = BigInteger.ZERO;
-                    pause(
-                            System.nanoTime(),
-                            Math.min(held.remainingNanos(), TimeUnit.SECONDS.toNanos(1)));
-                }
-            } catch (RuntimeException e) {
-                if (closed) {
-                    break;
-                }
-                if (failures == 0) {
-                    failingSince = started;
-                }
-                failures++;
-                // After a failure the agent may have restarted with a lower index; a query with our
-                // old,
-                // now "future" index would block for the full wait before telling us. Re-sync at
-                // once.
-                index = BigInteger.ZERO;
-                String kind = e.getClass().getName() + ":" + rootCause(e).getClass().getName();
-                problem =
-                        "query failed " + failures + "x, keeping the last good set: " + describe(e);
-                if (!kind.equals(problemKind)) {
-                    LOG.warn("{}: {}", description, problem);
-                    problemKind = kind;
-                } else {
-                    LOG.debug("{}: {}", description, problem);
-                }
-                pause(System.nanoTime(), backoffNanos(failures));
-            }
-        }
-    }
-
-    private QueryOptions query(BigInteger index, long waitNanos) {
-        ImmutableQueryOptions.Builder q = ImmutableQueryOptions.builder();
-        // Index 0 asks for an immediate answer; a wait needs an index, so none then.
-        if (index.signum() > 0) {
-            q.index(index).wait(Math.max(1, TimeUnit.NANOSECONDS.toSeconds(waitNanos)) + "s");
-        }
-        if (config.datacenter != null) {
-            q.datacenter(config.datacenter);
-        }
-        q.tag(config.tags);
-        return q.build();
-    }
-
-    /** Consul's blocking-query index rules. */
-    BigInteger nextIndex(BigInteger current, @Nullable BigInteger answered) {
-        return nextIndex(current, answered, description);
-    }
-
-    static BigInteger nextIndex(BigInteger current, @Nullable BigInteger answered, String who) {
-        if (answered == null || answered.signum() <= 0) {
-            // Never send 0 (or nothing) back: the agent would answer at once, every time.
-            LOG.debug("{}: answer had index {}; next query uses 1", who, answered);
-            return BigInteger.ONE;
-        }
-        if (answered.compareTo(current) < 0) {
-            LOG.info(
-                    "{}: index went backwards ({} -> {}), the agent restarted or changed; resetting"
-                            + " to 0",
-                    who,
-                    current,
-                    answered);
-            return BigInteger.ZERO;
-        }
-        return answered;
-    }
-
-    /** Exponential with equal jitter: half fixed, half random, so retries never synchronise. */
-    long backoffNanos(int failures) {
-        long base = config.backoffInitial.toNanos();
-        long max = config.backoffMax.toNanos();
-        long exp = failures >= 30 ? max : Math.min(max, base << Math.min(failures - 1, 30));
-        long half = Math.max(1, exp / 2);
-        return half + ThreadLocalRandom.current().nextLong(half + 1);
-    }
-
-    private List<ServiceHealth> filterTags(List<ServiceHealth> instances) {
-        if (config.tags.isEmpty()) {
-            return instances;
-        }
-        // The agent filters already; this guards against an agent that ignored the parameter.
-        List<ServiceHealth> kept = new ArrayList<>(instances.size());
-        for (ServiceHealth sh : instances) {
-            if (sh.getService().getTags().containsAll(config.tags)) {
-                kept.add(sh);
-            }
-        }
-        return kept;
-    }
-
-    private void logSkips(List<String> skipped) {
-        for (String s : skipped) {
-            if (loggedSkips.size() > 1_000) {
-                loggedSkips.clear();
-            }
-            if (loggedSkips.add(s)) {
-                LOG.warn("{}: instance skipped: {}", description, s);
-            }
-        }
-    }
-
-    private void pause(long fromNanos, long nanos) {
-        long until = fromNanos + nanos;
-        long left;
-        while (!closed && (left = until - System.nanoTime()) > 0) {
-            try {
-                TimeUnit.NANOSECONDS.sleep(left);
-            } catch (InterruptedException e) {
-                if (closed) {
-                    return;
-                }
-            }
-        }
-    }
-
-    private static Throwable rootCause(Throwable e) {
-        Throwable root = e;
-        while (root.getCause() != null && root.getCause() != root) {
-            root = root.getCause();
-        }
-        return root;
-    }
-
-    private static String describe(Throwable e) {
-        Throwable root = rootCause(e);
-        String msg = e.getMessage();
-        String rootMsg =
-                root == e
-                        ? ""
-                        : " (" + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
-        String text = (msg == null ? e.getClass().getSimpleName() : msg) + rootMsg;
-        return text.length() > 300 ? text.substring(0, 300) + "..." : text;
-    }
-
     /** Settings for a {@link ConsulEndpointSource}; every default is documented with its reason. */
     public static final class Builder {
 
-        private final String service;
-        private URI agent = AgentUrl.LOCAL;
-        private List<String> tags = List.of();
-        private @Nullable String datacenter;
-        private @Nullable String aclToken;
-        private Duration wait = Duration.ofSeconds(30);
-        private Duration connectTimeout = Duration.ofSeconds(2);
-        private Duration minQueryInterval = Duration.ofMillis(250);
-        private Duration backoffInitial = Duration.ofSeconds(1);
-        private Duration backoffMax = Duration.ofSeconds(30);
-        private int maxShrinkPercent = 50;
-        private Duration shrinkConfirmation = Duration.ofSeconds(30);
+        // Package-private where ConsulWatch reads them; the rest stay private.
+        final String service;
+        URI agent = AgentUrl.LOCAL;
+        List<String> tags = List.of();
+        @Nullable String datacenter;
+        @Nullable String aclToken;
+        Duration wait = Duration.ofSeconds(30);
+        Duration connectTimeout = Duration.ofSeconds(2);
+        Duration minQueryInterval = Duration.ofMillis(250);
+        Duration backoffInitial = Duration.ofSeconds(1);
+        Duration backoffMax = Duration.ofSeconds(30);
+        int maxShrinkPercent = 50;
+        Duration shrinkConfirmation = Duration.ofSeconds(30);
         private Duration startupTimeout = Duration.ofSeconds(5);
         private WarningPolicy warningPolicy = WarningPolicy.WARNING_WEIGHT;
         private @Nullable String weightMetaKey;

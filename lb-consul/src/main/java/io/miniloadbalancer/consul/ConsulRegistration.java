@@ -6,17 +6,10 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.jspecify.annotations.Nullable;
 import org.kiwiproject.consul.AgentClient;
 import org.kiwiproject.consul.Consul;
-import org.kiwiproject.consul.model.agent.ImmutableRegCheck;
-import org.kiwiproject.consul.model.agent.ImmutableRegistration;
-import org.kiwiproject.consul.model.agent.Registration;
-import org.kiwiproject.consul.model.catalog.ImmutableServiceWeights;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,22 +42,14 @@ public final class ConsulRegistration implements AutoCloseable {
     private final Builder config;
     private final Consul consul;
     private final AgentClient agent;
-    private final @Nullable ScheduledExecutorService heartbeats;
+    private final @Nullable TtlHeartbeats heartbeats;
     private volatile boolean closed;
 
     private ConsulRegistration(Builder b, Consul consul) {
         this.config = b;
         this.consul = consul;
         this.agent = consul.agentClient();
-        this.heartbeats =
-                b.ttl == null
-                        ? null
-                        : Executors.newSingleThreadScheduledExecutor(
-                                r -> {
-                                    Thread t = new Thread(r, "consul-ttl-" + b.id);
-                                    t.setDaemon(true);
-                                    return t;
-                                });
+        this.heartbeats = b.ttl == null ? null : new TtlHeartbeats(agent, b.id, b.ttl, b.healthy);
     }
 
     /**
@@ -146,136 +131,62 @@ public final class ConsulRegistration implements AutoCloseable {
             return;
         }
         closed = true;
-        try {
-            agent.toggleMaintenanceMode(config.id, true, "shutting down");
-            LOG.info(
-                    "consul: {} in maintenance; deregistering in {} ms",
-                    config.id,
-                    config.drainWait.toMillis());
-            if (!config.drainWait.isZero()) {
-                Thread.sleep(config.drainWait.toMillis());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-            LOG.warn("consul: could not put {} in maintenance: {}", config.id, e.toString());
-        }
         if (heartbeats != null) {
-            heartbeats.shutdownNow();
+            heartbeats.silence();
         }
         try {
-            agent.deregister(config.id);
-            LOG.info("consul: deregistered {}", config.id);
-        } catch (RuntimeException e) {
-            LOG.warn(
-                    "consul: could not deregister {} ({}); the agent removes it after {}",
+            DrainThenDeregister.run(
+                    agent,
                     config.id,
-                    e.toString(),
-                    config.deregisterCriticalAfter);
+                    config.drainWait,
+                    config.deregisterCriticalAfter,
+                    () -> {
+                        if (heartbeats != null) {
+                            heartbeats.stop();
+                        }
+                    });
         } finally {
             consul.destroy();
         }
     }
 
     private void register() {
-        ImmutableRegCheck.Builder check =
-                ImmutableRegCheck.builder()
-                        .deregisterCriticalServiceAfter(seconds(config.deregisterCriticalAfter));
-        if (config.ttl != null) {
-            check.ttl(seconds(config.ttl))
-                    .status(config.healthy.getAsBoolean() ? "passing" : "critical");
-        } else if (config.httpUrl != null) {
-            check.http(config.httpUrl)
-                    .interval(seconds(config.interval))
-                    .timeout(seconds(config.timeout));
-        } else {
-            check.tcp(config.tcpAddress)
-                    .interval(seconds(config.interval))
-                    .timeout(seconds(config.timeout));
-        }
-        Registration.RegCheck regCheck = check.build();
-        ImmutableRegistration.Builder reg =
-                ImmutableRegistration.builder()
-                        .id(config.id)
-                        .name(config.service)
-                        .port(config.port)
-                        .tags(config.tags)
-                        .meta(config.meta)
-                        .check(regCheck);
-        if (config.address != null) {
-            reg.address(config.address);
-        }
-        if (config.passingWeight > 0) {
-            reg.serviceWeights(
-                    ImmutableServiceWeights.builder()
-                            .passing(config.passingWeight)
-                            .warning(config.warningWeight)
-                            .build());
-        }
-        agent.register(reg.build());
+        agent.register(RegistrationPayload.of(config));
         LOG.info("consul: registered {} ({} port {})", config.id, config.service, config.port);
-        if (heartbeats != null && config.ttl != null) {
-            long every = Math.max(1, config.ttl.toMillis() / 3);
-            heartbeats.scheduleAtFixedRate(this::beat, every, every, TimeUnit.MILLISECONDS);
-        }
-    }
-
-    private void beat() {
-        if (closed) {
-            return;
-        }
-        try {
-            if (config.healthy.getAsBoolean()) {
-                ttl("pass", "heartbeat");
-            } else {
-                ttl("fail", "health supplier says unhealthy");
-            }
-        } catch (RuntimeException e) {
-            // Never let an exception cancel the periodic task; the next beat tries again.
-            LOG.warn("consul: TTL heartbeat for {} failed: {}", config.id, e.toString());
+        if (heartbeats != null) {
+            heartbeats.start();
         }
     }
 
     private void ttl(String status, String note) {
-        if (config.ttl == null) {
+        if (heartbeats == null) {
             throw new IllegalStateException(config.id + " has no TTL check to report on");
         }
-        try {
-            switch (status) {
-                case "pass" -> agent.passCheck(checkId(), note);
-                case "warn" -> agent.warnCheck(checkId(), note);
-                default -> agent.failCheck(checkId(), note);
-            }
-        } catch (org.kiwiproject.consul.NotRegisteredException e) {
-            throw new IllegalStateException("check " + checkId() + " is not registered", e);
-        }
-    }
-
-    private static String seconds(Duration d) {
-        return Math.max(1, d.toSeconds()) + "s";
+        heartbeats.report(status, note);
     }
 
     /** Settings for a registration. */
     public static final class Builder {
 
-        private final String service;
-        private final int port;
-        private String id;
+        // Package-private where RegistrationPayload reads them; the rest stay private.
+        final String service;
+        final int port;
+        String id;
         private java.net.URI agent = AgentUrl.LOCAL;
         private @Nullable String aclToken;
-        private @Nullable String address;
-        private List<String> tags = List.of();
-        private Map<String, String> meta = Map.of();
-        private int passingWeight;
-        private int warningWeight = 1;
-        private @Nullable Duration ttl;
-        private @Nullable String httpUrl;
-        private @Nullable String tcpAddress;
-        private Duration interval = Duration.ofSeconds(10);
-        private Duration timeout = Duration.ofSeconds(2);
-        private Duration deregisterCriticalAfter = Duration.ofMinutes(1);
+        @Nullable String address;
+        List<String> tags = List.of();
+        Map<String, String> meta = Map.of();
+        int passingWeight;
+        int warningWeight = 1;
+        @Nullable Duration ttl;
+        @Nullable String httpUrl;
+        @Nullable String tcpAddress;
+        Duration interval = Duration.ofSeconds(10);
+        Duration timeout = Duration.ofSeconds(2);
+        Duration deregisterCriticalAfter = Duration.ofMinutes(1);
         private Duration drainWait = Duration.ofSeconds(5);
-        private BooleanSupplier healthy = () -> true;
+        BooleanSupplier healthy = () -> true;
 
         private Builder(String service, int port) {
             requireNonNull(service, "service");
@@ -508,7 +419,7 @@ public final class ConsulRegistration implements AutoCloseable {
             } catch (RuntimeException e) {
                 r.closed = true;
                 if (r.heartbeats != null) {
-                    r.heartbeats.shutdownNow();
+                    r.heartbeats.stop();
                 }
                 r.consul.destroy();
                 throw e;

@@ -334,10 +334,11 @@ class ConsulAgentIT {
         registrations.add(self);
         balancer(source());
         assertThat(endpoint(self.id()).state()).isEqualTo(EndpointState.HEALTHY);
-        Thread.sleep(2_500);
-        assertThat(endpoint(self.id()).state())
-                .as("2.5 TTLs later, kept alive")
-                .isEqualTo(EndpointState.HEALTHY);
+        // Healthy at every look for 2.5 TTLs: without heartbeats the check turns critical after 1.
+        await().during(Duration.ofMillis(2_500))
+                .atMost(Duration.ofMillis(3_500))
+                .pollInterval(Duration.ofMillis(50))
+                .until(() -> endpoint(self.id()).state() == EndpointState.HEALTHY);
         healthy[0] = false;
         await().atMost(2, TimeUnit.SECONDS)
                 .pollInterval(Duration.ofMillis(20))

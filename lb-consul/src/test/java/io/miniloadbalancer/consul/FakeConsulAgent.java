@@ -87,6 +87,8 @@ final class FakeConsulAgent implements AutoCloseable {
         Answer a = script.apply(req);
         try {
             if (a.delayMillis() > 0) {
+                // Not a wait for something: the scripted answer delay itself, a deliberate fault
+                // (a blocking query held, an agent that hangs past the read timeout).
                 Thread.sleep(a.delayMillis());
             }
             byte[] body = a.body().getBytes(StandardCharsets.UTF_8);

@@ -3,6 +3,7 @@ package io.miniloadbalancer.benchmarks.replay;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.miniloadbalancer.yaml.Durations;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.time.Duration;
@@ -37,8 +38,7 @@ class FaultyBackendTest {
 
     private FaultyBackend start(String median, String p99, double errorRate) {
         Scenario.Latency latency =
-                new Scenario.Latency(
-                        ScenarioLoader.parseDuration(median), ScenarioLoader.parseDuration(p99));
+                new Scenario.Latency(Durations.parse(median), Durations.parse(p99));
         backend =
                 new FaultyBackend(
                         0,

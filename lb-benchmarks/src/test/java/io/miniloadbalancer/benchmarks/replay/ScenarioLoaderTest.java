@@ -114,8 +114,8 @@ class ScenarioLoaderTest {
     void badDurationIsNamed() {
         assertError(
                 VALID.replace("timeout: 800ms", "timeout: 800 millis"),
-                "t.yaml line 13: client.timeout: '800 millis' is not a duration like 300ms, 2s,"
-                        + " 1m");
+                "t.yaml line 13: client.timeout: '800 millis' is not a duration like 500ms, 20s,"
+                        + " 5m or 1h (digits and a unit, no sign)");
     }
 
     @Test
@@ -132,14 +132,15 @@ class ScenarioLoaderTest {
     void faultOnAMissingBackendIsNamedWithItsLine() {
         assertError(
                 VALID.replace("backend: b0, action: kill", "backend: b7, action: kill"),
-                "t.yaml line 17: faults[1].backend: no backend 'b7'; this scenario has b0..b2");
+                "t.yaml line 17, column 14: faults[1].backend: no backend 'b7'; this scenario has"
+                        + " b0..b2");
     }
 
     @Test
     void faultAfterTheEndIsRefused() {
         assertError(
                 VALID.replace("at: 10s", "at: 20s"),
-                "t.yaml line 21: faults[5].at: must be before the end of the run");
+                "t.yaml line 21, column 6: faults[5].at: must be before the end of the run");
     }
 
     @Test
@@ -149,8 +150,15 @@ class ScenarioLoaderTest {
                 "runs[0].strategy: unknown strategy 'fastest'; valid strategies: round-robin");
         assertError(
                 VALID.replace("action: kill", "action: nuke"),
-                "line 17: faults[1].action: 'nuke' is not one of kill, revive, slow, errors, flap,"
-                        + " drain");
+                "line 17, column 27: faults[1].action: 'nuke' is not one of kill, revive, slow,"
+                        + " errors, flap, drain");
+    }
+
+    @Test
+    void aQuotedNumberIsRefused() {
+        assertError(
+                VALID.replace("rate: 100", "rate: \"100\""),
+                "t.yaml line 10: traffic.rate: expected a whole number, was \"100\"");
     }
 
     @Test
