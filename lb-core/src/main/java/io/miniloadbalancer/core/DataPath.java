@@ -168,4 +168,36 @@ final class DataPath {
     String name() {
         return controller.name();
     }
+
+    /** How many members are in {@code state}: a scan of the published table, for gauges. */
+    int endpointCount(EndpointState state) {
+        int n = 0;
+        for (EndpointRuntime r : controller.table().members()) {
+            n += r.state() == state ? 1 : 0;
+        }
+        return n;
+    }
+
+    /** The member's open leases, or -1 when it is not in the pool. */
+    int inFlight(String id) {
+        for (EndpointRuntime r : controller.table().members()) {
+            if (r.id().equals(id)) {
+                return r.inFlight();
+            }
+        }
+        return -1;
+    }
+
+    @Override
+    public String toString() {
+        RoutingTable t = controller.table();
+        return name()
+                + ", "
+                + t.strategy()
+                + ", "
+                + t.routable().length
+                + "/"
+                + t.members().length
+                + " routable";
+    }
 }

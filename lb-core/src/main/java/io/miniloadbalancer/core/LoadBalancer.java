@@ -2,10 +2,8 @@ package io.miniloadbalancer.core;
 
 import static java.util.Objects.requireNonNull;
 
-import io.miniloadbalancer.core.internal.EndpointRuntime;
 import io.miniloadbalancer.core.internal.PoolController;
 import io.miniloadbalancer.core.internal.RetryBudget;
-import io.miniloadbalancer.core.internal.RoutingTable;
 import io.miniloadbalancer.core.internal.SystemScheduler;
 import io.miniloadbalancer.core.internal.strategy.StrategyRegistry;
 import io.miniloadbalancer.core.spi.BalancerListener;
@@ -105,7 +103,7 @@ public final class LoadBalancer implements AutoCloseable {
                         c.controllerSettings(given != null ? given : own, total, budget),
                         c.strategy(),
                         shared,
-                        () -> sourceSnapshot(src));
+                        () -> LoadBalancerConfig.sourceSnapshot(src));
         DataPath data =
                 new DataPath(
                         controller,
@@ -204,11 +202,7 @@ public final class LoadBalancer implements AutoCloseable {
      * @return the count
      */
     public int endpointCount(EndpointState state) {
-        int n = 0;
-        for (EndpointRuntime r : controller.table().members()) {
-            n += r.state() == state ? 1 : 0;
-        }
-        return n;
+        return data.endpointCount(state);
     }
 
     /**
@@ -219,12 +213,7 @@ public final class LoadBalancer implements AutoCloseable {
      * @return the open leases, or -1 when the endpoint is not in the pool
      */
     public int inFlight(String id) {
-        for (EndpointRuntime r : controller.table().members()) {
-            if (r.id().equals(id)) {
-                return r.inFlight();
-            }
-        }
-        return -1;
+        return data.inFlight(id);
     }
 
     /**
@@ -328,10 +317,10 @@ public final class LoadBalancer implements AutoCloseable {
     }
 
     /**
-     * Adds a listener; it hears of transitions, switches and pool events from now on.
+     * Adds a listener; it hears of transitions, switches and pool events from now on. It runs after
+     * each change is published; its exceptions are logged, not rethrown.
      *
-     * @param listener the listener; it runs after each change is published, and its exceptions are
-     *     logged, not rethrown
+     * @param listener the listener
      */
     public void addListener(BalancerListener listener) {
         listeners.add(requireNonNull(listener, "listener"));
@@ -382,16 +371,7 @@ public final class LoadBalancer implements AutoCloseable {
      * @return the source's state
      */
     public SourceSnapshot sourceSnapshot() {
-        return sourceSnapshot(source);
-    }
-
-    private static SourceSnapshot sourceSnapshot(EndpointSource source) {
-        try {
-            return source.snapshot();
-        } catch (RuntimeException e) {
-            return new SourceSnapshot(
-                    source.getClass().getSimpleName(), null, "snapshot failed: " + e);
-        }
+        return LoadBalancerConfig.sourceSnapshot(source);
     }
 
     /**
@@ -414,15 +394,6 @@ public final class LoadBalancer implements AutoCloseable {
 
     @Override
     public String toString() {
-        RoutingTable t = controller.table();
-        return "LoadBalancer["
-                + name()
-                + ", "
-                + t.strategy()
-                + ", "
-                + t.routable().length
-                + "/"
-                + t.members().length
-                + " routable]";
+        return "LoadBalancer[" + data + "]";
     }
 }

@@ -136,4 +136,14 @@ record LoadBalancerConfig(
                 transitionLogSize,
                 budget);
     }
+
+    /** The source's own view, or a stand-in naming the failure: a snapshot must never throw. */
+    static SourceSnapshot sourceSnapshot(EndpointSource source) {
+        try {
+            return source.snapshot();
+        } catch (RuntimeException e) {
+            return new SourceSnapshot(
+                    source.getClass().getSimpleName(), null, "snapshot failed: " + e);
+        }
+    }
 }
