@@ -1,8 +1,8 @@
 /**
  * Edge Balancer core: backend pools, strategies, endpoint states, leases and introspection.
  *
- * <p>Only the API package and the extension points are exported; everything under {@code .internal}
- * may change without notice.
+ * <p>Only the API package and the extension points ({@code .spi}, {@code .strategy}) are exported;
+ * everything under {@code .internal} may change without notice.
  */
 module io.miniloadbalancer.core {
     requires org.slf4j;
@@ -11,4 +11,7 @@ module io.miniloadbalancer.core {
 
     exports io.miniloadbalancer.core;
     exports io.miniloadbalancer.core.spi;
+    exports io.miniloadbalancer.core.strategy;
+
+    uses io.miniloadbalancer.core.strategy.Strategy;
 }

@@ -4,6 +4,7 @@ import io.miniloadbalancer.core.Endpoint;
 import io.miniloadbalancer.core.HealthCheck;
 import io.miniloadbalancer.core.Lease;
 import io.miniloadbalancer.core.LoadBalancer;
+import io.miniloadbalancer.core.LoadBalancerBuilder;
 import io.miniloadbalancer.core.OutlierDetection;
 import io.miniloadbalancer.core.ProbeResult;
 import io.miniloadbalancer.core.RequestContext;
@@ -55,7 +56,7 @@ public final class BenchmarkFixtures {
      */
     static LoadBalancer balancer(
             String strategy, int endpoints, int hashBalanceFactor, boolean health) {
-        LoadBalancer.Builder builder =
+        LoadBalancerBuilder builder =
                 LoadBalancer.builder()
                         .name("bench-" + strategy + "-" + endpoints)
                         .endpoints(endpoints(endpoints))

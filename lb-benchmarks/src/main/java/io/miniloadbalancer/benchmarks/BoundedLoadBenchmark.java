@@ -68,7 +68,7 @@ public class BoundedLoadBenchmark {
     @Benchmark
     public Lease acquireAndComplete(BenchmarkFixtures.Keys keys) {
         Lease lease = balancer.acquire(keys.next());
-        lease.complete(Outcome.SUCCESS, PickBenchmark.LATENCY_NANOS, 200);
+        lease.complete(Outcome.SUCCESS, PickBenchmark.LATENCY_NANOS);
         return lease;
     }
 

@@ -67,7 +67,7 @@ public class MetricsBenchmark {
     @Benchmark
     public Lease acquireAndComplete(BenchmarkFixtures.Keys keys) {
         Lease lease = balancer.acquire(keys.next());
-        lease.complete(Outcome.SUCCESS, PickBenchmark.LATENCY_NANOS, 200);
+        lease.complete(Outcome.SUCCESS, PickBenchmark.LATENCY_NANOS);
         return lease;
     }
 }

@@ -98,7 +98,7 @@ public class PickBenchmark {
     @Benchmark
     public Lease acquireAndComplete(BenchmarkFixtures.Keys keys) {
         Lease lease = balancer.acquire(keys.next());
-        lease.complete(Outcome.SUCCESS, LATENCY_NANOS, 200);
+        lease.complete(Outcome.SUCCESS, LATENCY_NANOS);
         return lease;
     }
 

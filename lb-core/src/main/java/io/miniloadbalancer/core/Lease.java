@@ -1,7 +1,6 @@
 package io.miniloadbalancer.core;
 
 import io.miniloadbalancer.core.internal.EndpointRuntime;
-import io.miniloadbalancer.core.spi.LeaseObserver;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -35,7 +34,7 @@ public final class Lease implements AutoCloseable {
         }
     }
 
-    private final LoadBalancer balancer;
+    private final DataPath data;
     private final EndpointRuntime runtime;
     private final Endpoint endpoint;
     private final long startNanos;
@@ -44,12 +43,12 @@ public final class Lease implements AutoCloseable {
     private volatile boolean done;
 
     Lease(
-            LoadBalancer balancer,
+            DataPath data,
             EndpointRuntime runtime,
             long startNanos,
             boolean countedInTotal,
             boolean trial) {
-        this.balancer = balancer;
+        this.data = data;
         this.runtime = runtime;
         this.endpoint = runtime.endpoint();
         this.startNanos = startNanos;
@@ -86,13 +85,13 @@ public final class Lease implements AutoCloseable {
 
     /** Completes as {@link Outcome#SUCCESS}, timing the request from acquisition until now. */
     public void success() {
-        long now = balancer.nanoTime();
+        long now = data.nanoTime();
         finish(Outcome.SUCCESS, now - startNanos, now);
     }
 
     /** Completes as {@link Outcome#FAILURE}, timing the request from acquisition until now. */
     public void failure() {
-        long now = balancer.nanoTime();
+        long now = data.nanoTime();
         finish(Outcome.FAILURE, now - startNanos, now);
     }
 
@@ -106,9 +105,9 @@ public final class Lease implements AutoCloseable {
      *     s)
      */
     public void overloaded(java.time.Duration retryAfter) {
-        long now = balancer.nanoTime();
+        long now = data.nanoTime();
         if (finish(Outcome.OVERLOADED, now - startNanos, now)) {
-            long cap = balancer.maxPenaltyNanos();
+            long cap = data.maxPenaltyNanos();
             long pause =
                     retryAfter.isNegative() || retryAfter.isZero()
                             ? Math.min(1_000_000_000L, cap)
@@ -120,25 +119,23 @@ public final class Lease implements AutoCloseable {
     }
 
     /**
-     * Completes with an outcome the caller measured.
+     * Completes with an outcome the caller measured. {@link Outcome#OVERLOADED} here penalizes the
+     * endpoint for 1 s; use {@link #overloaded} to pass the Retry-After. {@link
+     * HttpOutcomes#outcome} maps an HTTP answer to its outcome.
      *
      * @param outcome how the request ended
      * @param latencyNanos how long it took, on the balancer's ticker scale, or a negative value
      *     when unknown (then no EWMA sample is taken)
-     * @param statusCode the protocol status (for example HTTP 503), or 0 when there is none; kept
-     *     for symmetry with adapters (the outcome already classifies it). {@link
-     *     Outcome#OVERLOADED} here penalizes the endpoint for 1 s; use {@link #overloaded} to pass
-     *     the Retry-After.
      */
-    public void complete(Outcome outcome, long latencyNanos, int statusCode) {
+    public void complete(Outcome outcome, long latencyNanos) {
         if (outcome == null) {
             throw new NullPointerException("outcome");
         }
         // The caller timed the request: its end is start + latency, no need to read the ticker
         // again.
-        long end = latencyNanos >= 0 ? startNanos + latencyNanos : balancer.nanoTime();
+        long end = latencyNanos >= 0 ? startNanos + latencyNanos : data.nanoTime();
         if (finish(outcome, latencyNanos, end) && outcome == Outcome.OVERLOADED) {
-            runtime.penalize(end + Math.min(1_000_000_000L, balancer.maxPenaltyNanos()));
+            runtime.penalize(end + Math.min(1_000_000_000L, data.maxPenaltyNanos()));
         }
     }
 
@@ -155,17 +152,7 @@ public final class Lease implements AutoCloseable {
             return false;
         }
         runtime.completeLease(outcome, latencyNanos, nowNanos, trial);
-        if (countedInTotal) {
-            balancer.leaseEndedInTotal();
-        }
-        LeaseObserver[] observers = balancer.leaseObservers();
-        for (LeaseObserver observer : observers) {
-            try {
-                observer.onLeaseEnd(endpoint, outcome, latencyNanos);
-            } catch (RuntimeException e) {
-                balancer.observerFailed(observer, e);
-            }
-        }
+        data.leaseEnded(endpoint, outcome, latencyNanos, countedInTotal);
         return true;
     }
 

@@ -2,7 +2,7 @@ package io.miniloadbalancer.core;
 
 import static java.util.Objects.requireNonNull;
 
-import io.miniloadbalancer.core.internal.Hashing;
+import io.miniloadbalancer.core.internal.strategy.Hashing;
 import org.jspecify.annotations.Nullable;
 
 /**

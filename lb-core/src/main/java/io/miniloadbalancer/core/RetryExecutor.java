@@ -2,9 +2,7 @@ package io.miniloadbalancer.core;
 
 import static java.util.Objects.requireNonNull;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 
@@ -55,11 +53,11 @@ public final class RetryExecutor {
 
     private static final ThreadLocal<Boolean> RUNNING = new ThreadLocal<>();
 
-    private final LoadBalancer balancer;
+    private final DataPath data;
     private final RetryPolicy policy;
 
-    RetryExecutor(LoadBalancer balancer, RetryPolicy policy) {
-        this.balancer = balancer;
+    RetryExecutor(DataPath data, RetryPolicy policy) {
+        this.data = data;
         this.policy = policy;
     }
 
@@ -166,124 +164,20 @@ public final class RetryExecutor {
         requireNonNull(discard, "discard");
         requireNonNull(failed, "failed");
         requireNonNull(attempt, "attempt");
-        boolean nested = RUNNING.get() != null;
-        int maxRetries = idempotent && !nested ? policy.maxRetries() : 0;
-        if (!nested) {
-            RUNNING.set(Boolean.TRUE);
+        if (RUNNING.get() != null) {
+            // A nested request is part of its outer one: it runs once, and counting it would
+            // inflate the budget.
+            return new RetryLoop<>(
+                            data, new RetryTracker(data, policy, 0), failed, discard, attempt)
+                    .run(context, holdFinalLease);
         }
+        RUNNING.set(Boolean.TRUE);
         try {
-            if (!nested) {
-                // A nested request is part of its outer one: counting it would inflate the budget.
-                balancer.retryBudget().recordRequest(balancer.nanoTime());
-            }
-            List<RetryResult.Attempt> attempts = new ArrayList<>();
-            Lease lease;
-            try {
-                lease = balancer.acquire(context);
-            } catch (NoEndpointAvailableException e) {
-                attempts.add(new RetryResult.Attempt(null, true, e.getMessage()));
-                return StreamingResult.done(new RetryResult<>(null, e, attempts, false));
-            }
-            // From here on `lease` is the current attempt's, and the finally block below is what
-            // makes
-            // "every path" true: whatever escapes (a callback's exception, an Error), the lease
-            // that was
-            // current is closed, and a completed lease ignores the close.
-            Lease held = null;
-            try {
-                RequestContext ctx = context;
-                T value;
-                Throwable error;
-                boolean attemptFailed;
-                long latency;
-                boolean budgetExhausted = false;
-                for (int i = 0; ; i++) {
-                    String endpointId = lease.endpoint().id();
-                    value = null;
-                    error = null;
-                    try {
-                        value = attempt.call(lease);
-                    } catch (java.util.concurrent.CancellationException e) {
-                        // The caller cancelled the request: not the endpoint's fault, and nothing
-                        // to retry for.
-                        lease.close();
-                        attempts.add(new RetryResult.Attempt(endpointId, true, "cancelled"));
-                        return StreamingResult.done(new RetryResult<>(null, e, attempts, false));
-                    } catch (InterruptedException e) {
-                        // The caller is being stopped: not the endpoint's fault, and no time for
-                        // retries.
-                        Thread.currentThread().interrupt();
-                        lease.close();
-                        attempts.add(new RetryResult.Attempt(endpointId, true, "interrupted"));
-                        return StreamingResult.done(new RetryResult<>(null, e, attempts, false));
-                    } catch (Exception e) {
-                        error = e;
-                    }
-                    latency = balancer.nanoTime() - lease.startNanos();
-                    attemptFailed = error != null || failed.test(value);
-                    attempts.add(
-                            new RetryResult.Attempt(
-                                    endpointId,
-                                    attemptFailed,
-                                    error != null
-                                            ? error.toString()
-                                            : attemptFailed ? "failed: " + value : "ok"));
-                    if (!attemptFailed) {
-                        break;
-                    }
-                    if (error != null) {
-                        lease.complete(Outcome.FAILURE, latency, 0);
-                    }
-                    if (i >= maxRetries) {
-                        break;
-                    }
-                    long now = balancer.nanoTime();
-                    if (!balancer.retryBudget().tryWithdraw(now)) {
-                        budgetExhausted = true;
-                        break;
-                    }
-                    ctx = ctx.excluding(endpointId);
-                    if (!backoff(i + 1)) {
-                        balancer.retryBudget().refund(now);
-                        break;
-                    }
-                    Lease next;
-                    try {
-                        next = balancer.acquire(ctx);
-                    } catch (NoEndpointAvailableException e) {
-                        // Nothing to retry on: the failed value stays the answer, undiscarded.
-                        balancer.retryBudget().refund(now);
-                        attempts.add(
-                                new RetryResult.Attempt(null, true, "no untried endpoint left"));
-                        break;
-                    }
-                    Lease failedLease = lease;
-                    lease = next;
-                    try {
-                        if (value != null) {
-                            discard.accept(value);
-                        }
-                    } finally {
-                        failedLease.complete(Outcome.FAILURE, latency, 0);
-                    }
-                }
-                RetryResult<T> result = new RetryResult<>(value, error, attempts, budgetExhausted);
-                Outcome outcome = attemptFailed ? Outcome.FAILURE : Outcome.SUCCESS;
-                if (holdFinalLease && value != null && !lease.isDone()) {
-                    held = lease;
-                    return new StreamingResult<>(result, lease, outcome, latency);
-                }
-                lease.complete(outcome, latency, 0);
-                return StreamingResult.done(result);
-            } finally {
-                if (held == null) {
-                    lease.close();
-                }
-            }
+            RetryTracker tracker = track(idempotent);
+            return new RetryLoop<>(data, tracker, failed, discard, attempt)
+                    .run(context, holdFinalLease);
         } finally {
-            if (!nested) {
-                RUNNING.remove();
-            }
+            RUNNING.remove();
         }
     }
 
@@ -297,21 +191,6 @@ public final class RetryExecutor {
         }
     }
 
-    /** Waits the full-jitter backoff; false when the thread was interrupted meanwhile. */
-    private boolean backoff(int retry) {
-        long delay = backoffNanos(retry);
-        if (delay > 0) {
-            LockSupport.parkNanos(delay);
-        }
-        return !Thread.currentThread().isInterrupted();
-    }
-
-    private long backoffNanos(int retry) {
-        long cap = policy.backoffCap().toNanos();
-        long bound = Math.min(cap, policy.backoffBase().toNanos() << Math.min(retry - 1, 20));
-        return bound > 0 ? java.util.concurrent.ThreadLocalRandom.current().nextLong(bound + 1) : 0;
-    }
-
     /**
      * Starts one request for a caller that cannot block (an event loop): the same decisions as
      * {@link #execute}, the loop left to the caller. Counts the request for the retry budget.
@@ -320,22 +199,28 @@ public final class RetryExecutor {
      * @return the request's tracker
      */
     public RetryTracker track(boolean idempotent) {
-        balancer.retryBudget().recordRequest(balancer.nanoTime());
-        return new RetryTracker(idempotent ? policy.maxRetries() : 0);
+        data.retryBudget().recordRequest(data.nanoTime());
+        return new RetryTracker(data, policy, idempotent ? policy.maxRetries() : 0);
     }
 
     /**
-     * One request's retries, for non-blocking callers: ask {@link #grant()} after a failed attempt;
-     * when it grants, wait the returned backoff, exclude the failed endpoint and acquire again (and
-     * {@link #refund()} if no endpoint is left). Not thread-safe: one request, one owner.
+     * One request's retries: the engine behind both {@link #execute} (which drives it in a loop)
+     * and non-blocking callers (which drive it themselves). Ask {@link #grant()} after a failed
+     * attempt; when it grants, wait the returned backoff, exclude the failed endpoint and acquire
+     * again (and {@link #refund()} if no endpoint is left). Not thread-safe: one request, one
+     * owner.
      */
-    public final class RetryTracker {
+    public static final class RetryTracker {
+        private final DataPath data;
+        private final RetryPolicy policy;
         private final int maxRetries;
         private int retries;
         private boolean budgetExhausted;
         private long grantedAtNanos;
 
-        private RetryTracker(int maxRetries) {
+        RetryTracker(DataPath data, RetryPolicy policy, int maxRetries) {
+            this.data = data;
+            this.policy = policy;
             this.maxRetries = maxRetries;
         }
 
@@ -349,19 +234,26 @@ public final class RetryExecutor {
             if (retries >= maxRetries) {
                 return -1;
             }
-            long now = balancer.nanoTime();
-            if (!balancer.retryBudget().tryWithdraw(now)) {
+            long now = data.nanoTime();
+            if (!data.retryBudget().tryWithdraw(now)) {
                 budgetExhausted = true;
                 return -1;
             }
             grantedAtNanos = now;
             retries++;
-            return backoffNanos(retries);
+            return backoffNanos();
+        }
+
+        /** Full jitter: a random wait in {@code [0, min(cap, base x 2^(retry - 1))]}. */
+        private long backoffNanos() {
+            long cap = policy.backoffCap().toNanos();
+            long bound = Math.min(cap, policy.backoffBase().toNanos() << Math.min(retries - 1, 20));
+            return bound > 0 ? ThreadLocalRandom.current().nextLong(bound + 1) : 0;
         }
 
         /** Gives the last granted retry back (it could not be used: no untried endpoint left). */
         public void refund() {
-            balancer.retryBudget().refund(grantedAtNanos);
+            data.retryBudget().refund(grantedAtNanos);
         }
 
         /**
@@ -394,6 +286,6 @@ public final class RetryExecutor {
 
     @Override
     public String toString() {
-        return "RetryExecutor[" + balancer.name() + ", " + policy + "]";
+        return "RetryExecutor[" + data.name() + ", " + policy + "]";
     }
 }

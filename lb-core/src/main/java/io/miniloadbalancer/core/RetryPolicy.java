@@ -1,14 +1,13 @@
 package io.miniloadbalancer.core;
 
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Set;
 
 /**
  * How a {@link RetryExecutor} retries: at most {@code maxRetries} retries, each after a backoff
  * with full jitter (a random wait in {@code [0, min(cap, base x 2^(retry - 1))]}, AWS's "full
  * jitter"). A frozen value; the budget that bounds retries across all callers belongs to the
- * balancer ({@link LoadBalancer.Builder#retryBudget}).
+ * balancer ({@link LoadBalancerBuilder#retryBudget}).
  *
  * @param maxRetries retries after the first attempt; default 1 (Envoy's {@code num_retries})
  * @param backoffBase the first retry's maximum wait; default 25 ms (Envoy)
@@ -16,9 +15,10 @@ import java.util.Set;
  */
 public record RetryPolicy(int maxRetries, Duration backoffBase, Duration backoffCap) {
 
-    /** Methods safe to send twice (RFC 9110 section 9.2.2). */
-    public static final Set<String> IDEMPOTENT_METHODS =
-            Set.of("GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE");
+    /**
+     * Methods safe to send twice (RFC 9110 section 9.2.2): {@link HttpOutcomes#IDEMPOTENT_METHODS}.
+     */
+    public static final Set<String> IDEMPOTENT_METHODS = HttpOutcomes.IDEMPOTENT_METHODS;
 
     /**
      * Validates.
@@ -73,12 +73,13 @@ public record RetryPolicy(int maxRetries, Duration backoffBase, Duration backoff
     }
 
     /**
-     * Whether {@code method} is idempotent by definition.
+     * Whether {@code method} is idempotent by definition; {@link HttpOutcomes#isIdempotent} also
+     * honours an {@code Idempotency-Key}.
      *
      * @param method the HTTP method, in any case
      * @return whether {@code method} is idempotent by definition
      */
     public static boolean isIdempotent(String method) {
-        return IDEMPOTENT_METHODS.contains(method.toUpperCase(Locale.ROOT));
+        return HttpOutcomes.isIdempotent(method, false);
     }
 }

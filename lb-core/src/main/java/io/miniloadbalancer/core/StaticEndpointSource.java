@@ -10,7 +10,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * An endpoint set held in memory and changed by calls: the source behind {@link
- * LoadBalancer.Builder#endpoints} and what an admin plane or a test uses to add, update and remove
+ * LoadBalancerBuilder#endpoints} and what an admin plane or a test uses to add, update and remove
  * endpoints by id.
  *
  * <p>Thread-safe. Every change pushes the whole new set to the balancer, which applies it on its

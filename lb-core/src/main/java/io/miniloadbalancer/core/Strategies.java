@@ -1,10 +1,12 @@
 package io.miniloadbalancer.core;
 
+import io.miniloadbalancer.core.internal.strategy.StrategyRegistry;
 import java.util.List;
 
 /**
- * The names of the built-in strategies, as accepted by {@link LoadBalancer.Builder#strategy} and
- * {@link LoadBalancer#switchStrategy}. Every strategy honours endpoint weights.
+ * The names of the built-in strategies, as accepted by {@link LoadBalancerBuilder#strategy} and
+ * {@link LoadBalancer#switchStrategy}. Every built-in strategy honours endpoint weights; add your
+ * own through {@link io.miniloadbalancer.core.strategy.Strategy}.
  *
  * <table>
  *   <caption>Strategies</caption>
@@ -49,58 +51,48 @@ public final class Strategies {
     /** Maglev consistent hashing. */
     public static final String MAGLEV = "maglev";
 
-    private static final List<String> NAMES =
-            List.of(
-                    ROUND_ROBIN,
-                    RANDOM,
-                    LEAST_CONNECTIONS,
-                    LEAST_CONNECTIONS_P2C,
-                    P2C_EWMA,
-                    RING_HASH,
-                    MAGLEV);
-
     private Strategies() {}
 
     /**
-     * Every valid name, in a stable order.
+     * The names every balancer knows: the built-in seven in the order above, then the strategies
+     * found through {@link java.util.ServiceLoader} (looked up once, on first use). A balancer also
+     * knows those added to its builder ({@link LoadBalancerBuilder#addStrategy}).
      *
-     * @return every valid name, in a stable order
+     * @return every name every balancer knows, in a stable order
+     * @throws IllegalStateException when a strategy provider fails to load or reuses a name
      */
     public static List<String> names() {
-        return NAMES;
+        return StrategyRegistry.standard().names();
     }
 
     /**
-     * Whether {@code name} is a valid strategy name.
+     * Whether {@code name} is one of {@link #names()}.
      *
      * @param name a strategy name
-     * @return whether {@code name} is a valid strategy name
+     * @return whether {@code name} is a strategy every balancer knows
      */
     public static boolean isKnown(String name) {
-        return NAMES.contains(name);
+        return StrategyRegistry.standard().contains(name);
     }
 
     /**
-     * Checks a name.
+     * Checks a name against {@link #names()}.
      *
      * @param name a strategy name
      * @return {@code name}
      * @throws IllegalArgumentException naming the valid strategies, when it is unknown
      */
     public static String requireKnown(String name) {
-        if (!isKnown(name)) {
-            throw new IllegalArgumentException(unknownMessage(name));
-        }
-        return name;
+        return StrategyRegistry.standard().requireKnown(name);
     }
 
     /**
-     * The message for an unknown name.
+     * The message for an unknown name, listing {@link #names()}.
      *
      * @param name a strategy name
      * @return the message for an unknown name
      */
     public static String unknownMessage(String name) {
-        return "unknown strategy '" + name + "'; valid strategies: " + String.join(", ", NAMES);
+        return StrategyRegistry.standard().unknownMessage(name);
     }
 }

@@ -104,7 +104,7 @@ public final class StreamingResult<T> implements AutoCloseable {
     @Override
     public void close() {
         if (lease != null) {
-            lease.complete(outcome, latencyNanos, 0);
+            lease.complete(outcome, latencyNanos);
         }
     }
 
@@ -113,7 +113,7 @@ public final class StreamingResult<T> implements AutoCloseable {
      */
     public void fail() {
         if (lease != null) {
-            lease.complete(Outcome.FAILURE, latencyNanos, 0);
+            lease.complete(Outcome.FAILURE, latencyNanos);
         }
     }
 

@@ -75,7 +75,7 @@ class ConcurrencyTest {
                                                 cancelled.incrementAndGet();
                                             }
                                             default -> {
-                                                lease.complete(Outcome.SUCCESS, 1_000, 200);
+                                                lease.complete(Outcome.SUCCESS, 1_000);
                                                 ok.incrementAndGet();
                                             }
                                         }

@@ -84,7 +84,7 @@ class DistributionTest {
                 counts.merge(id, 1, Integer::sum);
                 // e3 answers in 50 ms, the others in 1 ms; time moves 1 ms per request.
                 long latency = id.equals("e3") ? 50_000_000L : 1_000_000L;
-                lease.complete(Outcome.SUCCESS, latency, 200);
+                lease.complete(Outcome.SUCCESS, latency);
             }
             ticker.advance(java.time.Duration.ofMillis(1));
         }

@@ -23,7 +23,7 @@ class DrainAwareAffinityTest {
 
     private final FakeTime time = new FakeTime();
 
-    private LoadBalancer.Builder builder(List<Endpoint> endpoints) {
+    private LoadBalancerBuilder builder(List<Endpoint> endpoints) {
         return LoadBalancer.builder()
                 .name("pinned")
                 .endpoints(endpoints)

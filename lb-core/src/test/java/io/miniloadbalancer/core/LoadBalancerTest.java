@@ -17,7 +17,7 @@ class LoadBalancerTest {
 
     private final FakeTicker ticker = new FakeTicker();
 
-    private LoadBalancer.Builder builder() {
+    private LoadBalancerBuilder builder() {
         return LoadBalancer.builder()
                 .name("orders")
                 .ticker(ticker)
@@ -38,7 +38,7 @@ class LoadBalancerTest {
         b.close();
         b.close();
         b.failure();
-        c.complete(Outcome.FAILURE, 5_000_000, 503);
+        c.complete(Outcome.FAILURE, 5_000_000);
         c.close();
 
         EndpointSnapshot e = lb.snapshot().endpoint("e0").orElseThrow();

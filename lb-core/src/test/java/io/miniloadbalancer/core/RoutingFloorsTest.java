@@ -18,7 +18,7 @@ class RoutingFloorsTest {
     private final FakeTime time = new FakeTime();
     private final ScriptedProbe probe = new ScriptedProbe();
 
-    private LoadBalancer.Builder builder(List<Endpoint> endpoints) {
+    private LoadBalancerBuilder builder(List<Endpoint> endpoints) {
         return LoadBalancer.builder()
                 .name("floors")
                 .endpoints(endpoints)

@@ -17,14 +17,18 @@ class SourceHealthTest {
     private final FakeTime time = new FakeTime();
     private final List<EndpointSource.Listener> sink = new ArrayList<>();
 
-    private LoadBalancer.Builder builder() {
+    private LoadBalancerBuilder builder() {
+        return builder(0);
+    }
+
+    private LoadBalancerBuilder builder(int panicThreshold) {
         return LoadBalancer.builder()
                 .name("registry")
                 .source(sink::add)
                 .ticker(time)
                 .scheduler(time)
                 .randomSource(TestPools.seeded(5))
-                .panicThreshold(0);
+                .panicThreshold(panicThreshold);
     }
 
     private void push(Map<String, SourceHealth> health) {
@@ -87,7 +91,7 @@ class SourceHealthTest {
 
     @Test
     void maintenanceAndCriticalTakeNoTrafficEvenInPanic() {
-        LoadBalancer lb = builder().panicThreshold(90).build();
+        LoadBalancer lb = builder(90).build();
         push(
                 Map.of(
                         "e0", SourceHealth.maintenance("deploy"),

@@ -122,7 +122,7 @@ public final class EdgeProxy implements AutoCloseable {
         for (Map.Entry<String, EdgeConfig.Pool> e : config.pools().entrySet()) {
             String name = e.getKey();
             EdgeConfig.Pool p = e.getValue();
-            LoadBalancer.Builder b = LoadBalancer.builder().name(name).strategy(p.strategy());
+            var b = LoadBalancer.builder().name(name).strategy(p.strategy());
             if (p.consulService() != null) {
                 ConsulEndpointSource.Builder source =
                         ConsulEndpointSource.builder(p.consulService())

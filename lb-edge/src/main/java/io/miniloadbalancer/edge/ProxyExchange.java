@@ -860,7 +860,7 @@ final class ProxyExchange implements ChannelFutureListener {
         }
         Lease l = lease;
         if (l != null && !l.isDone()) {
-            l.complete(Outcome.SUCCESS, headLatencyNanos, status);
+            l.complete(Outcome.SUCCESS, headLatencyNanos);
         }
         owner.exchangeDone(this, false);
     }
@@ -962,7 +962,7 @@ final class ProxyExchange implements ChannelFutureListener {
             if (outcome == Outcome.CANCELLED) {
                 l.close();
             } else {
-                l.complete(outcome, System.nanoTime() - l.startNanos(), status);
+                l.complete(outcome, System.nanoTime() - l.startNanos());
             }
         }
     }

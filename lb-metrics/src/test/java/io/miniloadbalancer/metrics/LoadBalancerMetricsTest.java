@@ -47,9 +47,7 @@ class LoadBalancerMetricsTest {
         for (int i = 0; i < 30; i++) {
             Lease lease = lb.acquire(RequestContext.none());
             lease.complete(
-                    io.miniloadbalancer.core.Outcome.SUCCESS,
-                    TimeUnit.MILLISECONDS.toNanos(5),
-                    200);
+                    io.miniloadbalancer.core.Outcome.SUCCESS, TimeUnit.MILLISECONDS.toNanos(5));
         }
         lb.acquire(RequestContext.none()).close();
         int failed = 0;

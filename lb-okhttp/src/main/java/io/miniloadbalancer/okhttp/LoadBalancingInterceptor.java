@@ -3,6 +3,7 @@ package io.miniloadbalancer.okhttp;
 import static java.util.Objects.requireNonNull;
 
 import io.miniloadbalancer.core.Endpoint;
+import io.miniloadbalancer.core.HttpOutcomes;
 import io.miniloadbalancer.core.Lease;
 import io.miniloadbalancer.core.LoadBalancer;
 import io.miniloadbalancer.core.NoEndpointAvailableException;
@@ -15,9 +16,6 @@ import io.miniloadbalancer.core.StreamingResult;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -77,8 +75,6 @@ import org.jspecify.annotations.Nullable;
  * is returned to the caller as a response.
  */
 public final class LoadBalancingInterceptor implements Interceptor {
-
-    private static final String IDEMPOTENCY_KEY = "Idempotency-Key";
 
     private record Route(String logicalHost, LoadBalancer balancer, RetryExecutor retries) {}
 
@@ -168,19 +164,16 @@ public final class LoadBalancingInterceptor implements Interceptor {
             }
             throw e;
         }
-        int code = response.code();
-        if (code == 429 || code == 503) {
-            Duration retryAfter = retryAfter(response);
-            if (code == 429 || retryAfter != null) {
-                // Overloaded, not broken: the executor only knows failure or success, so the
-                // attempt ends
-                // its own lease with the pause asked for (the body of such an answer is not worth
-                // counting as in flight).
-                if (retryAfter != null) {
-                    lease.overloaded(retryAfter);
-                } else {
-                    lease.complete(Outcome.OVERLOADED, System.nanoTime() - start, code);
-                }
+        Duration retryAfter =
+                HttpOutcomes.retryAfter(response.header(HttpOutcomes.RETRY_AFTER), Instant.now());
+        if (HttpOutcomes.outcome(response.code(), retryAfter != null) == Outcome.OVERLOADED) {
+            // Overloaded, not broken: the executor only knows failure or success, so the attempt
+            // ends its own lease with the pause asked for (the body of such an answer is not worth
+            // counting as in flight).
+            if (retryAfter != null) {
+                lease.overloaded(retryAfter);
+            } else {
+                lease.complete(Outcome.OVERLOADED, System.nanoTime() - start);
             }
         }
         return response;
@@ -207,7 +200,7 @@ public final class LoadBalancingInterceptor implements Interceptor {
     }
 
     private static boolean isFailure(Response response) {
-        return response.code() >= 500 || response.code() == 429;
+        return HttpOutcomes.isRetryable(response.code());
     }
 
     private RequestContext context(Request request) {
@@ -225,9 +218,9 @@ public final class LoadBalancingInterceptor implements Interceptor {
             return false;
         }
         LoadBalancingTag tag = request.tag(LoadBalancingTag.class);
-        return RetryPolicy.isIdempotent(request.method())
-                || (tag != null && tag.idempotent())
-                || request.header(IDEMPOTENCY_KEY) != null;
+        return HttpOutcomes.isIdempotent(
+                        request.method(), request.header(HttpOutcomes.IDEMPOTENCY_KEY) != null)
+                || (tag != null && tag.idempotent());
     }
 
     private static IOException failure(Route route, RetryResult<Response> result) {
@@ -252,36 +245,6 @@ public final class LoadBalancingInterceptor implements Interceptor {
                 what + " for '" + route.logicalHost() + "': " + result.describe(),
                 result.attempts(),
                 error);
-    }
-
-    private static final Duration MAX_RETRY_AFTER = Duration.ofDays(1);
-
-    /**
-     * {@code Retry-After} as seconds or an HTTP date, capped at a day (the balancer caps it much
-     * lower), or null when absent or unreadable.
-     */
-    static @Nullable Duration retryAfter(Response response) {
-        String value = response.header("Retry-After");
-        if (value == null) {
-            return null;
-        }
-        String v = value.trim();
-        Duration d;
-        try {
-            d = Duration.ofSeconds(Math.max(0, Long.parseLong(v)));
-        } catch (NumberFormatException | ArithmeticException notSeconds) {
-            try {
-                Instant at =
-                        ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant();
-                d = Duration.between(Instant.now(), at);
-            } catch (DateTimeParseException notDate) {
-                return null;
-            }
-        }
-        if (d.isNegative()) {
-            return Duration.ZERO;
-        }
-        return d.compareTo(MAX_RETRY_AFTER) > 0 ? MAX_RETRY_AFTER : d;
     }
 
     /** Configures a {@link LoadBalancingInterceptor}. */

@@ -7,6 +7,7 @@ import io.miniloadbalancer.core.BalancerSnapshot;
 import io.miniloadbalancer.core.Endpoint;
 import io.miniloadbalancer.core.EndpointSnapshot;
 import io.miniloadbalancer.core.LoadBalancer;
+import io.miniloadbalancer.core.LoadBalancerBuilder;
 import io.miniloadbalancer.core.OutlierDetection;
 import io.miniloadbalancer.core.RetryPolicy;
 import io.miniloadbalancer.core.StaticEndpointSource;
@@ -89,7 +90,7 @@ class LoadBalancingInterceptorTest {
         }
     }
 
-    private LoadBalancer balancer(String name, List<Endpoint> endpoints, LoadBalancer.Builder b) {
+    private LoadBalancer balancer(String name, List<Endpoint> endpoints, LoadBalancerBuilder b) {
         LoadBalancer lb = b.name(name).endpoints(endpoints).build();
         balancers.add(lb);
         return lb;

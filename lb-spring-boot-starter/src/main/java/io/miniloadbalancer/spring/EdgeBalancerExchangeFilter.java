@@ -163,7 +163,7 @@ public final class EdgeBalancerExchangeFilter implements ExchangeFilterFunction 
                 Next n = next(ctx, lease.endpoint());
                 if (n != null) {
                     settled.set(true);
-                    lease.complete(Outcome.FAILURE, latency, status);
+                    lease.complete(Outcome.FAILURE, latency);
                     return response.releaseBody().then(later(n));
                 }
             }
@@ -182,8 +182,7 @@ public final class EdgeBalancerExchangeFilter implements ExchangeFilterFunction 
                                                         } else if (signal == SignalType.CANCEL) {
                                                             lease.close();
                                                         } else {
-                                                            lease.complete(
-                                                                    outcome, latency, status);
+                                                            lease.complete(outcome, latency);
                                                         }
                                                     }))
                             .build());

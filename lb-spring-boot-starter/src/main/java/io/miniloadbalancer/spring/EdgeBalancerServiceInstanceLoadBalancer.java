@@ -97,15 +97,15 @@ public final class EdgeBalancerServiceInstanceLoadBalancer
                                     : data.getHeaders().getFirst("Retry-After"),
                             latency);
                     if (HttpOutcomes.isFailure(status)) {
-                        lease.complete(io.miniloadbalancer.core.Outcome.FAILURE, latency, status);
+                        lease.complete(io.miniloadbalancer.core.Outcome.FAILURE, latency);
                     } else {
-                        lease.complete(io.miniloadbalancer.core.Outcome.SUCCESS, latency, status);
+                        lease.complete(io.miniloadbalancer.core.Outcome.SUCCESS, latency);
                     }
                 } else {
-                    lease.complete(io.miniloadbalancer.core.Outcome.SUCCESS, latency, 0);
+                    lease.complete(io.miniloadbalancer.core.Outcome.SUCCESS, latency);
                 }
             }
-            case FAILED -> lease.complete(io.miniloadbalancer.core.Outcome.FAILURE, latency, 0);
+            case FAILED -> lease.complete(io.miniloadbalancer.core.Outcome.FAILURE, latency);
             default -> lease.close();
         }
     }

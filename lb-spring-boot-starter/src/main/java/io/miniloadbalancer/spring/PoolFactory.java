@@ -4,6 +4,7 @@ import io.miniloadbalancer.core.Endpoint;
 import io.miniloadbalancer.core.HealthCheck;
 import io.miniloadbalancer.core.HealthProbes;
 import io.miniloadbalancer.core.LoadBalancer;
+import io.miniloadbalancer.core.LoadBalancerBuilder;
 import io.miniloadbalancer.core.OutlierDetection;
 import io.miniloadbalancer.core.RetryPolicy;
 import io.miniloadbalancer.core.SlowStart;
@@ -44,7 +45,7 @@ final class PoolFactory {
 
     static Built build(String name, Pool pool, EdgeBalancerProperties.Consul consul) {
         String p = PREFIX + name + ".";
-        LoadBalancer.Builder b = LoadBalancer.builder();
+        LoadBalancerBuilder b = LoadBalancer.builder();
         check(p + "name", name, () -> b.name(name));
         boolean hasStatic = !pool.endpoints().isEmpty();
         boolean hasConsul = pool.consul() != null;

@@ -4,6 +4,7 @@ import io.miniloadbalancer.core.Endpoint;
 import io.miniloadbalancer.core.HealthCheck;
 import io.miniloadbalancer.core.HealthProbes;
 import io.miniloadbalancer.core.LoadBalancer;
+import io.miniloadbalancer.core.LoadBalancerBuilder;
 import io.miniloadbalancer.core.OutlierDetection;
 import io.miniloadbalancer.core.RetryPolicy;
 import io.miniloadbalancer.core.Transition;
@@ -165,7 +166,7 @@ public final class ReplayRunner {
             long startNanos,
             long seed) {
         Scenario.Client client = scenario.client();
-        LoadBalancer.Builder builder =
+        LoadBalancerBuilder builder =
                 LoadBalancer.builder()
                         .name(scenario.name())
                         .endpoints(endpoints)

@@ -23,6 +23,7 @@ import io.miniloadbalancer.core.internal.control.SlowStartRamp;
 import io.miniloadbalancer.core.internal.control.SnapshotAssembler;
 import io.miniloadbalancer.core.internal.control.StrategySwitcher;
 import io.miniloadbalancer.core.internal.control.TablePublisher;
+import io.miniloadbalancer.core.internal.strategy.StrategyConfig;
 import io.miniloadbalancer.core.spi.BalancerListener;
 import io.miniloadbalancer.core.spi.Scheduler;
 import io.miniloadbalancer.core.spi.Ticker;

@@ -1,6 +1,7 @@
 package io.miniloadbalancer.core.internal;
 
 import io.miniloadbalancer.core.NoEndpointAvailableException;
+import io.miniloadbalancer.core.strategy.Picker;
 
 /**
  * One published, immutable routing state: what the data path reads with a single volatile load.

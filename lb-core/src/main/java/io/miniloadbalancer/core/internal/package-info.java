@@ -13,8 +13,10 @@
  *       scheduler ({@link io.miniloadbalancer.core.internal.SystemScheduler} by default).
  *   <li><b>routing table</b>: {@link io.miniloadbalancer.core.internal.RoutingTable}, immutable,
  *       published with one volatile write and read with one volatile read.
- *   <li><b>pick</b>: the strategies' {@link io.miniloadbalancer.core.internal.Picker}s, created by
- *       {@link io.miniloadbalancer.core.internal.StrategyRegistry} when a table is published.
+ *   <li><b>pick</b>: the strategies' {@link io.miniloadbalancer.core.strategy.Picker}s (the public
+ *       SPI), created by {@link io.miniloadbalancer.core.internal.strategy.StrategyRegistry} when a
+ *       table is published; the built-in seven are in {@link
+ *       io.miniloadbalancer.core.internal.strategy}.
  *   <li><b>lease -> outcome</b>: {@link io.miniloadbalancer.core.internal.EndpointRuntime}, the
  *       per-endpoint counters the data path updates with atomics, and which reports to the control
  *       side through its {@link io.miniloadbalancer.core.internal.EndpointRuntime.Signals}; the

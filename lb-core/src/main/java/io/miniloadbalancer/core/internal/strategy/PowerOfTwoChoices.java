@@ -1,4 +1,4 @@
-package io.miniloadbalancer.core.internal;
+package io.miniloadbalancer.core.internal.strategy;
 
 import java.util.function.LongSupplier;
 

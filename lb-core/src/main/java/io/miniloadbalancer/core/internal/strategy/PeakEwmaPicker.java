@@ -1,8 +1,9 @@
-package io.miniloadbalancer.core.internal;
+package io.miniloadbalancer.core.internal.strategy;
 
 import io.miniloadbalancer.core.RequestContext;
+import io.miniloadbalancer.core.internal.EndpointRuntime;
+import io.miniloadbalancer.core.strategy.Picker;
 import java.util.function.LongSupplier;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Power of two choices on peak-EWMA cost (Finagle's and Linkerd's default): {@code cost = ewma
@@ -26,10 +27,10 @@ final class PeakEwmaPicker implements Picker {
     }
 
     @Override
-    public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos, int attempt) {
+    public int pick(RequestContext context, long nowNanos, int attempt) {
         int a = choices.first();
         int b = choices.second(a);
-        return endpoints[cost(b, nowNanos) < cost(a, nowNanos) ? b : a];
+        return cost(b, nowNanos) < cost(a, nowNanos) ? b : a;
     }
 
     private double cost(int i, long nowNanos) {

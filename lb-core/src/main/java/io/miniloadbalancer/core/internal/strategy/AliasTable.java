@@ -1,4 +1,4 @@
-package io.miniloadbalancer.core.internal;
+package io.miniloadbalancer.core.internal.strategy;
 
 /**
  * Walker/Vose alias table: O(1) weighted sampling from one random long, no allocation.

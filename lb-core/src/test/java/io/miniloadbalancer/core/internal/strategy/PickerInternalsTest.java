@@ -1,9 +1,10 @@
-package io.miniloadbalancer.core.internal;
+package io.miniloadbalancer.core.internal.strategy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.miniloadbalancer.core.Endpoint;
 import io.miniloadbalancer.core.EndpointState;
+import io.miniloadbalancer.core.internal.EndpointRuntime;
 import java.util.Arrays;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.LongAdder;
@@ -195,6 +196,13 @@ class PickerInternalsTest {
     private static StrategyConfig config(int factor) {
         SplittableRandom random = new SplittableRandom(1);
         return new StrategyConfig(
-                random::nextLong, new LongAdder(), factor, 500, 1024, 1 << 20, 65_537);
+                StrategyRegistry.standard(),
+                random::nextLong,
+                new LongAdder(),
+                factor,
+                500,
+                1024,
+                1 << 20,
+                65_537);
     }
 }

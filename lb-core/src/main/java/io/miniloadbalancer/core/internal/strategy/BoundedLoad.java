@@ -1,5 +1,6 @@
-package io.miniloadbalancer.core.internal;
+package io.miniloadbalancer.core.internal.strategy;
 
+import io.miniloadbalancer.core.internal.EndpointRuntime;
 import java.util.concurrent.atomic.LongAdder;
 
 /**

@@ -1,8 +1,9 @@
-package io.miniloadbalancer.core.internal;
+package io.miniloadbalancer.core.internal.strategy;
 
 import io.miniloadbalancer.core.RequestContext;
+import io.miniloadbalancer.core.internal.EndpointRuntime;
+import io.miniloadbalancer.core.strategy.Picker;
 import java.util.function.LongSupplier;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Weighted least connections with power of two choices (Envoy's least request, HAProxy's {@code
@@ -22,11 +23,11 @@ final class LeastConnectionsP2cPicker implements Picker {
     }
 
     @Override
-    public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos, int attempt) {
+    public int pick(RequestContext context, long nowNanos, int attempt) {
         int a = choices.first();
         int b = choices.second(a);
         double loadA = endpoints[a].inFlight() * inverseWeights[a];
         double loadB = endpoints[b].inFlight() * inverseWeights[b];
-        return endpoints[loadB < loadA ? b : a];
+        return loadB < loadA ? b : a;
     }
 }

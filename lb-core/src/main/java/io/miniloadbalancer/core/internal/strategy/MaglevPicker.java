@@ -1,6 +1,8 @@
-package io.miniloadbalancer.core.internal;
+package io.miniloadbalancer.core.internal.strategy;
 
 import io.miniloadbalancer.core.RequestContext;
+import io.miniloadbalancer.core.internal.EndpointRuntime;
+import io.miniloadbalancer.core.strategy.Picker;
 import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
 
@@ -118,7 +120,7 @@ final class MaglevPicker implements Picker {
     }
 
     @Override
-    public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos, int attempt) {
+    public int pick(RequestContext context, long nowNanos, int attempt) {
         long hash = context.hasKey() ? context.keyHash() : Hashing.mix(random.getAsLong());
         if (attempt > 0) {
             hash = Hashing.mix(hash + attempt);
@@ -126,7 +128,7 @@ final class MaglevPicker implements Picker {
         int slot = Hashing.reduce(hash, table.length);
         int owner = table[slot];
         if (!walks) {
-            return endpoints[owner];
+            return owner;
         }
         BoundedLoad load = boundedLoad;
         long total = load == null ? 0 : load.total();
@@ -134,14 +136,14 @@ final class MaglevPicker implements Picker {
             EndpointRuntime candidate = endpoints[owner];
             if (BoundedLoad.admits(admission[owner], hash)
                     && (load == null || load.hasRoom(candidate, owner, total))) {
-                return candidate;
+                return owner;
             }
             if (++slot == table.length) {
                 slot = 0;
             }
             owner = table[slot];
         }
-        return endpoints[table[Hashing.reduce(hash, table.length)]];
+        return table[Hashing.reduce(hash, table.length)];
     }
 
     @Override

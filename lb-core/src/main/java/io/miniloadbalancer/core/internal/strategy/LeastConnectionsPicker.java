@@ -1,8 +1,9 @@
-package io.miniloadbalancer.core.internal;
+package io.miniloadbalancer.core.internal.strategy;
 
 import io.miniloadbalancer.core.RequestContext;
+import io.miniloadbalancer.core.internal.EndpointRuntime;
+import io.miniloadbalancer.core.strategy.Picker;
 import java.util.function.LongSupplier;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Weighted least connections by full scan (HAProxy's {@code leastconn}): the endpoint with the
@@ -36,7 +37,7 @@ final class LeastConnectionsPicker implements Picker {
     }
 
     @Override
-    public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos, int attempt) {
+    public int pick(RequestContext context, long nowNanos, int attempt) {
         int n = endpoints.length;
         int i = start.sample(random.getAsLong());
         int best = i;
@@ -51,6 +52,6 @@ final class LeastConnectionsPicker implements Picker {
                 best = i;
             }
         }
-        return endpoints[best];
+        return best;
     }
 }

@@ -1,9 +1,10 @@
-package io.miniloadbalancer.core.internal;
+package io.miniloadbalancer.core.internal.strategy;
 
 import io.miniloadbalancer.core.RequestContext;
+import io.miniloadbalancer.core.internal.EndpointRuntime;
+import io.miniloadbalancer.core.strategy.Picker;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.jspecify.annotations.Nullable;
 
 /**
  * Smooth weighted round-robin from a precomputed schedule.
@@ -42,9 +43,9 @@ final class SmoothRoundRobinPicker implements Picker {
     }
 
     @Override
-    public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos, int attempt) {
+    public int pick(RequestContext context, long nowNanos, int attempt) {
         int i = next.getAndIncrement() & Integer.MAX_VALUE;
-        return endpoints[schedule[mod(i)]];
+        return schedule[mod(i)];
     }
 
     /**

@@ -1,6 +1,8 @@
-package io.miniloadbalancer.core.internal;
+package io.miniloadbalancer.core.internal.strategy;
 
 import io.miniloadbalancer.core.RequestContext;
+import io.miniloadbalancer.core.internal.EndpointRuntime;
+import io.miniloadbalancer.core.strategy.Picker;
 import java.util.Arrays;
 import java.util.function.LongSupplier;
 import org.jspecify.annotations.Nullable;
@@ -131,7 +133,7 @@ final class RingHashPicker implements Picker {
     }
 
     @Override
-    public @Nullable EndpointRuntime pick(RequestContext context, long nowNanos, int attempt) {
+    public int pick(RequestContext context, long nowNanos, int attempt) {
         long hash = context.hasKey() ? context.keyHash() : Hashing.mix(random.getAsLong());
         if (attempt > 0) {
             hash = Hashing.mix(hash + attempt);
@@ -139,7 +141,7 @@ final class RingHashPicker implements Picker {
         int position = find(hash);
         int owner = (int) (ring[position] & OWNER_MASK);
         if (!walks) {
-            return endpoints[owner];
+            return owner;
         }
         return walk(position, owner, hash);
     }
@@ -155,7 +157,7 @@ final class RingHashPicker implements Picker {
         return i == ring.length ? 0 : i;
     }
 
-    private EndpointRuntime walk(int position, int firstOwner, long hash) {
+    private int walk(int position, int firstOwner, long hash) {
         BoundedLoad load = boundedLoad;
         long total = load == null ? 0 : load.total();
         int owner = firstOwner;
@@ -163,14 +165,14 @@ final class RingHashPicker implements Picker {
             EndpointRuntime candidate = endpoints[owner];
             if (BoundedLoad.admits(admission[owner], hash)
                     && (load == null || load.hasRoom(candidate, owner, total))) {
-                return candidate;
+                return owner;
             }
             if (++position == ring.length) {
                 position = 0;
             }
             owner = (int) (ring[position] & OWNER_MASK);
         }
-        return endpoints[firstOwner];
+        return firstOwner;
     }
 
     @Override

@@ -1,12 +1,13 @@
-package io.miniloadbalancer.core.internal;
+package io.miniloadbalancer.core.internal.strategy;
 
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongSupplier;
 
 /**
- * Everything a strategy needs besides the endpoints: frozen settings plus the shared random source
- * and total in-flight counter.
+ * Everything a strategy needs besides the endpoints: frozen settings, the strategies this balancer
+ * knows, and the shared random source and total in-flight counter.
  *
+ * @param registry the strategies this balancer can pick with, by name
  * @param random a thread-safe source of uniformly random longs
  * @param totalInFlight the balancer's open leases, maintained while a bounded-load picker is active
  * @param hashBalanceFactor bounded-load factor in percent (HAProxy {@code hash-balance-factor}); 0
@@ -18,6 +19,7 @@ import java.util.function.LongSupplier;
  *     larger of this and 100 x endpoints
  */
 public record StrategyConfig(
+        StrategyRegistry registry,
         LongSupplier random,
         LongAdder totalInFlight,
         int hashBalanceFactor,

@@ -1,4 +1,4 @@
-package io.miniloadbalancer.core.internal;
+package io.miniloadbalancer.core.internal.strategy;
 
 /**
  * The one 64-bit hash every ring, table and request key uses: FNV-1a over the UTF-16 code units,
