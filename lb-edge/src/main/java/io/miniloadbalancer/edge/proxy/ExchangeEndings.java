@@ -38,7 +38,7 @@ final class ExchangeEndings {
         ex.upstream = null;
         ch.attr(UpstreamHandler.EXCHANGE).set(null);
         release(ch, false);
-        ex.cancelResponseTimer();
+        ex.relay.cancelTimer();
         if (!ex.responseStarted
                 && !ex.interim
                 && ex.reusedConnection
@@ -90,7 +90,7 @@ final class ExchangeEndings {
         String why = "backend " + ex.describeEndpoint() + ": " + what;
         ex.upstreamReusable = false;
         closeUpstream();
-        ex.cancelResponseTimer();
+        ex.relay.cancelTimer();
         endLease(Outcome.FAILURE);
         ex.parts
                 .protocolLog()
@@ -249,7 +249,7 @@ final class ExchangeEndings {
 
     void finish() {
         ex.done = true;
-        ex.cancelResponseTimer();
+        ex.relay.cancelTimer();
         Outcome outcome = ex.status >= 500 ? Outcome.FAILURE : Outcome.SUCCESS;
         endLease(outcome);
         Channel up = ex.upstream;

@@ -26,10 +26,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.Future;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.util.ArrayDeque;
 import java.util.Locale;
-import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -93,7 +91,6 @@ final class ProxyExchange implements ChannelFutureListener {
     @Nullable Lease lease;
     @Nullable Channel upstream;
     @Nullable FixedChannelPool upstreamPool;
-    @Nullable ScheduledFuture<?> responseTimer;
     @Nullable String requestId;
 
     /**
@@ -252,7 +249,7 @@ final class ProxyExchange implements ChannelFutureListener {
             // out.
             ch.write(upstreamHead(), ch.voidPromise());
             headWritten = ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
-            startResponseTimer();
+            relay.startTimer();
         } else {
             headWritten = ch.write(upstreamHead());
             while (!pending.isEmpty()) {
@@ -262,7 +259,7 @@ final class ProxyExchange implements ChannelFutureListener {
             if (!requestComplete) {
                 client.channel().config().setAutoRead(ch.isWritable());
             } else {
-                startResponseTimer();
+                relay.startTimer();
             }
         }
         // A write that fails (a pooled connection the backend reset a moment ago) ends the attempt
@@ -338,7 +335,7 @@ final class ProxyExchange implements ChannelFutureListener {
         }
         up.writeAndFlush(content, up.voidPromise());
         if (last) {
-            startResponseTimer();
+            relay.startTimer();
         } else if (!up.isWritable()) {
             client.channel().config().setAutoRead(false);
         }
@@ -393,42 +390,7 @@ final class ProxyExchange implements ChannelFutureListener {
         done = true;
         pending.forEach(ReferenceCountUtil::release);
         pending.clear();
-        cancelResponseTimer();
-    }
-
-    void startResponseTimer() {
-        if (responseTimer != null || done) {
-            return;
-        }
-        long timeout = parts.responseTimeout().toNanos();
-        int forAttempt = attempt;
-        responseTimer =
-                client.executor()
-                        .schedule(
-                                () -> {
-                                    responseTimer = null;
-                                    if (done || forAttempt != attempt || responseStarted) {
-                                        return;
-                                    }
-                                    upstreamReusable = false;
-                                    endings.closeUpstream();
-                                    endings.endLease(Outcome.FAILURE);
-                                    endings.retryOrFail(
-                                            HttpResponseStatus.GATEWAY_TIMEOUT,
-                                            "timeout",
-                                            "no response head from "
-                                                    + describeEndpoint()
-                                                    + " within upstream.responseTimeout");
-                                },
-                                timeout,
-                                TimeUnit.NANOSECONDS);
-    }
-
-    void cancelResponseTimer() {
-        if (responseTimer != null) {
-            responseTimer.cancel(false);
-            responseTimer = null;
-        }
+        relay.cancelTimer();
     }
 
     // ---- websocket tunnel

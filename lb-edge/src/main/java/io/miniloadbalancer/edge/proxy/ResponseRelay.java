@@ -11,10 +11,14 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpResponse;
+import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The response stage of a {@link ProxyExchange}: every response head is checked before a byte of it
@@ -27,6 +31,7 @@ import io.netty.util.ReferenceCountUtil;
 final class ResponseRelay {
 
     private final ProxyExchange ex;
+    private @Nullable ScheduledFuture<?> responseTimer;
 
     ResponseRelay(ProxyExchange ex) {
         this.ex = ex;
@@ -47,7 +52,7 @@ final class ResponseRelay {
             relayInterim(response);
             return;
         }
-        ex.cancelResponseTimer();
+        cancelTimer();
         ex.status = code;
         ex.headLatencyNanos = ex.lease == null ? 0 : System.nanoTime() - ex.lease.startNanos();
         if ((ex.status == 502 || ex.status == 503 || ex.status == 504)
@@ -220,6 +225,47 @@ final class ResponseRelay {
         ex.client.writeAndFlush(content, ex.client.voidPromise());
         if (!ex.client.channel().isWritable()) {
             ch.config().setAutoRead(false);
+        }
+    }
+
+    /**
+     * Starts the wait for the response head once the request is out: past {@code
+     * upstream.responseTimeout} the attempt fails as a 504, or is retried elsewhere.
+     */
+    void startTimer() {
+        if (responseTimer != null || ex.done) {
+            return;
+        }
+        long timeout = ex.parts.responseTimeout().toNanos();
+        int forAttempt = ex.attempt;
+        responseTimer =
+                ex.client
+                        .executor()
+                        .schedule(
+                                () -> {
+                                    responseTimer = null;
+                                    if (ex.done || forAttempt != ex.attempt || ex.responseStarted) {
+                                        return;
+                                    }
+                                    ex.upstreamReusable = false;
+                                    ex.endings.closeUpstream();
+                                    ex.endings.endLease(Outcome.FAILURE);
+                                    ex.endings.retryOrFail(
+                                            HttpResponseStatus.GATEWAY_TIMEOUT,
+                                            "timeout",
+                                            "no response head from "
+                                                    + ex.describeEndpoint()
+                                                    + " within upstream.responseTimeout");
+                                },
+                                timeout,
+                                TimeUnit.NANOSECONDS);
+    }
+
+    /** The head came, or the attempt ended otherwise. */
+    void cancelTimer() {
+        if (responseTimer != null) {
+            responseTimer.cancel(false);
+            responseTimer = null;
         }
     }
 }
