@@ -178,12 +178,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
             return;
         }
         if (via == AdminAuth.Via.NONE) {
-            Answer.write(
-                    ctx,
-                    Answer.error(
-                            HttpResponseStatus.UNAUTHORIZED,
-                            "missing or wrong bearer token or session"),
-                    keepAlive);
+            Answer.write(ctx, Answer.unauthorized(), keepAlive);
             return;
         }
         HttpMethod method = req.method();

@@ -33,6 +33,11 @@ record Answer(HttpResponseStatus status, Object body, Map<String, String> header
         return new Answer(status, Map.of("status", status.code(), "error", message), Map.of());
     }
 
+    /** 401: no valid token or session (the client gets a {@code WWW-Authenticate} too). */
+    static Answer unauthorized() {
+        return error(HttpResponseStatus.UNAUTHORIZED, "missing or wrong bearer token or session");
+    }
+
     static Answer methodNotAllowed(String allow) {
         return new Answer(
                 HttpResponseStatus.METHOD_NOT_ALLOWED,

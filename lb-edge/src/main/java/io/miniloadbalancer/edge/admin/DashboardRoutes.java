@@ -92,12 +92,7 @@ final class DashboardRoutes {
             }
             case "session" -> {
                 if (via == AdminAuth.Via.NONE) {
-                    Answer.write(
-                            ctx,
-                            Answer.error(
-                                    HttpResponseStatus.UNAUTHORIZED,
-                                    "missing or wrong bearer token or session"),
-                            keepAlive);
+                    Answer.write(ctx, Answer.unauthorized(), keepAlive);
                 } else if (!Answer.isRead(method)) {
                     Answer.write(ctx, Answer.methodNotAllowed("GET, HEAD"), keepAlive);
                 } else {

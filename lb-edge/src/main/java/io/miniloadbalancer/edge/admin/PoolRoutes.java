@@ -190,16 +190,7 @@ final class PoolRoutes {
                 only(params, "undrain", Set.of());
                 return pool.balancer()
                         .undrain(id)
-                        .thenApply(
-                                v ->
-                                        Answer.ok(
-                                                Map.of(
-                                                        "pool",
-                                                        pool.name(),
-                                                        "endpoint",
-                                                        id,
-                                                        "draining",
-                                                        false)));
+                        .thenApply(v -> endpointAnswer(pool, id, "draining", false));
             }
             default -> {
                 Map<String, String> p = only(params, "maint", Set.of("on", "reason"));
@@ -217,18 +208,14 @@ final class PoolRoutes {
                 boolean value = on.equals("true");
                 return pool.balancer()
                         .maintenance(id, value, reason == null ? "admin" : reason)
-                        .thenApply(
-                                v ->
-                                        Answer.ok(
-                                                Map.of(
-                                                        "pool",
-                                                        pool.name(),
-                                                        "endpoint",
-                                                        id,
-                                                        "maintenance",
-                                                        value)));
+                        .thenApply(v -> endpointAnswer(pool, id, "maintenance", value));
             }
         }
+    }
+
+    /** An endpoint action's answer: the pool, the endpoint and what is now true of it. */
+    private static Answer endpointAnswer(ManagedPool pool, String id, String what, boolean value) {
+        return Answer.ok(Map.of("pool", pool.name(), "endpoint", id, what, value));
     }
 
     /**

@@ -186,16 +186,7 @@ final class ExchangeEndings {
         if (ex.done) {
             return;
         }
-        if (kind != null) {
-            ex.parts
-                    .protocolLog()
-                    .record(
-                            ProtocolLog.Side.UPSTREAM,
-                            kind,
-                            ex.requestId(),
-                            ex.client.channel().remoteAddress(),
-                            why);
-        }
+        logUpstream(kind, why);
         long backoff = retryPossible() ? ex.retries.grant() : -1;
         if (backoff < 0) {
             fail(
@@ -220,16 +211,7 @@ final class ExchangeEndings {
         if (ex.done) {
             return;
         }
-        if (kind != null) {
-            ex.parts
-                    .protocolLog()
-                    .record(
-                            ProtocolLog.Side.UPSTREAM,
-                            kind,
-                            ex.requestId(),
-                            ex.client.channel().remoteAddress(),
-                            why);
-        }
+        logUpstream(kind, why);
         ex.stop();
         if (ex.responseStarted) {
             ex.owner.exchangeDone(ex, false);
@@ -296,6 +278,20 @@ final class ExchangeEndings {
             p.release(ch);
         } else {
             ch.close();
+        }
+    }
+
+    /** Counts and logs a failure as the backend's; null {@code kind}: nothing to log. */
+    private void logUpstream(@Nullable String kind, String why) {
+        if (kind != null) {
+            ex.parts
+                    .protocolLog()
+                    .record(
+                            ProtocolLog.Side.UPSTREAM,
+                            kind,
+                            ex.requestId(),
+                            ex.client.channel().remoteAddress(),
+                            why);
         }
     }
 }
