@@ -20,13 +20,19 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the path (and echoes a request body's size and the cookies it received), {@code /healthz} with
  * 200, {@code /slow...} after 600 ms, and {@code /bytes/<n>} with n streamed bytes.
  */
-final class DemoBackends implements AutoCloseable {
+public final class DemoBackends implements AutoCloseable {
 
     private final List<HttpServer> servers = new ArrayList<>();
     private final Map<String, Integer> ports = new LinkedHashMap<>();
     private final AtomicInteger active = new AtomicInteger();
 
-    DemoBackends(int count) throws IOException {
+    /**
+     * Starts {@code count} backends on ephemeral loopback ports.
+     *
+     * @param count how many backends
+     * @throws IOException when a backend cannot bind
+     */
+    public DemoBackends(int count) throws IOException {
         System.setProperty("sun.net.httpserver.nodelay", "true");
         for (int i = 0; i < count; i++) {
             String name = "demo-" + (char) ('a' + i);
@@ -96,8 +102,12 @@ final class DemoBackends implements AutoCloseable {
         }
     }
 
-    /** Requests the backends are handling right now. */
-    int active() {
+    /**
+     * Requests the backends are handling right now.
+     *
+     * @return requests begun and not yet answered
+     */
+    public int active() {
         return active.get();
     }
 
@@ -118,19 +128,33 @@ final class DemoBackends implements AutoCloseable {
         }
     }
 
-    /** Stops one backend (a crash, as far as the proxy can tell). */
-    void kill(String name) {
+    /**
+     * Stops one backend (a crash, as far as the proxy can tell).
+     *
+     * @param name the backend's name, as in {@link #ports()}
+     */
+    public void kill(String name) {
         int i = new ArrayList<>(ports.keySet()).indexOf(name);
         servers.get(i).stop(0);
     }
 
-    /** Backend name to port. */
-    Map<String, Integer> ports() {
+    /**
+     * The backends' ports.
+     *
+     * @return backend name to port
+     */
+    public Map<String, Integer> ports() {
         return ports;
     }
 
-    /** A config with one static pool {@code demo} of these backends, health-checked. */
-    String config(int proxyPort, int adminPort) {
+    /**
+     * A config with one static pool {@code demo} of these backends, health-checked.
+     *
+     * @param proxyPort the proxy listener's port (0: ephemeral)
+     * @param adminPort the admin listener's port (0: ephemeral)
+     * @return the YAML text
+     */
+    public String config(int proxyPort, int adminPort) {
         StringBuilder y = new StringBuilder();
         y.append("server:\n  port: ").append(proxyPort).append("\n");
         y.append("admin:\n  port: ").append(adminPort).append("\n");

@@ -1,5 +1,8 @@
 package io.miniloadbalancer.edge;
 
+import io.miniloadbalancer.edge.config.ConfigFiles;
+import io.miniloadbalancer.edge.config.EdgeConfig;
+import io.miniloadbalancer.edge.config.InvalidConfigException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -67,18 +70,19 @@ public final class EdgeMain implements Callable<Integer> {
     public Integer call() throws Exception {
         DemoBackends backends = null;
         EdgeConfig cfg;
-        ConfigLoader loader = new ConfigLoader();
         try {
             if (demo) {
                 backends = new DemoBackends(3);
-                cfg = loader.load(backends.config(8080, 9901), "demo config", System.getenv());
+                cfg =
+                        ConfigFiles.parse(
+                                backends.config(8080, 9901), "demo config", System.getenv());
             } else if (config != null) {
-                cfg = loader.load(config, System.getenv());
+                cfg = ConfigFiles.load(config, System.getenv());
             } else {
                 System.err.println("edge-proxy: give --config <file> or --demo");
                 return 2;
             }
-        } catch (ConfigLoader.ConfigException e) {
+        } catch (InvalidConfigException e) {
             System.err.println("edge-proxy: configuration error: " + e.getMessage());
             return 2;
         }

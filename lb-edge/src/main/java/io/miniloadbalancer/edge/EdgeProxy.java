@@ -2,37 +2,26 @@ package io.miniloadbalancer.edge;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.miniloadbalancer.consul.ConsulEndpointSource;
-import io.miniloadbalancer.core.Endpoint;
-import io.miniloadbalancer.core.EndpointState;
-import io.miniloadbalancer.core.HealthCheck;
-import io.miniloadbalancer.core.HealthProbes;
 import io.miniloadbalancer.core.LoadBalancer;
-import io.miniloadbalancer.core.OutlierDetection;
-import io.miniloadbalancer.core.RetryPolicy;
-import io.miniloadbalancer.core.Transition;
-import io.miniloadbalancer.core.spi.BalancerListener;
-import io.miniloadbalancer.metrics.LoadBalancerMetrics;
+import io.miniloadbalancer.edge.admin.AdminPlane;
+import io.miniloadbalancer.edge.config.EdgeConfig;
+import io.miniloadbalancer.edge.http.ClientTimeouts;
+import io.miniloadbalancer.edge.proxy.DataPlane;
+import io.miniloadbalancer.edge.proxy.Transport;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.group.ChannelGroup;
-import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.timeout.IdleStateHandler;
-import io.netty.util.concurrent.GlobalEventExecutor;
 import java.net.InetSocketAddress;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -40,6 +29,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The edge proxy: pools, listeners, and the ordered shutdown. Embeddable (tests start it on
  * ephemeral ports); {@link EdgeMain} runs it as a process.
+ *
+ * <p>It wires the rooms and owns their lifecycle: the {@link DataPlane} (the proxy listener's
+ * handlers), the {@link AdminPlane} (the admin listener's), and the {@link Pools} both are given.
+ * Neither plane sees this class: each reaches the process only through {@link
+ * io.miniloadbalancer.edge.http.Readiness} and what it is handed here.
  */
 public final class EdgeProxy implements AutoCloseable {
 
@@ -48,20 +42,13 @@ public final class EdgeProxy implements AutoCloseable {
     private final EdgeConfig config;
     private final Transport transport = Transport.best();
     private final EventLoopGroup group;
-    private final UpstreamConnections connections;
-    private final Map<String, PoolRuntime> pools = new LinkedHashMap<>();
-    private final List<LoadBalancerMetrics> metrics = new ArrayList<>();
     private final PrometheusMeterRegistry registry =
             new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final ChannelGroup clients = new DefaultChannelGroup(GlobalEventExecutor.INSTANCE);
-    private final AtomicInteger inFlight = new AtomicInteger();
     private final EnvironmentInfo environment;
-    private final RecentErrorRates errorRates = new RecentErrorRates();
-    private final ProtocolLog protocolLog = new ProtocolLog(registry);
-    private final AddressRanges trustedProxies;
-    private final ClientConnectionCap clientCap;
-    private final AdminAuth adminAuth;
-    private volatile String state = "starting";
+    private final ProcessState state = new ProcessState();
+    private final DataPlane data;
+    private final AdminPlane admin;
+    private @Nullable Pools pools;
     private volatile @Nullable SelfRegistration selfRegistration;
     private Channel proxyChannel;
     private Channel adminChannel;
@@ -69,33 +56,38 @@ public final class EdgeProxy implements AutoCloseable {
     private EdgeProxy(EdgeConfig config, EnvironmentInfo environment) {
         this.config = config;
         this.environment = environment;
-        int loops = config.server().workers();
-        this.trustedProxies =
-                AddressRanges.parse(config.server().trustedProxies(), "server.trustedProxies");
-        this.clientCap = new ClientConnectionCap(config.server().maxConnectionsPerClient());
-        this.adminAuth = new AdminAuth(config.admin(), java.time.Clock.systemUTC());
-        this.group = transport.group(loops);
-        this.connections =
-                new UpstreamConnections(
-                        transport,
-                        config.upstream(),
-                        loops,
-                        config.server().maxHeaderBytes(),
-                        protocolLog);
+        this.group = transport.group(config.server().workers());
+        this.data = new DataPlane(config, transport, registry, state);
+        this.admin = new AdminPlane(config, state, this::environmentView, registry::scrape);
     }
 
-    /** Builds the pools and binds both listeners; the proxy is ready when this returns. */
+    /**
+     * Builds the pools and binds both listeners; the proxy is ready when this returns.
+     *
+     * @param config the configuration
+     * @return the running proxy
+     * @throws InterruptedException when interrupted while binding
+     */
     public static EdgeProxy start(EdgeConfig config) throws InterruptedException {
         return start(config, EnvironmentInfo.fromEnvironment(System.getenv()));
     }
 
-    static EdgeProxy start(EdgeConfig config, EnvironmentInfo environment)
+    /**
+     * As {@link #start(EdgeConfig)}, where the process runs given rather than read from the
+     * environment (tests, and hosts that know their own placement).
+     *
+     * @param config the configuration
+     * @param environment where the proxy runs: ECS task, zone, address
+     * @return the running proxy
+     * @throws InterruptedException when interrupted while binding
+     */
+    public static EdgeProxy start(EdgeConfig config, EnvironmentInfo environment)
             throws InterruptedException {
         EdgeProxy edge = new EdgeProxy(config, environment);
         try {
-            edge.buildPools();
+            edge.pools = new Pools(config, edge.registry, edge.data, edge.admin);
             edge.bind();
-            edge.state = "ready";
+            edge.state.set("ready");
             // After readiness: the agent runs the /readyz check as soon as the service is
             // registered.
             EdgeConfig.Consul consul = config.consul();
@@ -114,84 +106,8 @@ public final class EdgeProxy implements AutoCloseable {
                 config.admin().bind(),
                 edge.adminPort(),
                 edge.transport.name(),
-                edge.pools.keySet());
+                config.pools().keySet());
         return edge;
-    }
-
-    private void buildPools() {
-        for (Map.Entry<String, EdgeConfig.Pool> e : config.pools().entrySet()) {
-            String name = e.getKey();
-            EdgeConfig.Pool p = e.getValue();
-            var b = LoadBalancer.builder().name(name).strategy(p.strategy());
-            if (p.consulService() != null) {
-                ConsulEndpointSource.Builder source =
-                        ConsulEndpointSource.builder(p.consulService())
-                                .agent(config.consul().agent());
-                if (!p.consulTags().isEmpty()) {
-                    source.tags(p.consulTags().toArray(String[]::new));
-                }
-                if (config.consul().aclToken() != null) {
-                    source.aclToken(config.consul().aclToken());
-                }
-                b.source(source.build());
-            } else {
-                List<Endpoint> endpoints = new ArrayList<>();
-                for (EdgeConfig.StaticEndpoint s : p.endpoints()) {
-                    endpoints.add(
-                            new Endpoint(
-                                    s.effectiveId(),
-                                    s.host(),
-                                    s.port(),
-                                    s.weight(),
-                                    s.zone() == null ? "" : s.zone(),
-                                    Map.of()));
-                }
-                b.endpoints(endpoints);
-            }
-            if (p.healthCheckPath() != null) {
-                b.healthCheck(
-                        HealthCheck.builder(
-                                        HealthProbes.http(
-                                                p.healthCheckPath(), Duration.ofSeconds(1)))
-                                .build());
-            }
-            if (p.outlierDetection()) {
-                b.outlierDetection(OutlierDetection.defaults());
-            }
-            if (p.sticky() != null) {
-                b.drainSessionQuietPeriod(p.sticky().drainQuietPeriod());
-            }
-            // Remember each endpoint's address, so its connection pools close when it leaves.
-            Map<String, Endpoint> addresses = new java.util.concurrent.ConcurrentHashMap<>();
-            LoadBalancer[] built = new LoadBalancer[1];
-            b.listener(
-                    new BalancerListener() {
-                        @Override
-                        public void onTransition(Transition t) {
-                            if (t.to() == EndpointState.REMOVED) {
-                                Endpoint gone = addresses.remove(t.endpointId());
-                                if (gone != null) {
-                                    connections.forget(gone.host(), gone.port());
-                                }
-                            } else if (built[0] != null) {
-                                built[0].snapshot()
-                                        .endpoint(t.endpointId())
-                                        .ifPresent(es -> addresses.put(es.id(), es.endpoint()));
-                            }
-                        }
-                    });
-            LoadBalancer lb = b.build();
-            built[0] = lb;
-            lb.snapshot().endpoints().forEach(es -> addresses.put(es.id(), es.endpoint()));
-            RetryPolicy policy =
-                    RetryPolicy.defaults().withMaxRetries(config.upstream().maxRetries());
-            StickySessions sticky =
-                    p.sticky() == null ? null : new StickySessions(name, p.sticky(), registry);
-            pools.put(name, new PoolRuntime(name, lb, lb.retries(policy), p.hashKey(), sticky));
-            LoadBalancerMetrics m = LoadBalancerMetrics.builder(lb).build();
-            m.bindTo(registry);
-            metrics.add(m);
-        }
     }
 
     private void bind() throws InterruptedException {
@@ -219,7 +135,7 @@ public final class EdgeProxy implements AutoCloseable {
                                                     s.maxHeaderBytes(),
                                                     65_536))
                                     .addLast("continue", new HttpServerExpectContinueHandler())
-                                    .addLast("proxy", new ProxyHandler(this, timeouts));
+                                    .addLast("proxy", data.newHandler(timeouts));
                         });
         adminChannel =
                 listen(
@@ -237,11 +153,11 @@ public final class EdgeProxy implements AutoCloseable {
                                     .addLast("timeouts", timeouts)
                                     .addLast("codec", new HttpServerCodec(8192, 16_384, 65_536))
                                     .addLast("aggregate", new HttpObjectAggregator(1 << 20))
-                                    .addLast("admin", new AdminHandler(this, timeouts));
+                                    .addLast("admin", admin.newHandler(timeouts));
                         });
     }
 
-    private Channel listen(String host, int port, java.util.function.Consumer<Channel> pipeline)
+    private Channel listen(String host, int port, Consumer<Channel> pipeline)
             throws InterruptedException {
         return new ServerBootstrap()
                 .group(group)
@@ -266,7 +182,7 @@ public final class EdgeProxy implements AutoCloseable {
      * Connection: close}), then everything closes. Returns whether every exchange finished in time.
      */
     public boolean drainAndStop() {
-        state = "draining";
+        state.set("draining");
         long t0 = System.nanoTime();
         long budget = config.server().drainTimeout().toNanos();
         SelfRegistration registration = selfRegistration;
@@ -282,7 +198,7 @@ public final class EdgeProxy implements AutoCloseable {
             proxyChannel.close().syncUninterruptibly();
         }
         long deadline = t0 + budget;
-        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+        while (data.inFlight() > 0 && System.nanoTime() < deadline) {
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {
@@ -290,18 +206,18 @@ public final class EdgeProxy implements AutoCloseable {
                 break;
             }
         }
-        boolean clean = inFlight.get() == 0;
+        boolean clean = data.inFlight() == 0;
         LOG.info(
                 "drained in {} ms; {} exchanges still in flight",
                 TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
-                inFlight.get());
+                data.inFlight());
         close();
         return clean;
     }
 
     @Override
     public void close() {
-        state = "stopped";
+        state.set("stopped");
         SelfRegistration registration = selfRegistration;
         if (registration != null) {
             registration.close();
@@ -312,10 +228,11 @@ public final class EdgeProxy implements AutoCloseable {
         if (adminChannel != null) {
             adminChannel.close();
         }
-        clients.close().awaitUninterruptibly(2, TimeUnit.SECONDS);
-        connections.close();
-        metrics.forEach(LoadBalancerMetrics::close);
-        pools.values().forEach(p -> p.balancer().close());
+        data.close();
+        Pools built = pools;
+        if (built != null) {
+            built.close();
+        }
         // Bounded: a shutdown must never hang on its own event loops (seen once under load: the
         // loops
         // had exited but the termination future had not completed); the process exits after this.
@@ -325,35 +242,8 @@ public final class EdgeProxy implements AutoCloseable {
         }
     }
 
-    // ---- for the handlers
-    // --------------------------------------------------------------------------
-
-    EdgeConfig config() {
-        return config;
-    }
-
-    UpstreamConnections connections() {
-        return connections;
-    }
-
-    Map<String, PoolRuntime> pools() {
-        return pools;
-    }
-
-    ChannelGroup clients() {
-        return clients;
-    }
-
-    PrometheusMeterRegistry registry() {
-        return registry;
-    }
-
-    EnvironmentInfo environment() {
-        return environment;
-    }
-
     /** What {@code /admin/env} shows: where the proxy runs and its Consul registration. */
-    Map<String, Object> environmentView() {
+    private Map<String, Object> environmentView() {
         Map<String, Object> view = new LinkedHashMap<>();
         view.put("taskArn", environment.taskArn());
         view.put("availabilityZone", environment.availabilityZone());
@@ -366,54 +256,58 @@ public final class EdgeProxy implements AutoCloseable {
         return view;
     }
 
-    String state() {
-        return state;
+    /**
+     * The configuration the proxy runs with.
+     *
+     * @return the configuration given to {@link #start(EdgeConfig)}
+     */
+    public EdgeConfig config() {
+        return config;
     }
 
-    /** The admin plane's sessions and token-failure table, shared by its connections. */
-    AdminAuth adminAuth() {
-        return adminAuth;
+    /**
+     * Where the proxy is in its life, as {@code /readyz} reports it.
+     *
+     * @return {@code starting}, {@code ready}, {@code draining} or {@code stopped}
+     */
+    public String state() {
+        return state.state();
     }
 
-    RecentErrorRates errorRates() {
-        return errorRates;
+    /**
+     * A configured pool's balancer (for embedding hosts and tests that act on a pool directly).
+     *
+     * @param pool the pool's name
+     * @return the pool's balancer, or null when no pool has that name
+     */
+    public @Nullable LoadBalancer balancer(String pool) {
+        Pools built = pools;
+        return built == null ? null : built.balancer(pool);
     }
 
-    ProtocolLog protocolLog() {
-        return protocolLog;
-    }
-
-    AddressRanges trustedProxies() {
-        return trustedProxies;
-    }
-
-    ClientConnectionCap clientCap() {
-        return clientCap;
-    }
-
-    boolean draining() {
-        return !state.equals("ready") && !state.equals("starting");
-    }
-
-    void exchangeStarted() {
-        inFlight.incrementAndGet();
-    }
-
-    void exchangeEnded() {
-        inFlight.decrementAndGet();
-    }
-
-    /** Exchanges in flight now. */
+    /**
+     * Exchanges in flight now.
+     *
+     * @return the number of proxied exchanges begun and not yet ended
+     */
     public int inFlight() {
-        return inFlight.get();
+        return data.inFlight();
     }
 
-    /** The bound proxy port (useful with port 0). */
+    /**
+     * The bound proxy port (useful with port 0).
+     *
+     * @return the proxy listener's port
+     */
     public int proxyPort() {
         return ((InetSocketAddress) proxyChannel.localAddress()).getPort();
     }
 
-    /** The bound admin port. */
+    /**
+     * The bound admin port.
+     *
+     * @return the admin listener's port
+     */
     public int adminPort() {
         return ((InetSocketAddress) adminChannel.localAddress()).getPort();
     }

@@ -1,6 +1,7 @@
 package io.miniloadbalancer.edge;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.miniloadbalancer.edge.http.Json;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,19 +15,36 @@ import org.slf4j.LoggerFactory;
  * Where the proxy runs, from ECS task metadata v4 when {@code ECS_CONTAINER_METADATA_URI_V4} is set
  * ({@code <uri>/task}: task ARN, availability zone, the task's IPv4 address). Shown by the admin
  * plane; the task IP is what a Consul self-registration should advertise.
+ *
+ * @param taskArn the ECS task's ARN, or null off ECS
+ * @param availabilityZone the task's availability zone, or null off ECS
+ * @param taskIp the task's IPv4 address, or null off ECS
+ * @param source where these facts came from, in words
  */
-record EnvironmentInfo(
+public record EnvironmentInfo(
         @Nullable String taskArn,
         @Nullable String availabilityZone,
         @Nullable String taskIp,
         String source) {
 
-    static EnvironmentInfo none() {
+    /**
+     * Not on ECS: no task facts.
+     *
+     * @return facts that say the proxy does not run on ECS
+     */
+    public static EnvironmentInfo none() {
         return new EnvironmentInfo(
                 null, null, null, "not on ECS (ECS_CONTAINER_METADATA_URI_V4 unset)");
     }
 
-    static EnvironmentInfo fromEnvironment(Map<String, String> env) {
+    /**
+     * Reads the task's facts when {@code env} points at ECS task metadata; never fails (an
+     * unreachable endpoint is reported in {@code source}).
+     *
+     * @param env the process environment
+     * @return the facts found
+     */
+    public static EnvironmentInfo fromEnvironment(Map<String, String> env) {
         String uri = env.get("ECS_CONTAINER_METADATA_URI_V4");
         if (uri == null || uri.isBlank()) {
             return none();

@@ -1,6 +1,7 @@
 package io.miniloadbalancer.edge;
 
 import io.miniloadbalancer.consul.ConsulRegistration;
+import io.miniloadbalancer.edge.config.EdgeConfig;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.Map;

@@ -3,6 +3,7 @@ package io.miniloadbalancer.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.miniloadbalancer.edge.config.ConfigFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.InetAddress;
@@ -41,8 +42,7 @@ class ClientConnectionCapTest {
                         .replace("server:\n", "server:\n  maxConnectionsPerClient: 2\n");
         edge =
                 EdgeProxy.start(
-                        new ConfigLoader().load(yaml, "cap.yaml", Map.of()),
-                        EnvironmentInfo.none());
+                        ConfigFiles.parse(yaml, "cap.yaml", Map.of()), EnvironmentInfo.none());
 
         try (Socket one = open();
                 Socket two = open()) {

@@ -2,6 +2,7 @@ package io.miniloadbalancer.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.miniloadbalancer.edge.config.ConfigFiles;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -74,8 +75,7 @@ class ConformanceResetLoopTest {
                             + "}\n";
             EdgeProxy edge =
                     EdgeProxy.start(
-                            new ConfigLoader().load(yaml, "test.yaml", Map.of()),
-                            EnvironmentInfo.none());
+                            ConfigFiles.parse(yaml, "test.yaml", Map.of()), EnvironmentInfo.none());
             try {
                 run(edge, a, b);
             } finally {

@@ -2,6 +2,7 @@ package io.miniloadbalancer.edge;
 
 import static org.awaitility.Awaitility.await;
 
+import io.miniloadbalancer.edge.config.ConfigFiles;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -112,8 +113,7 @@ final class ConformanceRig implements AutoCloseable {
         try {
             EdgeProxy edge =
                     EdgeProxy.start(
-                            new ConfigLoader().load(yaml, "test.yaml", Map.of()),
-                            EnvironmentInfo.none());
+                            ConfigFiles.parse(yaml, "test.yaml", Map.of()), EnvironmentInfo.none());
             return new ConformanceRig(hostile, canary, edge);
         } catch (Exception | Error e) {
             hostile.close();

@@ -3,6 +3,8 @@ package io.miniloadbalancer.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.miniloadbalancer.edge.config.ConfigFiles;
+import io.miniloadbalancer.edge.http.Json;
 import java.io.File;
 import java.io.IOException;
 import java.net.URI;
@@ -82,11 +84,10 @@ class DashboardBrowserTest {
         backends = new DemoBackends(3);
         edge =
                 EdgeProxy.start(
-                        new ConfigLoader()
-                                .load(
-                                        backends.config(0, 0),
-                                        "demo config",
-                                        Map.of("EDGE_ADMIN_TOKEN", TOKEN)),
+                        ConfigFiles.parse(
+                                backends.config(0, 0),
+                                "demo config",
+                                Map.of("EDGE_ADMIN_TOKEN", TOKEN)),
                         EnvironmentInfo.none());
 
         profile = Files.createTempDirectory("dashboard-chromium-");

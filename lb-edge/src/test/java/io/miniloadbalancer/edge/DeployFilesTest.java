@@ -12,6 +12,8 @@ import com.fasterxml.jackson.databind.exc.MismatchedInputException;
 import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.miniloadbalancer.edge.config.ConfigFiles;
+import io.miniloadbalancer.edge.config.EdgeConfig;
 import io.miniloadbalancer.metrics.MeterNames;
 import java.io.IOException;
 import java.lang.reflect.Field;
@@ -171,7 +173,7 @@ class DeployFilesTest {
         Map<String, String> env = new LinkedHashMap<>(environment(c));
         env.putIfAbsent(
                 "EDGE_ADMIN_TOKEN", "from-secrets-manager"); // a secret in the task, not a value
-        EdgeConfig config = new ConfigLoader().load(DEPLOY.resolve("edge.yaml"), env);
+        EdgeConfig config = ConfigFiles.load(DEPLOY.resolve("edge.yaml"), env);
         Duration shutdown = config.server().drainTimeout();
         if (config.consul() != null && config.consul().register() != null) {
             shutdown = shutdown.plus(config.consul().register().drainWait());
@@ -186,7 +188,7 @@ class DeployFilesTest {
         ContainerDefinition c = container(taskDefinition());
         Map<String, String> env = new LinkedHashMap<>(environment(c));
         env.putIfAbsent("EDGE_ADMIN_TOKEN", "from-secrets-manager");
-        EdgeConfig config = new ConfigLoader().load(DEPLOY.resolve("edge.yaml"), env);
+        EdgeConfig config = ConfigFiles.load(DEPLOY.resolve("edge.yaml"), env);
         JsonNode prom = new YAMLMapper().readTree(read("prometheus.yml"));
         List<String> hosts = new ArrayList<>();
         for (JsonNode job : prom.get("scrape_configs")) {

@@ -6,6 +6,8 @@ import static org.awaitility.Awaitility.await;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.miniloadbalancer.consul.ConsulRegistration;
 import io.miniloadbalancer.consul.RealConsulAgent;
+import io.miniloadbalancer.edge.config.ConfigFiles;
+import io.miniloadbalancer.edge.http.Json;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -105,7 +107,7 @@ class EdgeConsulIT {
                         "eu-west-1b",
                         "127.0.0.1",
                         "test");
-        edge = EdgeProxy.start(new ConfigLoader().load(yaml, "consul.yaml", Map.of()), ecs);
+        edge = EdgeProxy.start(ConfigFiles.parse(yaml, "consul.yaml", Map.of()), ecs);
 
         Set<String> seen = new HashSet<>();
         await().atMost(15, TimeUnit.SECONDS)

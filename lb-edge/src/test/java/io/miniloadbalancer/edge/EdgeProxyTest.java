@@ -1,7 +1,9 @@
 package io.miniloadbalancer.edge;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import io.miniloadbalancer.edge.config.ConfigFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -47,8 +49,7 @@ class EdgeProxyTest {
                 backends.config(0, 0).replace("    healthCheckPath: /healthz\n", "") + extraYaml;
         edge =
                 EdgeProxy.start(
-                        new ConfigLoader().load(yaml, "test.yaml", Map.of()),
-                        EnvironmentInfo.none());
+                        ConfigFiles.parse(yaml, "test.yaml", Map.of()), EnvironmentInfo.none());
         return edge;
     }
 
@@ -168,9 +169,7 @@ class EdgeProxyTest {
         String yaml =
                 backends.config(0, 0)
                         .replace("  port: 0\nadmin", "  port: 0\n  maxBodyBytes: 1000\nadmin");
-        edge =
-                EdgeProxy.start(
-                        new ConfigLoader().load(yaml, "t.yaml", Map.of()), EnvironmentInfo.none());
+        edge = EdgeProxy.start(ConfigFiles.parse(yaml, "t.yaml", Map.of()), EnvironmentInfo.none());
         assertThat(raw("POST /proxy/demo/x HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n"))
                 .startsWith("HTTP/1.1 413");
         String chunk = Integer.toHexString(1500) + "\r\n" + "b".repeat(1500) + "\r\n";
@@ -221,7 +220,8 @@ class EdgeProxyTest {
                                     .build(),
                             HttpResponse.BodyHandlers.ofString()));
         }
-        Thread.sleep(150);
+        // All nine in flight (each held 600 ms by its backend) before the drain starts.
+        await().atMost(Duration.ofSeconds(5)).until(() -> edge.inFlight() == 9);
         HttpResponse<String> drain =
                 admin("POST", "/admin/pools/demo/endpoints/demo-a/drain?timeout=10s", null);
         assertThat(drain.statusCode()).isEqualTo(202);
@@ -268,8 +268,7 @@ class EdgeProxyTest {
                         .replace("admin:\n  port: 0\n", "admin:\n  port: 0\n  bind: 0.0.0.0\n");
         edge =
                 EdgeProxy.start(
-                        new ConfigLoader()
-                                .load(yaml, "t.yaml", Map.of("EDGE_ADMIN_TOKEN", "s3cret")),
+                        ConfigFiles.parse(yaml, "t.yaml", Map.of("EDGE_ADMIN_TOKEN", "s3cret")),
                         EnvironmentInfo.none());
         assertThat(admin("GET", "/admin/pools", null).statusCode()).isEqualTo(401);
         assertThat(admin("GET", "/admin/pools", "wrong").statusCode()).isEqualTo(401);

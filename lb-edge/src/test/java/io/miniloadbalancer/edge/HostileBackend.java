@@ -362,6 +362,8 @@ final class HostileBackend implements AutoCloseable {
                 out.flush();
             } else if (step instanceof Pause p) {
                 try {
+                    // The scripted pause is the fault itself (a backend that stalls mid-message),
+                    // not a wait for something: it stays a sleep.
                     Thread.sleep(p.millis());
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();

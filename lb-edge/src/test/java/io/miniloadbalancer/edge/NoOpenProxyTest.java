@@ -3,6 +3,7 @@ package io.miniloadbalancer.edge;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
+import io.miniloadbalancer.edge.config.ConfigFiles;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,7 +44,7 @@ class NoOpenProxyTest {
         backends = new DemoBackends(1);
         edge =
                 EdgeProxy.start(
-                        new ConfigLoader().load(backends.config(0, 0), "t.yaml", Map.of()),
+                        ConfigFiles.parse(backends.config(0, 0), "t.yaml", Map.of()),
                         EnvironmentInfo.none());
     }
 

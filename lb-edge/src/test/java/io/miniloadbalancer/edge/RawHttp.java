@@ -17,15 +17,15 @@ import org.jspecify.annotations.Nullable;
  * {@code Host}, drops a second one or normalizes the target), answer read until the server closes
  * ({@code Connection: close}) or {@link #READ_TIMEOUT_MS} passes.
  */
-final class RawHttp {
+public final class RawHttp {
 
     /** A hung admin answer is a bug; 5 s is far above any admin route's latency on loopback. */
-    static final int READ_TIMEOUT_MS = 5_000;
+    public static final int READ_TIMEOUT_MS = 5_000;
 
     /** What came back: the status (-1 when nothing did), headers (lower-cased names), body text. */
-    record Reply(
+    public record Reply(
             int status, Map<String, String> headers, String body, String raw, boolean timedOut) {
-        @Nullable String header(String name) {
+        public @Nullable String header(String name) {
             return headers.get(name.toLowerCase(Locale.ROOT));
         }
     }
@@ -35,7 +35,7 @@ final class RawHttp {
     /**
      * Sends {@code request} (ISO-8859-1 except where it holds UTF-8 bytes already) to {@code port}.
      */
-    static Reply send(int port, byte[] request) throws IOException {
+    public static Reply send(int port, byte[] request) throws IOException {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
             s.setSoTimeout(READ_TIMEOUT_MS);
             s.getOutputStream().write(request);
@@ -59,7 +59,8 @@ final class RawHttp {
     }
 
     /** A request built from a method, a target, {@code Host} and extra header lines. */
-    static Reply send(int port, String method, String target, String host, String... headerLines)
+    public static Reply send(
+            int port, String method, String target, String host, String... headerLines)
             throws IOException {
         StringBuilder b =
                 new StringBuilder(method).append(' ').append(target).append(" HTTP/1.1\r\n");
@@ -74,7 +75,8 @@ final class RawHttp {
     }
 
     /** A form POST. */
-    static Reply post(int port, String target, String host, String form, String... headerLines)
+    public static Reply post(
+            int port, String target, String host, String form, String... headerLines)
             throws IOException {
         byte[] body = form.getBytes(StandardCharsets.UTF_8);
         StringBuilder b = new StringBuilder("POST ").append(target).append(" HTTP/1.1\r\n");

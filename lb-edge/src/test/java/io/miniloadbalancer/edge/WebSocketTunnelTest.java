@@ -7,6 +7,7 @@ import static org.awaitility.Awaitility.await;
 import io.miniloadbalancer.core.DrainResult;
 import io.miniloadbalancer.core.EndpointState;
 import io.miniloadbalancer.core.LoadBalancer;
+import io.miniloadbalancer.edge.config.ConfigFiles;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -81,7 +82,7 @@ class WebSocketTunnelTest {
                         + "}\n";
         edge =
                 EdgeProxy.start(
-                        new ConfigLoader().load(yaml, "ws.yaml", Map.of()), EnvironmentInfo.none());
+                        ConfigFiles.parse(yaml, "ws.yaml", Map.of()), EnvironmentInfo.none());
     }
 
     @AfterEach
@@ -117,7 +118,7 @@ class WebSocketTunnelTest {
         Client c = connect("/proxy/ws/echo");
         String id = c.ask("x").substring(0, 1);
         String other = id.equals("a") ? "b" : "a";
-        LoadBalancer lb = edge.pools().get("ws").balancer();
+        LoadBalancer lb = edge.balancer("ws");
         assertThat(lb.snapshot().endpoint(id).orElseThrow().inFlight()).isEqualTo(1);
 
         CompletableFuture<DrainResult> drain = lb.drain(id, Duration.ofSeconds(30));

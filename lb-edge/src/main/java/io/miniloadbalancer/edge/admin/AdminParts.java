@@ -1,0 +1,19 @@
+package io.miniloadbalancer.edge.admin;
+
+import io.miniloadbalancer.edge.config.EdgeConfig;
+import io.miniloadbalancer.edge.http.Readiness;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * What every admin connection shares, built once by {@link AdminPlane}: who may come in, the pools
+ * view, the recent error rates, and the few facts of the process the plane shows.
+ */
+record AdminParts(
+        AdminAuth auth,
+        Map<String, ManagedPool> pools,
+        RecentErrorRates errorRates,
+        EdgeConfig config,
+        Supplier<Map<String, Object>> environment,
+        Supplier<String> metrics,
+        Readiness readiness) {}
