@@ -5,13 +5,13 @@
  * everything under {@code .internal} may change without notice.
  */
 module io.miniloadbalancer.core {
-    requires org.slf4j;
-    requires java.net.http;
-    requires static transitive org.jspecify;
+  requires org.slf4j;
+  requires java.net.http;
+  requires static transitive org.jspecify;
 
-    exports io.miniloadbalancer.core;
-    exports io.miniloadbalancer.core.spi;
-    exports io.miniloadbalancer.core.strategy;
+  exports io.miniloadbalancer.core;
+  exports io.miniloadbalancer.core.spi;
+  exports io.miniloadbalancer.core.strategy;
 
-    uses io.miniloadbalancer.core.strategy.Strategy;
+  uses io.miniloadbalancer.core.strategy.Strategy;
 }

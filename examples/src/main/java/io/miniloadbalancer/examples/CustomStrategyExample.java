@@ -18,46 +18,44 @@ import io.miniloadbalancer.core.strategy.Strategy;
  */
 public final class CustomStrategyExample {
 
-    private CustomStrategyExample() {}
+  private CustomStrategyExample() {}
 
-    /** Fewest open requests, ties to the endpoint listed first. */
-    static final class FewestOpen implements Strategy {
-        @Override
-        public String name() {
-            return "fewest-open";
-        }
-
-        @Override
-        public Picker newPicker(EndpointTable table) {
-            // Runs on the control thread once per published table; the lambda runs per request
-            // and must not lock or allocate.
-            return (context, nowNanos, attempt) -> {
-                int best = 0;
-                for (int i = 1; i < table.size(); i++) {
-                    if (table.inFlight(i) < table.inFlight(best)) {
-                        best = i;
-                    }
-                }
-                return best;
-            };
-        }
+  /** Fewest open requests, ties to the endpoint listed first. */
+  static final class FewestOpen implements Strategy {
+    @Override
+    public String name() {
+      return "fewest-open";
     }
 
-    /** Registers the strategy, switches to it and prints where three overlapping requests go. */
-    public static void main(String[] args) {
-        try (LoadBalancer balancer =
-                LoadBalancer.builder()
-                        .endpoints(
-                                Endpoint.of("a", "127.0.0.1", 9001),
-                                Endpoint.of("b", "127.0.0.1", 9002))
-                        .addStrategy(new FewestOpen())
-                        .build()) {
-            balancer.switchStrategy("fewest-open", "example").join();
-            Lease first = balancer.acquire(RequestContext.none());
-            Lease second = balancer.acquire(RequestContext.none());
-            System.out.println(first.endpoint().id() + " then " + second.endpoint().id());
-            first.success();
-            second.success();
+    @Override
+    public Picker newPicker(EndpointTable table) {
+      // Runs on the control thread once per published table; the lambda runs per request
+      // and must not lock or allocate.
+      return (context, nowNanos, attempt) -> {
+        int best = 0;
+        for (int i = 1; i < table.size(); i++) {
+          if (table.inFlight(i) < table.inFlight(best)) {
+            best = i;
+          }
         }
+        return best;
+      };
     }
+  }
+
+  /** Registers the strategy, switches to it and prints where three overlapping requests go. */
+  public static void main(String[] args) {
+    try (LoadBalancer balancer =
+        LoadBalancer.builder()
+            .endpoints(Endpoint.of("a", "127.0.0.1", 9001), Endpoint.of("b", "127.0.0.1", 9002))
+            .addStrategy(new FewestOpen())
+            .build()) {
+      balancer.switchStrategy("fewest-open", "example").join();
+      Lease first = balancer.acquire(RequestContext.none());
+      Lease second = balancer.acquire(RequestContext.none());
+      System.out.println(first.endpoint().id() + " then " + second.endpoint().id());
+      first.success();
+      second.success();
+    }
+  }
 }

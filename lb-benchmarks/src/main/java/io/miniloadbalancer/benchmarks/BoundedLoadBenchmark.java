@@ -43,40 +43,40 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 public class BoundedLoadBenchmark {
 
-    /** 1.5 x the weighted mean share: the middle of the recommended 125..200 range. */
-    static final int HASH_BALANCE_FACTOR = 150;
+  /** 1.5 x the weighted mean share: the middle of the recommended 125..200 range. */
+  static final int HASH_BALANCE_FACTOR = 150;
 
-    @Param({Strategies.RING_HASH, Strategies.MAGLEV})
-    public String strategy;
+  @Param({Strategies.RING_HASH, Strategies.MAGLEV})
+  public String strategy;
 
-    @Param({"100", "1000"})
-    public int endpoints;
+  @Param({"100", "1000"})
+  public int endpoints;
 
-    private LoadBalancer balancer;
+  private LoadBalancer balancer;
 
-    @Setup(Level.Trial)
-    public void setUp() {
-        balancer = BenchmarkFixtures.balancer(strategy, endpoints, HASH_BALANCE_FACTOR);
-    }
+  @Setup(Level.Trial)
+  public void setUp() {
+    balancer = BenchmarkFixtures.balancer(strategy, endpoints, HASH_BALANCE_FACTOR);
+  }
 
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        balancer.close();
-    }
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    balancer.close();
+  }
 
-    /** Acquire, then complete with a latency the caller measured; returns the lease (no DCE). */
-    @Benchmark
-    public Lease acquireAndComplete(BenchmarkFixtures.Keys keys) {
-        Lease lease = balancer.acquire(keys.next());
-        lease.complete(Outcome.SUCCESS, PickBenchmark.LATENCY_NANOS);
-        return lease;
-    }
+  /** Acquire, then complete with a latency the caller measured; returns the lease (no DCE). */
+  @Benchmark
+  public Lease acquireAndComplete(BenchmarkFixtures.Keys keys) {
+    Lease lease = balancer.acquire(keys.next());
+    lease.complete(Outcome.SUCCESS, PickBenchmark.LATENCY_NANOS);
+    return lease;
+  }
 
-    /** Acquire, then {@link Lease#success()}, which reads the ticker to time the request. */
-    @Benchmark
-    public Lease acquireAndSuccess(BenchmarkFixtures.Keys keys) {
-        Lease lease = balancer.acquire(keys.next());
-        lease.success();
-        return lease;
-    }
+  /** Acquire, then {@link Lease#success()}, which reads the ticker to time the request. */
+  @Benchmark
+  public Lease acquireAndSuccess(BenchmarkFixtures.Keys keys) {
+    Lease lease = balancer.acquire(keys.next());
+    lease.success();
+    return lease;
+  }
 }

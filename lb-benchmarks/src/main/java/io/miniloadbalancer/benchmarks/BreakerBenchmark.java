@@ -30,31 +30,31 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 public class BreakerBenchmark {
 
-    private final CircuitBreaker<Object> failsafe =
-            CircuitBreaker.builder()
-                    .withFailureRateThreshold(50, 20, Duration.ofSeconds(10))
-                    .withDelay(Duration.ofSeconds(30))
-                    .withSuccessThreshold(3)
-                    .build();
+  private final CircuitBreaker<Object> failsafe =
+      CircuitBreaker.builder()
+          .withFailureRateThreshold(50, 20, Duration.ofSeconds(10))
+          .withDelay(Duration.ofSeconds(30))
+          .withSuccessThreshold(3)
+          .build();
 
-    private volatile boolean halfOpen;
-    private volatile int consecutiveFailures;
+  private volatile boolean halfOpen;
+  private volatile int consecutiveFailures;
 
-    /** Failsafe: permit, then record the success. */
-    @Benchmark
-    public boolean failsafePermitAndRecordSuccess() {
-        boolean permitted = failsafe.tryAcquirePermit();
-        failsafe.recordSuccess();
-        return permitted;
+  /** Failsafe: permit, then record the success. */
+  @Benchmark
+  public boolean failsafePermitAndRecordSuccess() {
+    boolean permitted = failsafe.tryAcquirePermit();
+    failsafe.recordSuccess();
+    return permitted;
+  }
+
+  /** lb-core: the two reads its breaker adds to a successful lease. */
+  @Benchmark
+  public boolean coreGateAndStreakReset() {
+    boolean gated = halfOpen;
+    if (consecutiveFailures != 0) {
+      consecutiveFailures = 0;
     }
-
-    /** lb-core: the two reads its breaker adds to a successful lease. */
-    @Benchmark
-    public boolean coreGateAndStreakReset() {
-        boolean gated = halfOpen;
-        if (consecutiveFailures != 0) {
-            consecutiveFailures = 0;
-        }
-        return gated;
-    }
+    return gated;
+  }
 }

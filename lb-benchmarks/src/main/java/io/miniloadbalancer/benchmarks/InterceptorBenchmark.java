@@ -44,67 +44,67 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 2)
 public class InterceptorBenchmark {
 
-    private HttpServer server;
-    private LoadBalancer balancer;
-    private OkHttpClient plain;
-    private OkHttpClient balanced;
-    private Request direct;
-    private Request logical;
+  private HttpServer server;
+  private LoadBalancer balancer;
+  private OkHttpClient plain;
+  private OkHttpClient balanced;
+  private Request direct;
+  private Request logical;
 
-    @Setup(Level.Trial)
-    public void setUp() throws IOException {
-        // Without TCP_NODELAY the server's separate head and body writes meet the client's delayed
-        // ACK and every call stalls ~40 ms on loopback (measured: 44 ms per call either way).
-        System.setProperty("sun.net.httpserver.nodelay", "true");
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
-        byte[] body = "ok".getBytes(StandardCharsets.US_ASCII);
-        server.createContext(
-                "/",
-                exchange -> {
-                    exchange.sendResponseHeaders(200, body.length);
-                    try (OutputStream out = exchange.getResponseBody()) {
-                        out.write(body);
-                    }
-                });
-        server.setExecutor(Executors.newFixedThreadPool(2));
-        server.start();
-        int port = server.getAddress().getPort();
-        balancer =
-                LoadBalancer.builder()
-                        .name("bench")
-                        .endpoints(Endpoint.of("local", "127.0.0.1", port))
-                        .build();
-        plain = new OkHttpClient();
-        balanced =
-                plain.newBuilder()
-                        .addInterceptor(
-                                LoadBalancingInterceptor.builder().route("svc", balancer).build())
-                        .build();
-        direct = new Request.Builder().url("http://127.0.0.1:" + port + "/items?id=7").build();
-        logical = new Request.Builder().url("http://svc/items?id=7").build();
-    }
+  @Setup(Level.Trial)
+  public void setUp() throws IOException {
+    // Without TCP_NODELAY the server's separate head and body writes meet the client's delayed
+    // ACK and every call stalls ~40 ms on loopback (measured: 44 ms per call either way).
+    System.setProperty("sun.net.httpserver.nodelay", "true");
+    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+    byte[] body = "ok".getBytes(StandardCharsets.US_ASCII);
+    server.createContext(
+        "/",
+        exchange -> {
+          exchange.sendResponseHeaders(200, body.length);
+          try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+          }
+        });
+    server.setExecutor(Executors.newFixedThreadPool(2));
+    server.start();
+    int port = server.getAddress().getPort();
+    balancer =
+        LoadBalancer.builder()
+            .name("bench")
+            .endpoints(Endpoint.of("local", "127.0.0.1", port))
+            .build();
+    plain = new OkHttpClient();
+    balanced =
+        plain
+            .newBuilder()
+            .addInterceptor(LoadBalancingInterceptor.builder().route("svc", balancer).build())
+            .build();
+    direct = new Request.Builder().url("http://127.0.0.1:" + port + "/items?id=7").build();
+    logical = new Request.Builder().url("http://svc/items?id=7").build();
+  }
 
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        balancer.close();
-        server.stop(0);
-        plain.dispatcher().executorService().shutdown();
-        plain.connectionPool().evictAll();
-    }
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    balancer.close();
+    server.stop(0);
+    plain.dispatcher().executorService().shutdown();
+    plain.connectionPool().evictAll();
+  }
 
-    /** A plain OkHttp GET to the server. */
-    @Benchmark
-    public String plainCall() throws IOException {
-        try (Response r = plain.newCall(direct).execute()) {
-            return r.body().string();
-        }
+  /** A plain OkHttp GET to the server. */
+  @Benchmark
+  public String plainCall() throws IOException {
+    try (Response r = plain.newCall(direct).execute()) {
+      return r.body().string();
     }
+  }
 
-    /** The same GET to the logical host, through the interceptor. */
-    @Benchmark
-    public String balancedCall() throws IOException {
-        try (Response r = balanced.newCall(logical).execute()) {
-            return r.body().string();
-        }
+  /** The same GET to the logical host, through the interceptor. */
+  @Benchmark
+  public String balancedCall() throws IOException {
+    try (Response r = balanced.newCall(logical).execute()) {
+      return r.body().string();
     }
+  }
 }

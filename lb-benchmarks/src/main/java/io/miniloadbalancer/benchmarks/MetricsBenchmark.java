@@ -37,37 +37,37 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 public class MetricsBenchmark {
 
-    @Param({Strategies.ROUND_ROBIN, Strategies.P2C_EWMA, Strategies.MAGLEV})
-    public String strategy;
+  @Param({Strategies.ROUND_ROBIN, Strategies.P2C_EWMA, Strategies.MAGLEV})
+  public String strategy;
 
-    @Param({"off", "on"})
-    public String metrics;
+  @Param({"off", "on"})
+  public String metrics;
 
-    private LoadBalancer balancer;
-    private LoadBalancerMetrics binder;
+  private LoadBalancer balancer;
+  private LoadBalancerMetrics binder;
 
-    @Setup(Level.Trial)
-    public void setUp() {
-        balancer = BenchmarkFixtures.balancer(strategy, 100, 0);
-        if (metrics.equals("on")) {
-            binder = LoadBalancerMetrics.builder(balancer).build();
-            binder.bindTo(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
-        }
+  @Setup(Level.Trial)
+  public void setUp() {
+    balancer = BenchmarkFixtures.balancer(strategy, 100, 0);
+    if (metrics.equals("on")) {
+      binder = LoadBalancerMetrics.builder(balancer).build();
+      binder.bindTo(new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     }
+  }
 
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        if (binder != null) {
-            binder.close();
-        }
-        balancer.close();
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    if (binder != null) {
+      binder.close();
     }
+    balancer.close();
+  }
 
-    /** Acquire, then complete with a caller-measured latency; returns the lease (no DCE). */
-    @Benchmark
-    public Lease acquireAndComplete(BenchmarkFixtures.Keys keys) {
-        Lease lease = balancer.acquire(keys.next());
-        lease.complete(Outcome.SUCCESS, PickBenchmark.LATENCY_NANOS);
-        return lease;
-    }
+  /** Acquire, then complete with a caller-measured latency; returns the lease (no DCE). */
+  @Benchmark
+  public Lease acquireAndComplete(BenchmarkFixtures.Keys keys) {
+    Lease lease = balancer.acquire(keys.next());
+    lease.complete(Outcome.SUCCESS, PickBenchmark.LATENCY_NANOS);
+    return lease;
+  }
 }

@@ -61,52 +61,52 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 public class PickBenchmark {
 
-    /** Latency reported by {@link #acquireAndComplete}: 1 ms, a typical in-datacenter call. */
-    static final long LATENCY_NANOS = 1_000_000L;
+  /** Latency reported by {@link #acquireAndComplete}: 1 ms, a typical in-datacenter call. */
+  static final long LATENCY_NANOS = 1_000_000L;
 
-    @Param({
-        Strategies.ROUND_ROBIN,
-        Strategies.RANDOM,
-        Strategies.LEAST_CONNECTIONS,
-        Strategies.LEAST_CONNECTIONS_P2C,
-        Strategies.P2C_EWMA,
-        Strategies.RING_HASH,
-        Strategies.MAGLEV
-    })
-    public String strategy;
+  @Param({
+    Strategies.ROUND_ROBIN,
+    Strategies.RANDOM,
+    Strategies.LEAST_CONNECTIONS,
+    Strategies.LEAST_CONNECTIONS_P2C,
+    Strategies.P2C_EWMA,
+    Strategies.RING_HASH,
+    Strategies.MAGLEV
+  })
+  public String strategy;
 
-    @Param({"10", "100", "1000"})
-    public int endpoints;
+  @Param({"10", "100", "1000"})
+  public int endpoints;
 
-    /** "off": the bare data path; "on": health checks, outlier detection, breakers and panic on. */
-    @Param({"off", "on"})
-    public String health;
+  /** "off": the bare data path; "on": health checks, outlier detection, breakers and panic on. */
+  @Param({"off", "on"})
+  public String health;
 
-    private LoadBalancer balancer;
+  private LoadBalancer balancer;
 
-    @Setup(Level.Trial)
-    public void setUp() {
-        balancer = BenchmarkFixtures.balancer(strategy, endpoints, 0, health.equals("on"));
-    }
+  @Setup(Level.Trial)
+  public void setUp() {
+    balancer = BenchmarkFixtures.balancer(strategy, endpoints, 0, health.equals("on"));
+  }
 
-    @TearDown(Level.Trial)
-    public void tearDown() {
-        balancer.close();
-    }
+  @TearDown(Level.Trial)
+  public void tearDown() {
+    balancer.close();
+  }
 
-    /** Acquire, then complete with a latency the caller measured; returns the lease (no DCE). */
-    @Benchmark
-    public Lease acquireAndComplete(BenchmarkFixtures.Keys keys) {
-        Lease lease = balancer.acquire(keys.next());
-        lease.complete(Outcome.SUCCESS, LATENCY_NANOS);
-        return lease;
-    }
+  /** Acquire, then complete with a latency the caller measured; returns the lease (no DCE). */
+  @Benchmark
+  public Lease acquireAndComplete(BenchmarkFixtures.Keys keys) {
+    Lease lease = balancer.acquire(keys.next());
+    lease.complete(Outcome.SUCCESS, LATENCY_NANOS);
+    return lease;
+  }
 
-    /** Acquire, then {@link Lease#success()}, which reads the ticker to time the request. */
-    @Benchmark
-    public Lease acquireAndSuccess(BenchmarkFixtures.Keys keys) {
-        Lease lease = balancer.acquire(keys.next());
-        lease.success();
-        return lease;
-    }
+  /** Acquire, then {@link Lease#success()}, which reads the ticker to time the request. */
+  @Benchmark
+  public Lease acquireAndSuccess(BenchmarkFixtures.Keys keys) {
+    Lease lease = balancer.acquire(keys.next());
+    lease.success();
+    return lease;
+  }
 }

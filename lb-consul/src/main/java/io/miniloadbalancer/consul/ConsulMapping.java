@@ -34,178 +34,165 @@ import org.kiwiproject.consul.model.health.ServiceHealth;
  */
 final class ConsulMapping {
 
-    static final String NODE_MAINTENANCE = "_node_maintenance";
-    static final String SERVICE_MAINTENANCE_PREFIX = "_service_maintenance:";
+  static final String NODE_MAINTENANCE = "_node_maintenance";
+  static final String SERVICE_MAINTENANCE_PREFIX = "_service_maintenance:";
 
-    /** Mapping settings. */
-    record Settings(
-            WarningPolicy warningPolicy,
-            @Nullable String weightMetaKey,
-            @Nullable String zoneMetaKey) {}
+  /** Mapping settings. */
+  record Settings(
+      WarningPolicy warningPolicy, @Nullable String weightMetaKey, @Nullable String zoneMetaKey) {}
 
-    /** One mapped answer. */
-    record Mapped(
-            List<Endpoint> endpoints, Map<String, SourceHealth> health, List<String> skipped) {}
+  /** One mapped answer. */
+  record Mapped(List<Endpoint> endpoints, Map<String, SourceHealth> health, List<String> skipped) {}
 
-    private ConsulMapping() {}
+  private ConsulMapping() {}
 
-    static Mapped map(List<ServiceHealth> answer, Settings settings) {
-        Map<String, Integer> idCounts = new HashMap<>();
-        for (ServiceHealth sh : answer) {
-            idCounts.merge(sh.getService().getId(), 1, Integer::sum);
-        }
-        List<Endpoint> endpoints = new ArrayList<>(answer.size());
-        Map<String, SourceHealth> health = new LinkedHashMap<>();
-        List<String> skipped = new ArrayList<>();
-        for (ServiceHealth sh : answer) {
-            Service svc = sh.getService();
-            Node node = sh.getNode();
-            String id =
-                    idCounts.get(svc.getId()) > 1
-                            ? svc.getId() + "@" + node.getNode()
-                            : svc.getId();
-            String host = notBlank(svc.getAddress()) ? svc.getAddress() : node.getAddress();
-            if (!notBlank(host)) {
-                skipped.add(id + ": no Service.Address and no Node.Address");
-                continue;
-            }
-            if (svc.getPort() < 1 || svc.getPort() > 65_535) {
-                skipped.add(id + ": port " + svc.getPort() + " is outside 1..65535");
-                continue;
-            }
-            Status status = status(sh);
-            int passingWeight = passingWeight(svc, settings, skipped, id);
-            int warningWeight = svc.getWeights().map(ServiceWeights::getWarning).orElse(1);
-            int weight = passingWeight;
-            SourceHealth verdict = SourceHealth.passing();
-            switch (status.kind) {
-                case MAINTENANCE ->
-                        verdict = SourceHealth.maintenance("consul: maintenance" + status.why);
-                case CRITICAL -> verdict = SourceHealth.critical("consul: critical" + status.why);
-                case WARNING -> {
-                    switch (settings.warningPolicy()) {
-                        case WARNING_WEIGHT -> {
-                            if (warningWeight < 1) {
-                                verdict =
-                                        SourceHealth.critical(
-                                                "consul: warning with Weights.Warning 0"
-                                                        + status.why);
-                            } else {
-                                weight = Math.min(warningWeight, Endpoint.MAX_WEIGHT);
-                            }
-                        }
-                        case PASSING_WEIGHT -> {}
-                        case UNHEALTHY ->
-                                verdict = SourceHealth.critical("consul: warning" + status.why);
-                        default -> throw new AssertionError(settings.warningPolicy());
-                    }
-                }
-                case PASSING -> {}
-                default -> throw new AssertionError(status.kind);
-            }
-            Map<String, String> metadata = new LinkedHashMap<>(svc.getMeta());
-            metadata.put("consul.node", node.getNode());
-            metadata.put("consul.service_id", svc.getId());
-            metadata.put("consul.status", status.kind.name().toLowerCase(java.util.Locale.ROOT));
-            if (!svc.getTags().isEmpty()) {
-                metadata.put("consul.tags", String.join(",", svc.getTags()));
-            }
-            String zone =
-                    settings.zoneMetaKey() == null
-                            ? ""
-                            : svc.getMeta().getOrDefault(settings.zoneMetaKey(), "");
-            endpoints.add(new Endpoint(id, host, svc.getPort(), weight, zone, metadata));
-            if (verdict.status() != SourceHealth.Status.PASSING) {
-                health.put(id, verdict);
-            }
-        }
-        return new Mapped(endpoints, health, skipped);
+  static Mapped map(List<ServiceHealth> answer, Settings settings) {
+    Map<String, Integer> idCounts = new HashMap<>();
+    for (ServiceHealth sh : answer) {
+      idCounts.merge(sh.getService().getId(), 1, Integer::sum);
     }
-
-    private static int passingWeight(
-            Service svc, Settings settings, List<String> skipped, String id) {
-        String key = settings.weightMetaKey();
-        if (key != null) {
-            String raw = svc.getMeta().get(key);
-            if (raw != null) {
-                try {
-                    int w = Integer.parseInt(raw.trim());
-                    if (w >= 1 && w <= Endpoint.MAX_WEIGHT) {
-                        return w;
-                    }
-                } catch (NumberFormatException e) {
-                    // Falls through to the note below.
-                }
-                skipped.add(
-                        id
-                                + ": meta '"
-                                + key
-                                + "' = '"
-                                + raw
-                                + "' is not a weight in 1.."
-                                + Endpoint.MAX_WEIGHT
-                                + "; using Weights.Passing");
+    List<Endpoint> endpoints = new ArrayList<>(answer.size());
+    Map<String, SourceHealth> health = new LinkedHashMap<>();
+    List<String> skipped = new ArrayList<>();
+    for (ServiceHealth sh : answer) {
+      Service svc = sh.getService();
+      Node node = sh.getNode();
+      String id = idCounts.get(svc.getId()) > 1 ? svc.getId() + "@" + node.getNode() : svc.getId();
+      String host = notBlank(svc.getAddress()) ? svc.getAddress() : node.getAddress();
+      if (!notBlank(host)) {
+        skipped.add(id + ": no Service.Address and no Node.Address");
+        continue;
+      }
+      if (svc.getPort() < 1 || svc.getPort() > 65_535) {
+        skipped.add(id + ": port " + svc.getPort() + " is outside 1..65535");
+        continue;
+      }
+      Status status = status(sh);
+      int passingWeight = passingWeight(svc, settings, skipped, id);
+      int warningWeight = svc.getWeights().map(ServiceWeights::getWarning).orElse(1);
+      int weight = passingWeight;
+      SourceHealth verdict = SourceHealth.passing();
+      switch (status.kind) {
+        case MAINTENANCE -> verdict = SourceHealth.maintenance("consul: maintenance" + status.why);
+        case CRITICAL -> verdict = SourceHealth.critical("consul: critical" + status.why);
+        case WARNING -> {
+          switch (settings.warningPolicy()) {
+            case WARNING_WEIGHT -> {
+              if (warningWeight < 1) {
+                verdict =
+                    SourceHealth.critical("consul: warning with Weights.Warning 0" + status.why);
+              } else {
+                weight = Math.min(warningWeight, Endpoint.MAX_WEIGHT);
+              }
             }
+            case PASSING_WEIGHT -> {}
+            case UNHEALTHY -> verdict = SourceHealth.critical("consul: warning" + status.why);
+            default -> throw new AssertionError(settings.warningPolicy());
+          }
         }
-        int w = svc.getWeights().map(ServiceWeights::getPassing).orElse(1);
-        return Math.max(1, Math.min(w, Endpoint.MAX_WEIGHT));
+        case PASSING -> {}
+        default -> throw new AssertionError(status.kind);
+      }
+      Map<String, String> metadata = new LinkedHashMap<>(svc.getMeta());
+      metadata.put("consul.node", node.getNode());
+      metadata.put("consul.service_id", svc.getId());
+      metadata.put("consul.status", status.kind.name().toLowerCase(java.util.Locale.ROOT));
+      if (!svc.getTags().isEmpty()) {
+        metadata.put("consul.tags", String.join(",", svc.getTags()));
+      }
+      String zone =
+          settings.zoneMetaKey() == null
+              ? ""
+              : svc.getMeta().getOrDefault(settings.zoneMetaKey(), "");
+      endpoints.add(new Endpoint(id, host, svc.getPort(), weight, zone, metadata));
+      if (verdict.status() != SourceHealth.Status.PASSING) {
+        health.put(id, verdict);
+      }
     }
+    return new Mapped(endpoints, health, skipped);
+  }
 
-    private enum Kind {
-        PASSING,
-        WARNING,
-        CRITICAL,
-        MAINTENANCE
-    }
-
-    private record Status(Kind kind, String why) {}
-
-    /** The worst check wins; maintenance beats everything. */
-    private static Status status(ServiceHealth sh) {
-        Kind worst = Kind.PASSING;
-        @Nullable HealthCheck culprit = null;
-        for (HealthCheck c : sh.getChecks()) {
-            Kind k;
-            if (c.getCheckId().equals(NODE_MAINTENANCE)
-                    || c.getCheckId().startsWith(SERVICE_MAINTENANCE_PREFIX)) {
-                k = Kind.MAINTENANCE;
-            } else {
-                k =
-                        switch (c.getStatus()) {
-                            case "passing" -> Kind.PASSING;
-                            case "warning" -> Kind.WARNING;
-                            // "critical", and anything unknown: an unknown status is not a reason
-                            // to route.
-                            default -> Kind.CRITICAL;
-                        };
-            }
-            if (k.compareTo(worst) > 0) {
-                worst = k;
-                culprit = c;
-            }
+  private static int passingWeight(
+      Service svc, Settings settings, List<String> skipped, String id) {
+    String key = settings.weightMetaKey();
+    if (key != null) {
+      String raw = svc.getMeta().get(key);
+      if (raw != null) {
+        try {
+          int w = Integer.parseInt(raw.trim());
+          if (w >= 1 && w <= Endpoint.MAX_WEIGHT) {
+            return w;
+          }
+        } catch (NumberFormatException e) {
+          // Falls through to the note below.
         }
-        if (culprit == null) {
-            return new Status(worst, "");
-        }
-        String text =
-                culprit.getNotes()
-                        .filter(ConsulMapping::notBlank)
-                        .or(culprit::getOutput)
-                        .orElse("")
-                        .strip();
-        if (text.length() > 160) {
-            text = text.substring(0, 160) + "...";
-        }
-        return new Status(
-                worst,
-                " (check '"
-                        + culprit.getCheckId()
-                        + "'"
-                        + (text.isEmpty() ? "" : ": " + text)
-                        + ")");
+        skipped.add(
+            id
+                + ": meta '"
+                + key
+                + "' = '"
+                + raw
+                + "' is not a weight in 1.."
+                + Endpoint.MAX_WEIGHT
+                + "; using Weights.Passing");
+      }
     }
+    int w = svc.getWeights().map(ServiceWeights::getPassing).orElse(1);
+    return Math.max(1, Math.min(w, Endpoint.MAX_WEIGHT));
+  }
 
-    private static boolean notBlank(@Nullable String s) {
-        return s != null && !s.isBlank();
+  private enum Kind {
+    PASSING,
+    WARNING,
+    CRITICAL,
+    MAINTENANCE
+  }
+
+  private record Status(Kind kind, String why) {}
+
+  /** The worst check wins; maintenance beats everything. */
+  private static Status status(ServiceHealth sh) {
+    Kind worst = Kind.PASSING;
+    @Nullable HealthCheck culprit = null;
+    for (HealthCheck c : sh.getChecks()) {
+      Kind k;
+      if (c.getCheckId().equals(NODE_MAINTENANCE)
+          || c.getCheckId().startsWith(SERVICE_MAINTENANCE_PREFIX)) {
+        k = Kind.MAINTENANCE;
+      } else {
+        k =
+            switch (c.getStatus()) {
+              case "passing" -> Kind.PASSING;
+              case "warning" -> Kind.WARNING;
+              // "critical", and anything unknown: an unknown status is not a reason
+              // to route.
+              default -> Kind.CRITICAL;
+            };
+      }
+      if (k.compareTo(worst) > 0) {
+        worst = k;
+        culprit = c;
+      }
     }
+    if (culprit == null) {
+      return new Status(worst, "");
+    }
+    String text =
+        culprit
+            .getNotes()
+            .filter(ConsulMapping::notBlank)
+            .or(culprit::getOutput)
+            .orElse("")
+            .strip();
+    if (text.length() > 160) {
+      text = text.substring(0, 160) + "...";
+    }
+    return new Status(
+        worst,
+        " (check '" + culprit.getCheckId() + "'" + (text.isEmpty() ? "" : ": " + text) + ")");
+  }
+
+  private static boolean notBlank(@Nullable String s) {
+    return s != null && !s.isBlank();
+  }
 }

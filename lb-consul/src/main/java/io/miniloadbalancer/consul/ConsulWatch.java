@@ -30,221 +30,211 @@ import org.slf4j.LoggerFactory;
  */
 final class ConsulWatch {
 
-    private static final Logger LOG = LoggerFactory.getLogger(ConsulEndpointSource.class);
+  private static final Logger LOG = LoggerFactory.getLogger(ConsulEndpointSource.class);
 
-    private final ConsulEndpointSource.Builder config;
-    private final String description;
-    private final Consul consul;
-    private final HealthClient health;
-    private final UpdateGuard guard;
-    private final CountDownLatch firstAnswer = new CountDownLatch(1);
-    private final Set<String> loggedSkips = new HashSet<>();
+  private final ConsulEndpointSource.Builder config;
+  private final String description;
+  private final Consul consul;
+  private final HealthClient health;
+  private final UpdateGuard guard;
+  private final CountDownLatch firstAnswer = new CountDownLatch(1);
+  private final Set<String> loggedSkips = new HashSet<>();
 
-    private volatile boolean closed;
-    private volatile long lastGoodNanos = Long.MIN_VALUE;
-    private volatile @Nullable String problem;
-    private volatile long queries;
+  private volatile boolean closed;
+  private volatile long lastGoodNanos = Long.MIN_VALUE;
+  private volatile @Nullable String problem;
+  private volatile long queries;
 
-    // The loop's state: the watch thread's only.
-    private BigInteger index = BigInteger.ZERO;
-    private int failures;
-    private long failingSince;
-    private @Nullable String problemKind;
+  // The loop's state: the watch thread's only.
+  private BigInteger index = BigInteger.ZERO;
+  private int failures;
+  private long failingSince;
+  private @Nullable String problemKind;
 
-    ConsulWatch(ConsulEndpointSource.Builder b, String description) {
-        this.config = b;
-        this.description = description;
-        Consul.Builder client =
-                Consul.builder()
-                        .withUrl(b.agent.toString())
-                        .withPing(false)
-                        .withConnectTimeoutMillis(b.connectTimeout.toMillis())
-                        .withReadTimeoutMillis(BlockingQueries.readTimeout(b.wait).toMillis())
-                        // One read-timeout rule, ours (above), instead of the client's per-request
-                        // adjustment.
-                        .withClientConfiguration(
-                                new ClientConfig(
-                                        CacheConfig.builder()
-                                                .withTimeoutAutoAdjustmentEnabled(false)
-                                                .build()));
-        if (b.aclToken != null) {
-            client.withAclToken(b.aclToken);
+  ConsulWatch(ConsulEndpointSource.Builder b, String description) {
+    this.config = b;
+    this.description = description;
+    Consul.Builder client =
+        Consul.builder()
+            .withUrl(b.agent.toString())
+            .withPing(false)
+            .withConnectTimeoutMillis(b.connectTimeout.toMillis())
+            .withReadTimeoutMillis(BlockingQueries.readTimeout(b.wait).toMillis())
+            // One read-timeout rule, ours (above), instead of the client's per-request
+            // adjustment.
+            .withClientConfiguration(
+                new ClientConfig(
+                    CacheConfig.builder().withTimeoutAutoAdjustmentEnabled(false).build()));
+    if (b.aclToken != null) {
+      client.withAclToken(b.aclToken);
+    }
+    this.consul = client.build();
+    this.health = consul.healthClient();
+    this.guard = new UpdateGuard(b.maxShrinkPercent, b.shrinkConfirmation.toNanos());
+  }
+
+  /** Waits for the first believed answer; false when none came within {@code nanos}. */
+  boolean awaitFirstAnswer(long nanos) throws InterruptedException {
+    return firstAnswer.await(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  long lastGoodNanos() {
+    return lastGoodNanos;
+  }
+
+  @Nullable String problem() {
+    return problem;
+  }
+
+  long queries() {
+    return queries;
+  }
+
+  /** Ends the loop: the query in flight is cancelled (the caller interrupts the thread). */
+  void close() {
+    closed = true;
+    consul.destroy();
+  }
+
+  void run(Listener listener) {
+    while (!closed) {
+      long started = System.nanoTime();
+      try {
+        queries++;
+        ConsulResponse<List<ServiceHealth>> answer =
+            health.getAllServiceInstances(
+                config.service,
+                BlockingQueries.query(index, config.wait, config.datacenter, config.tags));
+        List<ServiceHealth> instances = answer.getResponse();
+        if (instances == null) {
+          throw new IllegalStateException("the agent answered without a body");
         }
-        this.consul = client.build();
-        this.health = consul.healthClient();
-        this.guard = new UpdateGuard(b.maxShrinkPercent, b.shrinkConfirmation.toNanos());
-    }
-
-    /** Waits for the first believed answer; false when none came within {@code nanos}. */
-    boolean awaitFirstAnswer(long nanos) throws InterruptedException {
-        return firstAnswer.await(nanos, TimeUnit.NANOSECONDS);
-    }
-
-    long lastGoodNanos() {
-        return lastGoodNanos;
-    }
-
-    @Nullable String problem() {
-        return problem;
-    }
-
-    long queries() {
-        return queries;
-    }
-
-    /** Ends the loop: the query in flight is cancelled (the caller interrupts the thread). */
-    void close() {
-        closed = true;
-        consul.destroy();
-    }
-
-    void run(Listener listener) {
-        while (!closed) {
-            long started = System.nanoTime();
-            try {
-                queries++;
-                ConsulResponse<List<ServiceHealth>> answer =
-                        health.getAllServiceInstances(
-                                config.service,
-                                BlockingQueries.query(
-                                        index, config.wait, config.datacenter, config.tags));
-                List<ServiceHealth> instances = answer.getResponse();
-                if (instances == null) {
-                    throw new IllegalStateException("the agent answered without a body");
-                }
-                onAnswer(listener, instances, answer.getIndex(), started);
-            } catch (RuntimeException e) {
-                if (closed) {
-                    break;
-                }
-                onFailure(e, started);
-            }
+        onAnswer(listener, instances, answer.getIndex(), started);
+      } catch (RuntimeException e) {
+        if (closed) {
+          break;
         }
+        onFailure(e, started);
+      }
     }
+  }
 
-    private void onAnswer(
-            Listener listener,
-            List<ServiceHealth> instances,
-            @Nullable BigInteger answeredIndex,
-            long started) {
-        ConsulMapping.Mapped mapped = ConsulMapping.map(filterTags(instances), config.mapping());
-        logSkips(mapped.skipped());
-        Set<String> ids = new HashSet<>();
-        mapped.endpoints().forEach(e -> ids.add(e.id()));
-        UpdateGuard.Verdict verdict = guard.offer(ids, System.nanoTime());
-        UpdateGuard.Verdict held = null;
-        if (verdict.accept()) {
-            listener.onEndpoints(mapped.endpoints(), mapped.health());
-            lastGoodNanos = System.nanoTime();
-            firstAnswer.countDown();
-        } else {
-            held = verdict;
-        }
-        index = BlockingQueries.nextIndex(index, answeredIndex, description);
-        if (failures > 0 || problemKind != null) {
-            LOG.info(
-                    "{}: recovered after {} failed queries in {} ms",
-                    description,
-                    failures,
-                    TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - failingSince));
-        }
-        failures = 0;
-        problemKind = null;
-        reportHold(held, ids.size());
-        pause(started, config.minQueryInterval.toNanos());
-        if (held != null && !closed) {
-            // Re-ask soon enough to confirm or drop the shrink on time, not one full wait later.
-            index = BigInteger.ZERO;
-            pause(System.nanoTime(), Math.min(held.remainingNanos(), TimeUnit.SECONDS.toNanos(1)));
-        }
+  private void onAnswer(
+      Listener listener,
+      List<ServiceHealth> instances,
+      @Nullable BigInteger answeredIndex,
+      long started) {
+    ConsulMapping.Mapped mapped = ConsulMapping.map(filterTags(instances), config.mapping());
+    logSkips(mapped.skipped());
+    Set<String> ids = new HashSet<>();
+    mapped.endpoints().forEach(e -> ids.add(e.id()));
+    UpdateGuard.Verdict verdict = guard.offer(ids, System.nanoTime());
+    UpdateGuard.Verdict held = null;
+    if (verdict.accept()) {
+      listener.onEndpoints(mapped.endpoints(), mapped.health());
+      lastGoodNanos = System.nanoTime();
+      firstAnswer.countDown();
+    } else {
+      held = verdict;
     }
+    index = BlockingQueries.nextIndex(index, answeredIndex, description);
+    if (failures > 0 || problemKind != null) {
+      LOG.info(
+          "{}: recovered after {} failed queries in {} ms",
+          description,
+          failures,
+          TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - failingSince));
+    }
+    failures = 0;
+    problemKind = null;
+    reportHold(held, ids.size());
+    pause(started, config.minQueryInterval.toNanos());
+    if (held != null && !closed) {
+      // Re-ask soon enough to confirm or drop the shrink on time, not one full wait later.
+      index = BigInteger.ZERO;
+      pause(System.nanoTime(), Math.min(held.remainingNanos(), TimeUnit.SECONDS.toNanos(1)));
+    }
+  }
 
-    /** The membership guard's state as the snapshot's problem, logged when it starts and ends. */
-    private void reportHold(UpdateGuard.@Nullable Verdict held, int instances) {
-        String current = problem;
-        if (held != null) {
-            String why = "holding the last good set: " + held.holdReason();
-            if (current == null || !current.startsWith("holding")) {
-                LOG.warn(
-                        "{}: {}; believed only if it persists {} ms more",
-                        description,
-                        why,
-                        TimeUnit.NANOSECONDS.toMillis(held.remainingNanos()));
-            }
-            problem = why;
-        } else if (current != null) {
-            if (current.startsWith("holding")) {
-                LOG.info(
-                        "{}: membership change believed ({})",
-                        description,
-                        instances + " instances");
-            }
-            problem = null;
-        }
+  /** The membership guard's state as the snapshot's problem, logged when it starts and ends. */
+  private void reportHold(UpdateGuard.@Nullable Verdict held, int instances) {
+    String current = problem;
+    if (held != null) {
+      String why = "holding the last good set: " + held.holdReason();
+      if (current == null || !current.startsWith("holding")) {
+        LOG.warn(
+            "{}: {}; believed only if it persists {} ms more",
+            description,
+            why,
+            TimeUnit.NANOSECONDS.toMillis(held.remainingNanos()));
+      }
+      problem = why;
+    } else if (current != null) {
+      if (current.startsWith("holding")) {
+        LOG.info("{}: membership change believed ({})", description, instances + " instances");
+      }
+      problem = null;
     }
+  }
 
-    private void onFailure(RuntimeException e, long started) {
-        if (failures == 0) {
-            failingSince = started;
-        }
-        failures++;
-        // After a failure the agent may have restarted with a lower index; a query with our old,
-        // now "future" index would block for the full wait before telling us. Re-sync at once.
-        index = BigInteger.ZERO;
-        String kind =
-                e.getClass().getName() + ":" + BlockingQueries.rootCause(e).getClass().getName();
-        problem =
-                "query failed "
-                        + failures
-                        + "x, keeping the last good set: "
-                        + BlockingQueries.describe(e);
-        if (!kind.equals(problemKind)) {
-            LOG.warn("{}: {}", description, problem);
-            problemKind = kind;
-        } else {
-            LOG.debug("{}: {}", description, problem);
-        }
-        pause(
-                System.nanoTime(),
-                BlockingQueries.backoffNanos(failures, config.backoffInitial, config.backoffMax));
+  private void onFailure(RuntimeException e, long started) {
+    if (failures == 0) {
+      failingSince = started;
     }
+    failures++;
+    // After a failure the agent may have restarted with a lower index; a query with our old,
+    // now "future" index would block for the full wait before telling us. Re-sync at once.
+    index = BigInteger.ZERO;
+    String kind = e.getClass().getName() + ":" + BlockingQueries.rootCause(e).getClass().getName();
+    problem =
+        "query failed " + failures + "x, keeping the last good set: " + BlockingQueries.describe(e);
+    if (!kind.equals(problemKind)) {
+      LOG.warn("{}: {}", description, problem);
+      problemKind = kind;
+    } else {
+      LOG.debug("{}: {}", description, problem);
+    }
+    pause(
+        System.nanoTime(),
+        BlockingQueries.backoffNanos(failures, config.backoffInitial, config.backoffMax));
+  }
 
-    private List<ServiceHealth> filterTags(List<ServiceHealth> instances) {
-        if (config.tags.isEmpty()) {
-            return instances;
-        }
-        // The agent filters already; this guards against an agent that ignored the parameter.
-        List<ServiceHealth> kept = new ArrayList<>(instances.size());
-        for (ServiceHealth sh : instances) {
-            if (sh.getService().getTags().containsAll(config.tags)) {
-                kept.add(sh);
-            }
-        }
-        return kept;
+  private List<ServiceHealth> filterTags(List<ServiceHealth> instances) {
+    if (config.tags.isEmpty()) {
+      return instances;
     }
+    // The agent filters already; this guards against an agent that ignored the parameter.
+    List<ServiceHealth> kept = new ArrayList<>(instances.size());
+    for (ServiceHealth sh : instances) {
+      if (sh.getService().getTags().containsAll(config.tags)) {
+        kept.add(sh);
+      }
+    }
+    return kept;
+  }
 
-    private void logSkips(List<String> skipped) {
-        for (String s : skipped) {
-            if (loggedSkips.size() > 1_000) {
-                loggedSkips.clear();
-            }
-            if (loggedSkips.add(s)) {
-                LOG.warn("{}: instance skipped: {}", description, s);
-            }
-        }
+  private void logSkips(List<String> skipped) {
+    for (String s : skipped) {
+      if (loggedSkips.size() > 1_000) {
+        loggedSkips.clear();
+      }
+      if (loggedSkips.add(s)) {
+        LOG.warn("{}: instance skipped: {}", description, s);
+      }
     }
+  }
 
-    private void pause(long fromNanos, long nanos) {
-        long until = fromNanos + nanos;
-        long left;
-        while (!closed && (left = until - System.nanoTime()) > 0) {
-            try {
-                TimeUnit.NANOSECONDS.sleep(left);
-            } catch (InterruptedException e) {
-                if (closed) {
-                    return;
-                }
-            }
+  private void pause(long fromNanos, long nanos) {
+    long until = fromNanos + nanos;
+    long left;
+    while (!closed && (left = until - System.nanoTime()) > 0) {
+      try {
+        TimeUnit.NANOSECONDS.sleep(left);
+      } catch (InterruptedException e) {
+        if (closed) {
+          return;
         }
+      }
     }
+  }
 }

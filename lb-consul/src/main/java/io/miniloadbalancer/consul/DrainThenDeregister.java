@@ -14,42 +14,42 @@ import org.slf4j.LoggerFactory;
  */
 final class DrainThenDeregister {
 
-    private static final Logger LOG = LoggerFactory.getLogger(ConsulRegistration.class);
+  private static final Logger LOG = LoggerFactory.getLogger(ConsulRegistration.class);
 
-    private DrainThenDeregister() {}
+  private DrainThenDeregister() {}
 
-    /**
-     * Runs the sequence; {@code beforeDeregister} runs after the drain wait (the heartbeats stop
-     * there, so the check does not fail while peers drain).
-     */
-    static void run(
-            AgentClient agent,
-            String id,
-            Duration drainWait,
-            Duration deregisterCriticalAfter,
-            Runnable beforeDeregister) {
-        try {
-            agent.toggleMaintenanceMode(id, true, "shutting down");
-            LOG.info("consul: {} in maintenance; deregistering in {} ms", id, drainWait.toMillis());
-            if (!drainWait.isZero()) {
-                // The drain itself: nothing to poll, peers only need the time.
-                Thread.sleep(drainWait.toMillis());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        } catch (RuntimeException e) {
-            LOG.warn("consul: could not put {} in maintenance: {}", id, e.toString());
-        }
-        beforeDeregister.run();
-        try {
-            agent.deregister(id);
-            LOG.info("consul: deregistered {}", id);
-        } catch (RuntimeException e) {
-            LOG.warn(
-                    "consul: could not deregister {} ({}); the agent removes it after {}",
-                    id,
-                    e.toString(),
-                    deregisterCriticalAfter);
-        }
+  /**
+   * Runs the sequence; {@code beforeDeregister} runs after the drain wait (the heartbeats stop
+   * there, so the check does not fail while peers drain).
+   */
+  static void run(
+      AgentClient agent,
+      String id,
+      Duration drainWait,
+      Duration deregisterCriticalAfter,
+      Runnable beforeDeregister) {
+    try {
+      agent.toggleMaintenanceMode(id, true, "shutting down");
+      LOG.info("consul: {} in maintenance; deregistering in {} ms", id, drainWait.toMillis());
+      if (!drainWait.isZero()) {
+        // The drain itself: nothing to poll, peers only need the time.
+        Thread.sleep(drainWait.toMillis());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      LOG.warn("consul: could not put {} in maintenance: {}", id, e.toString());
     }
+    beforeDeregister.run();
+    try {
+      agent.deregister(id);
+      LOG.info("consul: deregistered {}", id);
+    } catch (RuntimeException e) {
+      LOG.warn(
+          "consul: could not deregister {} ({}); the agent removes it after {}",
+          id,
+          e.toString(),
+          deregisterCriticalAfter);
+    }
+  }
 }

@@ -16,58 +16,58 @@ import org.jspecify.annotations.Nullable;
  */
 final class UpdateGuard {
 
-    /** The guard's verdict on one answer. */
-    record Verdict(boolean accept, @Nullable String holdReason, long remainingNanos) {}
+  /** The guard's verdict on one answer. */
+  record Verdict(boolean accept, @Nullable String holdReason, long remainingNanos) {}
 
-    private final int maxShrinkPercent;
-    private final long confirmationNanos;
-    private @Nullable Set<String> believed;
-    private long shrinkSinceNanos = Long.MIN_VALUE;
+  private final int maxShrinkPercent;
+  private final long confirmationNanos;
+  private @Nullable Set<String> believed;
+  private long shrinkSinceNanos = Long.MIN_VALUE;
 
-    UpdateGuard(int maxShrinkPercent, long confirmationNanos) {
-        this.maxShrinkPercent = maxShrinkPercent;
-        this.confirmationNanos = confirmationNanos;
+  UpdateGuard(int maxShrinkPercent, long confirmationNanos) {
+    this.maxShrinkPercent = maxShrinkPercent;
+    this.confirmationNanos = confirmationNanos;
+  }
+
+  Verdict offer(Set<String> ids, long nowNanos) {
+    Set<String> last = believed;
+    if (last == null || last.isEmpty()) {
+      return accept(ids);
     }
-
-    Verdict offer(Set<String> ids, long nowNanos) {
-        Set<String> last = believed;
-        if (last == null || last.isEmpty()) {
-            return accept(ids);
-        }
-        int removed = 0;
-        for (String id : last) {
-            if (!ids.contains(id)) {
-                removed++;
-            }
-        }
-        boolean empties = ids.isEmpty();
-        boolean shrinksTooMuch = (long) removed * 100 > (long) maxShrinkPercent * last.size();
-        if (!empties && !shrinksTooMuch) {
-            return accept(ids);
-        }
-        if (shrinkSinceNanos == Long.MIN_VALUE) {
-            shrinkSinceNanos = nowNanos;
-        }
-        long held = nowNanos - shrinkSinceNanos;
-        if (held >= confirmationNanos) {
-            return accept(ids);
-        }
-        String why =
-                empties
-                        ? "the answer has no instances (had " + last.size() + ")"
-                        : "the answer drops "
-                                + removed
-                                + " of "
-                                + last.size()
-                                + " instances (more than "
-                                + maxShrinkPercent
-                                + "%)";
-        return new Verdict(false, why, confirmationNanos - held);
+    int removed = 0;
+    for (String id : last) {
+      if (!ids.contains(id)) {
+        removed++;
+      }
     }
-
-    private Verdict accept(Set<String> ids) {
-        believed = new HashSet<>(ids);
-        shrinkSinceNanos = Long.MIN_VALUE;
-        return new Verdict(true, null, 0);
+    boolean empties = ids.isEmpty();
+    boolean shrinksTooMuch = (long) removed * 100 > (long) maxShrinkPercent * last.size();
+    if (!empties && !shrinksTooMuch) {
+      return accept(ids);
     }
+    if (shrinkSinceNanos == Long.MIN_VALUE) {
+      shrinkSinceNanos = nowNanos;
+    }
+    long held = nowNanos - shrinkSinceNanos;
+    if (held >= confirmationNanos) {
+      return accept(ids);
+    }
+    String why =
+        empties
+            ? "the answer has no instances (had " + last.size() + ")"
+            : "the answer drops "
+                + removed
+                + " of "
+                + last.size()
+                + " instances (more than "
+                + maxShrinkPercent
+                + "%)";
+    return new Verdict(false, why, confirmationNanos - held);
+  }
+
+  private Verdict accept(Set<String> ids) {
+    believed = new HashSet<>(ids);
+    shrinkSinceNanos = Long.MIN_VALUE;
+    return new Verdict(true, null, 0);
+  }
 }

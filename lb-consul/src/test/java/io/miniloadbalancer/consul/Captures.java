@@ -15,35 +15,34 @@ import org.kiwiproject.consul.model.health.ServiceHealth;
 /** Real Consul 1.8.7 answers (see src/test/resources/consul-1.8.7/README.md). */
 final class Captures {
 
-    private static final ObjectMapper MAPPER =
-            new ObjectMapper()
-                    .registerModule(new Jdk8Module())
-                    .registerModule(new GuavaModule())
-                    .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
+  private static final ObjectMapper MAPPER =
+      new ObjectMapper()
+          .registerModule(new Jdk8Module())
+          .registerModule(new GuavaModule())
+          .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, false);
 
-    private Captures() {}
+  private Captures() {}
 
-    static String text(String name) {
-        try (InputStream in =
-                Captures.class.getResourceAsStream("/consul-1.8.7/" + name + ".json")) {
-            if (in == null) {
-                throw new IllegalArgumentException("no capture " + name);
-            }
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+  static String text(String name) {
+    try (InputStream in = Captures.class.getResourceAsStream("/consul-1.8.7/" + name + ".json")) {
+      if (in == null) {
+        throw new IllegalArgumentException("no capture " + name);
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
+  }
 
-    static List<ServiceHealth> parse(String name) {
-        return parseText(text(name));
-    }
+  static List<ServiceHealth> parse(String name) {
+    return parseText(text(name));
+  }
 
-    static List<ServiceHealth> parseText(String json) {
-        try {
-            return MAPPER.readValue(json, new TypeReference<List<ServiceHealth>>() {});
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+  static List<ServiceHealth> parseText(String json) {
+    try {
+      return MAPPER.readValue(json, new TypeReference<List<ServiceHealth>>() {});
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
     }
+  }
 }

@@ -9,10 +9,10 @@ package io.miniloadbalancer.core;
  * one failure opens it again for longer.
  */
 public enum BreakerState {
-    /** Normal traffic. */
-    CLOSED,
-    /** Ejected: no traffic. */
-    OPEN,
-    /** A bounded trial is running. */
-    HALF_OPEN
+  /** Normal traffic. */
+  CLOSED,
+  /** Ejected: no traffic. */
+  OPEN,
+  /** A bounded trial is running. */
+  HALF_OPEN
 }

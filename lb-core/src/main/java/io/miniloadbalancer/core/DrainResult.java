@@ -12,4 +12,4 @@ import java.time.Duration;
  * @param waited how long the drain took
  */
 public record DrainResult(
-        String endpointId, boolean completed, int stillInFlight, Duration waited) {}
+    String endpointId, boolean completed, int stillInFlight, Duration waited) {}

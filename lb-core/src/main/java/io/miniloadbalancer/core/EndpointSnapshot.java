@@ -27,32 +27,32 @@ import org.jspecify.annotations.Nullable;
  * @param lastTransition its most recent transition, or null if none is retained
  */
 public record EndpointSnapshot(
-        Endpoint endpoint,
-        EndpointState state,
-        boolean routable,
-        int configuredWeight,
-        double effectiveWeight,
-        double slowStartFactor,
-        int inFlight,
-        double ewmaLatencyMillis,
-        long successes,
-        long failures,
-        long overloaded,
-        long cancellations,
-        int consecutiveFailures,
-        BreakerState breaker,
-        int ejections,
-        long ejectionRemainingMillis,
-        long penaltyRemainingMillis,
-        String lastProbe,
-        @Nullable Transition lastTransition) {
+    Endpoint endpoint,
+    EndpointState state,
+    boolean routable,
+    int configuredWeight,
+    double effectiveWeight,
+    double slowStartFactor,
+    int inFlight,
+    double ewmaLatencyMillis,
+    long successes,
+    long failures,
+    long overloaded,
+    long cancellations,
+    int consecutiveFailures,
+    BreakerState breaker,
+    int ejections,
+    long ejectionRemainingMillis,
+    long penaltyRemainingMillis,
+    String lastProbe,
+    @Nullable Transition lastTransition) {
 
-    /**
-     * The endpoint's id.
-     *
-     * @return the endpoint's id
-     */
-    public String id() {
-        return endpoint.id();
-    }
+  /**
+   * The endpoint's id.
+   *
+   * @return the endpoint's id
+   */
+  public String id() {
+    return endpoint.id();
+  }
 }

@@ -9,16 +9,16 @@ package io.miniloadbalancer.core;
  * the transition log.
  */
 public enum EndpointState {
-    /** Takes new requests. The start state of an endpoint added by its source. */
-    HEALTHY,
-    /** Failed active health checks past the {@code fall} threshold; takes no new requests. */
-    UNHEALTHY,
-    /** Removed from rotation for a while by passive outlier detection; takes no new requests. */
-    EJECTED,
-    /** Takes no new requests; in-flight requests finish, then it is removed or returned. */
-    DRAINING,
-    /** Held out by an operator (or by Consul maintenance); takes no new requests, is not probed. */
-    MAINT,
-    /** Gone from the pool; only ever seen in the transition log and on old leases. */
-    REMOVED
+  /** Takes new requests. The start state of an endpoint added by its source. */
+  HEALTHY,
+  /** Failed active health checks past the {@code fall} threshold; takes no new requests. */
+  UNHEALTHY,
+  /** Removed from rotation for a while by passive outlier detection; takes no new requests. */
+  EJECTED,
+  /** Takes no new requests; in-flight requests finish, then it is removed or returned. */
+  DRAINING,
+  /** Held out by an operator (or by Consul maintenance); takes no new requests, is not probed. */
+  MAINT,
+  /** Gone from the pool; only ever seen in the transition log and on old leases. */
+  REMOVED
 }

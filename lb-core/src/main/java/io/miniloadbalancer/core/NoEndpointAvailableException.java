@@ -10,14 +10,14 @@ package io.miniloadbalancer.core;
  */
 public final class NoEndpointAvailableException extends RuntimeException {
 
-    private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 1L;
 
-    /**
-     * For the balancer; callers catch it, they do not create it.
-     *
-     * @param message the pool's state, for the caller's error message
-     */
-    public NoEndpointAvailableException(String message) {
-        super(message, null, false, false);
-    }
+  /**
+   * For the balancer; callers catch it, they do not create it.
+   *
+   * @param message the pool's state, for the caller's error message
+   */
+  public NoEndpointAvailableException(String message) {
+    super(message, null, false, false);
+  }
 }

@@ -22,322 +22,319 @@ import java.time.Duration;
  */
 public final class OutlierDetection {
 
-    private final int consecutiveFailures;
-    private final double failureRate;
-    private final int minRequests;
-    private final Duration interval;
-    private final Duration baseEjectionTime;
-    private final Duration maxEjectionTime;
-    private final double ejectionJitter;
-    private final int maxEjectionPercent;
-    private final int trialRequests;
-    private final boolean activeCheckEndsEjection;
-    private final boolean dryRun;
+  private final int consecutiveFailures;
+  private final double failureRate;
+  private final int minRequests;
+  private final Duration interval;
+  private final Duration baseEjectionTime;
+  private final Duration maxEjectionTime;
+  private final double ejectionJitter;
+  private final int maxEjectionPercent;
+  private final int trialRequests;
+  private final boolean activeCheckEndsEjection;
+  private final boolean dryRun;
 
-    private OutlierDetection(Builder b) {
-        consecutiveFailures = b.consecutiveFailures;
-        failureRate = b.failureRate;
-        minRequests = b.minRequests;
-        interval = b.interval;
-        baseEjectionTime = b.baseEjectionTime;
-        maxEjectionTime = b.maxEjectionTime;
-        ejectionJitter = b.ejectionJitter;
-        maxEjectionPercent = b.maxEjectionPercent;
-        trialRequests = b.trialRequests;
-        activeCheckEndsEjection = b.activeCheckEndsEjection;
-        dryRun = b.dryRun;
+  private OutlierDetection(Builder b) {
+    consecutiveFailures = b.consecutiveFailures;
+    failureRate = b.failureRate;
+    minRequests = b.minRequests;
+    interval = b.interval;
+    baseEjectionTime = b.baseEjectionTime;
+    maxEjectionTime = b.maxEjectionTime;
+    ejectionJitter = b.ejectionJitter;
+    maxEjectionPercent = b.maxEjectionPercent;
+    trialRequests = b.trialRequests;
+    activeCheckEndsEjection = b.activeCheckEndsEjection;
+    dryRun = b.dryRun;
+  }
+
+  /**
+   * A builder with the defaults.
+   *
+   * @return a builder with the defaults
+   */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /**
+   * Defaults only.
+   *
+   * @return defaults only
+   */
+  public static OutlierDetection defaults() {
+    return builder().build();
+  }
+
+  /**
+   * Failed completions in a row that eject; 0 disables this rule.
+   *
+   * @return failed completions in a row that eject; 0 disables this rule
+   */
+  public int consecutiveFailures() {
+    return consecutiveFailures;
+  }
+
+  /**
+   * Failure share over an interval that ejects; above 1 disables this rule.
+   *
+   * @return failure share over an interval that ejects; above 1 disables this rule
+   */
+  public double failureRate() {
+    return failureRate;
+  }
+
+  /**
+   * Completions an interval needs before its failure rate counts.
+   *
+   * @return completions an interval needs before its failure rate counts
+   */
+  public int minRequests() {
+    return minRequests;
+  }
+
+  /**
+   * How often failure rates are evaluated.
+   *
+   * @return how often failure rates are evaluated
+   */
+  public Duration interval() {
+    return interval;
+  }
+
+  /**
+   * The first ejection's length.
+   *
+   * @return the first ejection's length
+   */
+  public Duration baseEjectionTime() {
+    return baseEjectionTime;
+  }
+
+  /**
+   * The longest ejection.
+   *
+   * @return the longest ejection
+   */
+  public Duration maxEjectionTime() {
+    return maxEjectionTime;
+  }
+
+  /**
+   * Random stretch of each ejection, as a fraction.
+   *
+   * @return random stretch of each ejection, as a fraction
+   */
+  public double ejectionJitter() {
+    return ejectionJitter;
+  }
+
+  /**
+   * The most of the pool that may be ejected at once, in percent.
+   *
+   * @return the most of the pool that may be ejected at once, in percent
+   */
+  public int maxEjectionPercent() {
+    return maxEjectionPercent;
+  }
+
+  /**
+   * Requests let through in half-open, and successes needed to close.
+   *
+   * @return requests let through in half-open, and successes needed to close
+   */
+  public int trialRequests() {
+    return trialRequests;
+  }
+
+  /**
+   * Whether a passing active probe ends an ejection early (into half-open).
+   *
+   * @return whether a passing active probe ends an ejection early (into half-open)
+   */
+  public boolean activeCheckEndsEjection() {
+    return activeCheckEndsEjection;
+  }
+
+  /**
+   * Whether ejections are only recorded.
+   *
+   * @return whether ejections are only recorded
+   */
+  public boolean dryRun() {
+    return dryRun;
+  }
+
+  /** Configures {@link OutlierDetection}. */
+  public static final class Builder {
+
+    private int consecutiveFailures = 5;
+    private double failureRate = 0.5;
+    private int minRequests = 20;
+    private Duration interval = Duration.ofSeconds(10);
+    private Duration baseEjectionTime = Duration.ofSeconds(30);
+    private Duration maxEjectionTime = Duration.ofSeconds(300);
+    private double ejectionJitter = 0.1;
+    private int maxEjectionPercent = 10;
+    private int trialRequests = 3;
+    private boolean activeCheckEndsEjection = true;
+    private boolean dryRun;
+
+    private Builder() {}
+
+    /**
+     * Default 5 (Envoy's {@code consecutive_5xx}, Finagle's failure accrual); 0 disables.
+     *
+     * @param n default 5 (Envoy's {@code consecutive_5xx}, Finagle's failure accrual); 0 disables
+     * @return this builder
+     */
+    public Builder consecutiveFailures(int n) {
+      if (n < 0) {
+        throw new IllegalArgumentException("consecutiveFailures must be >= 0, was " + n);
+      }
+      this.consecutiveFailures = n;
+      return this;
     }
 
     /**
-     * A builder with the defaults.
+     * Default 0.5 (Armeria's circuit breaker): half the requests failing is an outage of that
+     * endpoint, not noise. Above 1 disables the rule.
      *
-     * @return a builder with the defaults
+     * @param rate default 0.5 (Armeria's circuit breaker): half the requests failing is an outage
+     *     of that endpoint, not noise
+     * @return this builder
      */
-    public static Builder builder() {
-        return new Builder();
+    public Builder failureRate(double rate) {
+      if (!(rate > 0)) {
+        throw new IllegalArgumentException("failureRate must be positive, was " + rate);
+      }
+      this.failureRate = rate;
+      return this;
     }
 
     /**
-     * Defaults only.
+     * Default 20: below that, a rate is noise (Armeria uses 10, Envoy 100 for success rate).
      *
-     * @return defaults only
+     * @param n default 20: below that, a rate is noise (Armeria uses 10, Envoy 100 for success
+     *     rate)
+     * @return this builder
      */
-    public static OutlierDetection defaults() {
-        return builder().build();
+    public Builder minRequests(int n) {
+      this.minRequests = HealthCheck.atLeastOne(n, "minRequests");
+      return this;
     }
 
     /**
-     * Failed completions in a row that eject; 0 disables this rule.
+     * Default 10 s (Envoy, gRPC).
      *
-     * @return failed completions in a row that eject; 0 disables this rule
+     * @param d default 10 s (Envoy, gRPC)
+     * @return this builder
      */
-    public int consecutiveFailures() {
-        return consecutiveFailures;
+    public Builder interval(Duration d) {
+      this.interval = HealthCheck.positive(d, "interval");
+      return this;
     }
 
     /**
-     * Failure share over an interval that ejects; above 1 disables this rule.
+     * Default 30 s (Envoy, gRPC).
      *
-     * @return failure share over an interval that ejects; above 1 disables this rule
+     * @param d default 30 s (Envoy, gRPC)
+     * @return this builder
      */
-    public double failureRate() {
-        return failureRate;
+    public Builder baseEjectionTime(Duration d) {
+      this.baseEjectionTime = HealthCheck.positive(d, "baseEjectionTime");
+      return this;
     }
 
     /**
-     * Completions an interval needs before its failure rate counts.
+     * Default 300 s (Envoy, gRPC).
      *
-     * @return completions an interval needs before its failure rate counts
+     * @param d default 300 s (Envoy, gRPC)
+     * @return this builder
      */
-    public int minRequests() {
-        return minRequests;
+    public Builder maxEjectionTime(Duration d) {
+      this.maxEjectionTime = HealthCheck.positive(d, "maxEjectionTime");
+      return this;
     }
 
     /**
-     * How often failure rates are evaluated.
+     * Default 0.1: ejected endpoints of one outage do not all return in the same instant.
      *
-     * @return how often failure rates are evaluated
+     * @param jitter default 0.1: ejected endpoints of one outage do not all return in the same
+     *     instant
+     * @return this builder
      */
-    public Duration interval() {
-        return interval;
+    public Builder ejectionJitter(double jitter) {
+      if (!(jitter >= 0 && jitter <= 1)) {
+        throw new IllegalArgumentException("ejectionJitter must be in [0, 1], was " + jitter);
+      }
+      this.ejectionJitter = jitter;
+      return this;
     }
 
     /**
-     * The first ejection's length.
+     * Default 10 (Envoy, gRPC), with the one-endpoint floor described above.
      *
-     * @return the first ejection's length
+     * @param percent default 10 (Envoy, gRPC), with the one-endpoint floor described above
+     * @return this builder
      */
-    public Duration baseEjectionTime() {
-        return baseEjectionTime;
+    public Builder maxEjectionPercent(int percent) {
+      if (percent < 0 || percent > 100) {
+        throw new IllegalArgumentException("maxEjectionPercent must be in 0..100, was " + percent);
+      }
+      this.maxEjectionPercent = percent;
+      return this;
     }
 
     /**
-     * The longest ejection.
+     * Default 3 (Armeria's trial requests are of this order): a handful, not a flood.
      *
-     * @return the longest ejection
+     * @param n default 3 (Armeria's trial requests are of this order): a handful, not a flood
+     * @return this builder
      */
-    public Duration maxEjectionTime() {
-        return maxEjectionTime;
+    public Builder trialRequests(int n) {
+      this.trialRequests = HealthCheck.atLeastOne(n, "trialRequests");
+      return this;
     }
 
     /**
-     * Random stretch of each ejection, as a fraction.
+     * Default true (Envoy's {@code successful_active_health_check_uneject_host}).
      *
-     * @return random stretch of each ejection, as a fraction
+     * @param value default true (Envoy's {@code successful_active_health_check_uneject_host})
+     * @return this builder
      */
-    public double ejectionJitter() {
-        return ejectionJitter;
+    public Builder activeCheckEndsEjection(boolean value) {
+      this.activeCheckEndsEjection = value;
+      return this;
     }
 
     /**
-     * The most of the pool that may be ejected at once, in percent.
+     * Default false.
      *
-     * @return the most of the pool that may be ejected at once, in percent
+     * @param value default false
+     * @return this builder
      */
-    public int maxEjectionPercent() {
-        return maxEjectionPercent;
+    public Builder dryRun(boolean value) {
+      this.dryRun = value;
+      return this;
     }
 
     /**
-     * Requests let through in half-open, and successes needed to close.
+     * A frozen copy.
      *
-     * @return requests let through in half-open, and successes needed to close
+     * @return a frozen copy
+     * @throws IllegalArgumentException when maxEjectionTime is below baseEjectionTime
      */
-    public int trialRequests() {
-        return trialRequests;
+    public OutlierDetection build() {
+      if (maxEjectionTime.compareTo(baseEjectionTime) < 0) {
+        throw new IllegalArgumentException(
+            "maxEjectionTime ("
+                + maxEjectionTime
+                + ") must not be below baseEjectionTime ("
+                + baseEjectionTime
+                + ")");
+      }
+      return new OutlierDetection(this);
     }
-
-    /**
-     * Whether a passing active probe ends an ejection early (into half-open).
-     *
-     * @return whether a passing active probe ends an ejection early (into half-open)
-     */
-    public boolean activeCheckEndsEjection() {
-        return activeCheckEndsEjection;
-    }
-
-    /**
-     * Whether ejections are only recorded.
-     *
-     * @return whether ejections are only recorded
-     */
-    public boolean dryRun() {
-        return dryRun;
-    }
-
-    /** Configures {@link OutlierDetection}. */
-    public static final class Builder {
-
-        private int consecutiveFailures = 5;
-        private double failureRate = 0.5;
-        private int minRequests = 20;
-        private Duration interval = Duration.ofSeconds(10);
-        private Duration baseEjectionTime = Duration.ofSeconds(30);
-        private Duration maxEjectionTime = Duration.ofSeconds(300);
-        private double ejectionJitter = 0.1;
-        private int maxEjectionPercent = 10;
-        private int trialRequests = 3;
-        private boolean activeCheckEndsEjection = true;
-        private boolean dryRun;
-
-        private Builder() {}
-
-        /**
-         * Default 5 (Envoy's {@code consecutive_5xx}, Finagle's failure accrual); 0 disables.
-         *
-         * @param n default 5 (Envoy's {@code consecutive_5xx}, Finagle's failure accrual); 0
-         *     disables
-         * @return this builder
-         */
-        public Builder consecutiveFailures(int n) {
-            if (n < 0) {
-                throw new IllegalArgumentException("consecutiveFailures must be >= 0, was " + n);
-            }
-            this.consecutiveFailures = n;
-            return this;
-        }
-
-        /**
-         * Default 0.5 (Armeria's circuit breaker): half the requests failing is an outage of that
-         * endpoint, not noise. Above 1 disables the rule.
-         *
-         * @param rate default 0.5 (Armeria's circuit breaker): half the requests failing is an
-         *     outage of that endpoint, not noise
-         * @return this builder
-         */
-        public Builder failureRate(double rate) {
-            if (!(rate > 0)) {
-                throw new IllegalArgumentException("failureRate must be positive, was " + rate);
-            }
-            this.failureRate = rate;
-            return this;
-        }
-
-        /**
-         * Default 20: below that, a rate is noise (Armeria uses 10, Envoy 100 for success rate).
-         *
-         * @param n default 20: below that, a rate is noise (Armeria uses 10, Envoy 100 for success
-         *     rate)
-         * @return this builder
-         */
-        public Builder minRequests(int n) {
-            this.minRequests = HealthCheck.atLeastOne(n, "minRequests");
-            return this;
-        }
-
-        /**
-         * Default 10 s (Envoy, gRPC).
-         *
-         * @param d default 10 s (Envoy, gRPC)
-         * @return this builder
-         */
-        public Builder interval(Duration d) {
-            this.interval = HealthCheck.positive(d, "interval");
-            return this;
-        }
-
-        /**
-         * Default 30 s (Envoy, gRPC).
-         *
-         * @param d default 30 s (Envoy, gRPC)
-         * @return this builder
-         */
-        public Builder baseEjectionTime(Duration d) {
-            this.baseEjectionTime = HealthCheck.positive(d, "baseEjectionTime");
-            return this;
-        }
-
-        /**
-         * Default 300 s (Envoy, gRPC).
-         *
-         * @param d default 300 s (Envoy, gRPC)
-         * @return this builder
-         */
-        public Builder maxEjectionTime(Duration d) {
-            this.maxEjectionTime = HealthCheck.positive(d, "maxEjectionTime");
-            return this;
-        }
-
-        /**
-         * Default 0.1: ejected endpoints of one outage do not all return in the same instant.
-         *
-         * @param jitter default 0.1: ejected endpoints of one outage do not all return in the same
-         *     instant
-         * @return this builder
-         */
-        public Builder ejectionJitter(double jitter) {
-            if (!(jitter >= 0 && jitter <= 1)) {
-                throw new IllegalArgumentException(
-                        "ejectionJitter must be in [0, 1], was " + jitter);
-            }
-            this.ejectionJitter = jitter;
-            return this;
-        }
-
-        /**
-         * Default 10 (Envoy, gRPC), with the one-endpoint floor described above.
-         *
-         * @param percent default 10 (Envoy, gRPC), with the one-endpoint floor described above
-         * @return this builder
-         */
-        public Builder maxEjectionPercent(int percent) {
-            if (percent < 0 || percent > 100) {
-                throw new IllegalArgumentException(
-                        "maxEjectionPercent must be in 0..100, was " + percent);
-            }
-            this.maxEjectionPercent = percent;
-            return this;
-        }
-
-        /**
-         * Default 3 (Armeria's trial requests are of this order): a handful, not a flood.
-         *
-         * @param n default 3 (Armeria's trial requests are of this order): a handful, not a flood
-         * @return this builder
-         */
-        public Builder trialRequests(int n) {
-            this.trialRequests = HealthCheck.atLeastOne(n, "trialRequests");
-            return this;
-        }
-
-        /**
-         * Default true (Envoy's {@code successful_active_health_check_uneject_host}).
-         *
-         * @param value default true (Envoy's {@code successful_active_health_check_uneject_host})
-         * @return this builder
-         */
-        public Builder activeCheckEndsEjection(boolean value) {
-            this.activeCheckEndsEjection = value;
-            return this;
-        }
-
-        /**
-         * Default false.
-         *
-         * @param value default false
-         * @return this builder
-         */
-        public Builder dryRun(boolean value) {
-            this.dryRun = value;
-            return this;
-        }
-
-        /**
-         * A frozen copy.
-         *
-         * @return a frozen copy
-         * @throws IllegalArgumentException when maxEjectionTime is below baseEjectionTime
-         */
-        public OutlierDetection build() {
-            if (maxEjectionTime.compareTo(baseEjectionTime) < 0) {
-                throw new IllegalArgumentException(
-                        "maxEjectionTime ("
-                                + maxEjectionTime
-                                + ") must not be below baseEjectionTime ("
-                                + baseEjectionTime
-                                + ")");
-            }
-            return new OutlierDetection(this);
-        }
-    }
+  }
 }

@@ -20,56 +20,56 @@ import static java.util.Objects.requireNonNull;
  */
 public record SourceHealth(Status status, String detail) {
 
-    /** The registry's verdict. */
-    public enum Status {
-        /** Routable as far as the registry is concerned. */
-        PASSING,
-        /** Failing the registry's checks: unhealthy. */
-        CRITICAL,
-        /** Put in maintenance in the registry: drains, takes no new traffic. */
-        MAINTENANCE
-    }
+  /** The registry's verdict. */
+  public enum Status {
+    /** Routable as far as the registry is concerned. */
+    PASSING,
+    /** Failing the registry's checks: unhealthy. */
+    CRITICAL,
+    /** Put in maintenance in the registry: drains, takes no new traffic. */
+    MAINTENANCE
+  }
 
-    private static final SourceHealth PASSING = new SourceHealth(Status.PASSING, "passing");
+  private static final SourceHealth PASSING = new SourceHealth(Status.PASSING, "passing");
 
-    /**
-     * Validates.
-     *
-     * @param status the registry's verdict
-     * @param detail why, for transition reasons and snapshots (for example the failing check's
-     *     output)
-     */
-    public SourceHealth {
-        requireNonNull(status, "status");
-        requireNonNull(detail, "detail");
-    }
+  /**
+   * Validates.
+   *
+   * @param status the registry's verdict
+   * @param detail why, for transition reasons and snapshots (for example the failing check's
+   *     output)
+   */
+  public SourceHealth {
+    requireNonNull(status, "status");
+    requireNonNull(detail, "detail");
+  }
 
-    /**
-     * The registry has nothing against it.
-     *
-     * @return the passing value (a shared constant)
-     */
-    public static SourceHealth passing() {
-        return PASSING;
-    }
+  /**
+   * The registry has nothing against it.
+   *
+   * @return the passing value (a shared constant)
+   */
+  public static SourceHealth passing() {
+    return PASSING;
+  }
 
-    /**
-     * Failing the registry's checks, with the reason.
-     *
-     * @param detail the source's words, for people
-     * @return failing the registry's checks, with the reason
-     */
-    public static SourceHealth critical(String detail) {
-        return new SourceHealth(Status.CRITICAL, detail);
-    }
+  /**
+   * Failing the registry's checks, with the reason.
+   *
+   * @param detail the source's words, for people
+   * @return failing the registry's checks, with the reason
+   */
+  public static SourceHealth critical(String detail) {
+    return new SourceHealth(Status.CRITICAL, detail);
+  }
 
-    /**
-     * In maintenance in the registry, with the reason.
-     *
-     * @param detail the source's words, for people
-     * @return in maintenance in the registry, with the reason
-     */
-    public static SourceHealth maintenance(String detail) {
-        return new SourceHealth(Status.MAINTENANCE, detail);
-    }
+  /**
+   * In maintenance in the registry, with the reason.
+   *
+   * @param detail the source's words, for people
+   * @return in maintenance in the registry, with the reason
+   */
+  public static SourceHealth maintenance(String detail) {
+    return new SourceHealth(Status.MAINTENANCE, detail);
+  }
 }

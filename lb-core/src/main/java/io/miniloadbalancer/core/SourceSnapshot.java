@@ -18,29 +18,29 @@ import org.jspecify.annotations.Nullable;
  *     null} when all is well
  */
 public record SourceSnapshot(
-        String description, @Nullable Duration staleness, @Nullable String problem) {
+    String description, @Nullable Duration staleness, @Nullable String problem) {
 
-    /**
-     * Validates.
-     *
-     * @param description what the source is, for example {@code "consul service 'api' at
-     *     http://127.0.0.1:8500"}
-     * @param staleness the age of the last good answer; {@code null} for sources that cannot be
-     *     stale (a static list) or that never had an answer yet
-     * @param problem the current problem (agent unreachable, a held-back shrink, garbage), or
-     *     {@code null} when all is well
-     */
-    public SourceSnapshot {
-        requireNonNull(description, "description");
-    }
+  /**
+   * Validates.
+   *
+   * @param description what the source is, for example {@code "consul service 'api' at
+   *     http://127.0.0.1:8500"}
+   * @param staleness the age of the last good answer; {@code null} for sources that cannot be stale
+   *     (a static list) or that never had an answer yet
+   * @param problem the current problem (agent unreachable, a held-back shrink, garbage), or {@code
+   *     null} when all is well
+   */
+  public SourceSnapshot {
+    requireNonNull(description, "description");
+  }
 
-    /**
-     * A source that is never stale and has no problems.
-     *
-     * @param description what the source is, for people
-     * @return a source that is never stale and has no problems
-     */
-    public static SourceSnapshot alwaysFresh(String description) {
-        return new SourceSnapshot(description, null, null);
-    }
+  /**
+   * A source that is never stale and has no problems.
+   *
+   * @param description what the source is, for people
+   * @return a source that is never stale and has no problems
+   */
+  public static SourceSnapshot alwaysFresh(String description) {
+    return new SourceSnapshot(description, null, null);
+  }
 }

@@ -30,69 +30,69 @@ import java.util.List;
  */
 public final class Strategies {
 
-    /** Smooth weighted round-robin. */
-    public static final String ROUND_ROBIN = "round-robin";
+  /** Smooth weighted round-robin. */
+  public static final String ROUND_ROBIN = "round-robin";
 
-    /** Weighted random. */
-    public static final String RANDOM = "random";
+  /** Weighted random. */
+  public static final String RANDOM = "random";
 
-    /** Weighted least connections by full scan. */
-    public static final String LEAST_CONNECTIONS = "least-connections";
+  /** Weighted least connections by full scan. */
+  public static final String LEAST_CONNECTIONS = "least-connections";
 
-    /** Weighted least connections with power of two choices. */
-    public static final String LEAST_CONNECTIONS_P2C = "least-connections-p2c";
+  /** Weighted least connections with power of two choices. */
+  public static final String LEAST_CONNECTIONS_P2C = "least-connections-p2c";
 
-    /** Power of two choices on peak-EWMA latency. */
-    public static final String P2C_EWMA = "p2c-ewma";
+  /** Power of two choices on peak-EWMA latency. */
+  public static final String P2C_EWMA = "p2c-ewma";
 
-    /** Consistent hashing on a ring. */
-    public static final String RING_HASH = "ring-hash";
+  /** Consistent hashing on a ring. */
+  public static final String RING_HASH = "ring-hash";
 
-    /** Maglev consistent hashing. */
-    public static final String MAGLEV = "maglev";
+  /** Maglev consistent hashing. */
+  public static final String MAGLEV = "maglev";
 
-    private Strategies() {}
+  private Strategies() {}
 
-    /**
-     * The names every balancer knows: the built-in seven in the order above, then the strategies
-     * found through {@link java.util.ServiceLoader} (looked up once, on first use). A balancer also
-     * knows those added to its builder ({@link LoadBalancerBuilder#addStrategy}).
-     *
-     * @return every name every balancer knows, in a stable order
-     * @throws IllegalStateException when a strategy provider fails to load or reuses a name
-     */
-    public static List<String> names() {
-        return StrategyRegistry.standard().names();
-    }
+  /**
+   * The names every balancer knows: the built-in seven in the order above, then the strategies
+   * found through {@link java.util.ServiceLoader} (looked up once, on first use). A balancer also
+   * knows those added to its builder ({@link LoadBalancerBuilder#addStrategy}).
+   *
+   * @return every name every balancer knows, in a stable order
+   * @throws IllegalStateException when a strategy provider fails to load or reuses a name
+   */
+  public static List<String> names() {
+    return StrategyRegistry.standard().names();
+  }
 
-    /**
-     * Whether {@code name} is one of {@link #names()}.
-     *
-     * @param name a strategy name
-     * @return whether {@code name} is a strategy every balancer knows
-     */
-    public static boolean isKnown(String name) {
-        return StrategyRegistry.standard().contains(name);
-    }
+  /**
+   * Whether {@code name} is one of {@link #names()}.
+   *
+   * @param name a strategy name
+   * @return whether {@code name} is a strategy every balancer knows
+   */
+  public static boolean isKnown(String name) {
+    return StrategyRegistry.standard().contains(name);
+  }
 
-    /**
-     * Checks a name against {@link #names()}.
-     *
-     * @param name a strategy name
-     * @return {@code name}
-     * @throws IllegalArgumentException naming the valid strategies, when it is unknown
-     */
-    public static String requireKnown(String name) {
-        return StrategyRegistry.standard().requireKnown(name);
-    }
+  /**
+   * Checks a name against {@link #names()}.
+   *
+   * @param name a strategy name
+   * @return {@code name}
+   * @throws IllegalArgumentException naming the valid strategies, when it is unknown
+   */
+  public static String requireKnown(String name) {
+    return StrategyRegistry.standard().requireKnown(name);
+  }
 
-    /**
-     * The message for an unknown name, listing {@link #names()}.
-     *
-     * @param name a strategy name
-     * @return the message for an unknown name
-     */
-    public static String unknownMessage(String name) {
-        return StrategyRegistry.standard().unknownMessage(name);
-    }
+  /**
+   * The message for an unknown name, listing {@link #names()}.
+   *
+   * @param name a strategy name
+   * @return the message for an unknown name
+   */
+  public static String unknownMessage(String name) {
+    return StrategyRegistry.standard().unknownMessage(name);
+  }
 }

@@ -7,14 +7,14 @@ package io.miniloadbalancer.core;
  */
 public final class StrategySwitchRejectedException extends RuntimeException {
 
-    private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 1L;
 
-    /**
-     * For the balancer.
-     *
-     * @param message why, and when to retry
-     */
-    public StrategySwitchRejectedException(String message) {
-        super(message);
-    }
+  /**
+   * For the balancer.
+   *
+   * @param message why, and when to retry
+   */
+  public StrategySwitchRejectedException(String message) {
+    super(message);
+  }
 }

@@ -10,16 +10,16 @@ import io.miniloadbalancer.core.strategy.Strategy;
  */
 public final class FirstListedStrategy implements Strategy {
 
-    static final String NAME = "first-listed";
+  static final String NAME = "first-listed";
 
-    @Override
-    public String name() {
-        return NAME;
-    }
+  @Override
+  public String name() {
+    return NAME;
+  }
 
-    @Override
-    public Picker newPicker(EndpointTable table) {
-        int n = table.size();
-        return (context, nowNanos, attempt) -> attempt % n;
-    }
+  @Override
+  public Picker newPicker(EndpointTable table) {
+    int n = table.size();
+    return (context, nowNanos, attempt) -> attempt % n;
+  }
 }

@@ -37,278 +37,268 @@ import org.slf4j.LoggerFactory;
  */
 public final class EdgeProxy implements AutoCloseable {
 
-    private static final Logger LOG = LoggerFactory.getLogger(EdgeProxy.class);
+  private static final Logger LOG = LoggerFactory.getLogger(EdgeProxy.class);
 
-    private final EdgeConfig config;
-    private final Transport transport = Transport.best();
-    private final EventLoopGroup group;
-    private final PrometheusMeterRegistry registry =
-            new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    private final EnvironmentInfo environment;
-    private final ProcessState state = new ProcessState();
-    private final DataPlane data;
-    private final AdminPlane admin;
-    private @Nullable Pools pools;
-    private volatile @Nullable SelfRegistration selfRegistration;
-    private Channel proxyChannel;
-    private Channel adminChannel;
+  private final EdgeConfig config;
+  private final Transport transport = Transport.best();
+  private final EventLoopGroup group;
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final EnvironmentInfo environment;
+  private final ProcessState state = new ProcessState();
+  private final DataPlane data;
+  private final AdminPlane admin;
+  private @Nullable Pools pools;
+  private volatile @Nullable SelfRegistration selfRegistration;
+  private Channel proxyChannel;
+  private Channel adminChannel;
 
-    private EdgeProxy(EdgeConfig config, EnvironmentInfo environment) {
-        this.config = config;
-        this.environment = environment;
-        this.group = transport.group(config.server().workers());
-        this.data = new DataPlane(config, transport, registry, state);
-        this.admin = new AdminPlane(config, state, this::environmentView, registry::scrape);
+  private EdgeProxy(EdgeConfig config, EnvironmentInfo environment) {
+    this.config = config;
+    this.environment = environment;
+    this.group = transport.group(config.server().workers());
+    this.data = new DataPlane(config, transport, registry, state);
+    this.admin = new AdminPlane(config, state, this::environmentView, registry::scrape);
+  }
+
+  /**
+   * Builds the pools and binds both listeners; the proxy is ready when this returns.
+   *
+   * @param config the configuration
+   * @return the running proxy
+   * @throws InterruptedException when interrupted while binding
+   */
+  public static EdgeProxy start(EdgeConfig config) throws InterruptedException {
+    return start(config, EnvironmentInfo.fromEnvironment(System.getenv()));
+  }
+
+  /**
+   * As {@link #start(EdgeConfig)}, where the process runs given rather than read from the
+   * environment (tests, and hosts that know their own placement).
+   *
+   * @param config the configuration
+   * @param environment where the proxy runs: ECS task, zone, address
+   * @return the running proxy
+   * @throws InterruptedException when interrupted while binding
+   */
+  public static EdgeProxy start(EdgeConfig config, EnvironmentInfo environment)
+      throws InterruptedException {
+    EdgeProxy edge = new EdgeProxy(config, environment);
+    try {
+      edge.pools = new Pools(config, edge.registry, edge.data, edge.admin);
+      edge.bind();
+      edge.state.set("ready");
+      // After readiness: the agent runs the /readyz check as soon as the service is
+      // registered.
+      EdgeConfig.Consul consul = config.consul();
+      if (consul != null && consul.register() != null) {
+        edge.selfRegistration = SelfRegistration.start(consul, environment, edge.proxyPort());
+      }
+    } catch (RuntimeException | InterruptedException e) {
+      edge.close();
+      throw e;
     }
+    LOG.info(
+        "edge proxy ready: proxy {}:{}, admin {}:{}, transport {}, pools {}",
+        config.server().bind(),
+        edge.proxyPort(),
+        config.admin().bind(),
+        edge.adminPort(),
+        edge.transport.name(),
+        config.pools().keySet());
+    return edge;
+  }
 
-    /**
-     * Builds the pools and binds both listeners; the proxy is ready when this returns.
-     *
-     * @param config the configuration
-     * @return the running proxy
-     * @throws InterruptedException when interrupted while binding
-     */
-    public static EdgeProxy start(EdgeConfig config) throws InterruptedException {
-        return start(config, EnvironmentInfo.fromEnvironment(System.getenv()));
-    }
+  private void bind() throws InterruptedException {
+    EdgeConfig.Server s = config.server();
+    proxyChannel =
+        listen(
+            s.bind(),
+            s.port(),
+            ch -> {
+              ClientTimeouts timeouts =
+                  new ClientTimeouts(s.requestHeadTimeout(), s.bodyIdleTimeout());
+              ch.pipeline()
+                  .addLast(
+                      "idle",
+                      new IdleStateHandler(0, 0, s.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
+                  .addLast("timeouts", timeouts)
+                  .addLast(
+                      "codec",
+                      new HttpServerCodec(
+                          Math.min(8192, s.maxHeaderBytes()), s.maxHeaderBytes(), 65_536))
+                  .addLast("continue", new HttpServerExpectContinueHandler())
+                  .addLast("proxy", data.newHandler(timeouts));
+            });
+    adminChannel =
+        listen(
+            config.admin().bind(),
+            config.admin().port(),
+            ch -> {
+              // The data path's head and body deadlines (slowloris) on the admin
+              // listener too.
+              ClientTimeouts timeouts =
+                  new ClientTimeouts(s.requestHeadTimeout(), s.bodyIdleTimeout());
+              ch.pipeline()
+                  .addLast("idle", new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS))
+                  .addLast("timeouts", timeouts)
+                  .addLast("codec", new HttpServerCodec(8192, 16_384, 65_536))
+                  .addLast("aggregate", new HttpObjectAggregator(1 << 20))
+                  .addLast("admin", admin.newHandler(timeouts));
+            });
+  }
 
-    /**
-     * As {@link #start(EdgeConfig)}, where the process runs given rather than read from the
-     * environment (tests, and hosts that know their own placement).
-     *
-     * @param config the configuration
-     * @param environment where the proxy runs: ECS task, zone, address
-     * @return the running proxy
-     * @throws InterruptedException when interrupted while binding
-     */
-    public static EdgeProxy start(EdgeConfig config, EnvironmentInfo environment)
-            throws InterruptedException {
-        EdgeProxy edge = new EdgeProxy(config, environment);
-        try {
-            edge.pools = new Pools(config, edge.registry, edge.data, edge.admin);
-            edge.bind();
-            edge.state.set("ready");
-            // After readiness: the agent runs the /readyz check as soon as the service is
-            // registered.
-            EdgeConfig.Consul consul = config.consul();
-            if (consul != null && consul.register() != null) {
-                edge.selfRegistration =
-                        SelfRegistration.start(consul, environment, edge.proxyPort());
-            }
-        } catch (RuntimeException | InterruptedException e) {
-            edge.close();
-            throw e;
-        }
-        LOG.info(
-                "edge proxy ready: proxy {}:{}, admin {}:{}, transport {}, pools {}",
-                config.server().bind(),
-                edge.proxyPort(),
-                config.admin().bind(),
-                edge.adminPort(),
-                edge.transport.name(),
-                config.pools().keySet());
-        return edge;
-    }
+  private Channel listen(String host, int port, Consumer<Channel> pipeline)
+      throws InterruptedException {
+    return new ServerBootstrap()
+        .group(group)
+        .channel(transport.serverChannel())
+        .option(ChannelOption.SO_BACKLOG, 1024)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childHandler(
+            new ChannelInitializer<Channel>() {
+              @Override
+              protected void initChannel(Channel ch) {
+                pipeline.accept(ch);
+              }
+            })
+        .bind(new InetSocketAddress(host, port))
+        .sync()
+        .channel();
+  }
 
-    private void bind() throws InterruptedException {
-        EdgeConfig.Server s = config.server();
-        proxyChannel =
-                listen(
-                        s.bind(),
-                        s.port(),
-                        ch -> {
-                            ClientTimeouts timeouts =
-                                    new ClientTimeouts(s.requestHeadTimeout(), s.bodyIdleTimeout());
-                            ch.pipeline()
-                                    .addLast(
-                                            "idle",
-                                            new IdleStateHandler(
-                                                    0,
-                                                    0,
-                                                    s.idleTimeout().toMillis(),
-                                                    TimeUnit.MILLISECONDS))
-                                    .addLast("timeouts", timeouts)
-                                    .addLast(
-                                            "codec",
-                                            new HttpServerCodec(
-                                                    Math.min(8192, s.maxHeaderBytes()),
-                                                    s.maxHeaderBytes(),
-                                                    65_536))
-                                    .addLast("continue", new HttpServerExpectContinueHandler())
-                                    .addLast("proxy", data.newHandler(timeouts));
-                        });
-        adminChannel =
-                listen(
-                        config.admin().bind(),
-                        config.admin().port(),
-                        ch -> {
-                            // The data path's head and body deadlines (slowloris) on the admin
-                            // listener too.
-                            ClientTimeouts timeouts =
-                                    new ClientTimeouts(s.requestHeadTimeout(), s.bodyIdleTimeout());
-                            ch.pipeline()
-                                    .addLast(
-                                            "idle",
-                                            new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS))
-                                    .addLast("timeouts", timeouts)
-                                    .addLast("codec", new HttpServerCodec(8192, 16_384, 65_536))
-                                    .addLast("aggregate", new HttpObjectAggregator(1 << 20))
-                                    .addLast("admin", admin.newHandler(timeouts));
-                        });
+  /**
+   * The ordered stop (SIGTERM): readiness goes false, the listeners stop accepting, in-flight
+   * exchanges get up to {@code server.drainTimeout} to finish (their responses say {@code
+   * Connection: close}), then everything closes. Returns whether every exchange finished in time.
+   */
+  public boolean drainAndStop() {
+    state.set("draining");
+    long t0 = System.nanoTime();
+    long budget = config.server().drainTimeout().toNanos();
+    SelfRegistration registration = selfRegistration;
+    if (registration != null) {
+      // Peers that found us in Consul stop first; we keep serving meanwhile (drainWait). A
+      // slow
+      // agent eats into the drain, not past it: the whole shutdown stays within drainWait +
+      // drainTimeout, which the deployment keeps under ECS's stopTimeout.
+      budget += config.consul().register().drainWait().toNanos();
+      registration.close();
     }
+    if (proxyChannel != null) {
+      proxyChannel.close().syncUninterruptibly();
+    }
+    long deadline = t0 + budget;
+    while (data.inFlight() > 0 && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    boolean clean = data.inFlight() == 0;
+    LOG.info(
+        "drained in {} ms; {} exchanges still in flight",
+        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
+        data.inFlight());
+    close();
+    return clean;
+  }
 
-    private Channel listen(String host, int port, Consumer<Channel> pipeline)
-            throws InterruptedException {
-        return new ServerBootstrap()
-                .group(group)
-                .channel(transport.serverChannel())
-                .option(ChannelOption.SO_BACKLOG, 1024)
-                .childOption(ChannelOption.TCP_NODELAY, true)
-                .childHandler(
-                        new ChannelInitializer<Channel>() {
-                            @Override
-                            protected void initChannel(Channel ch) {
-                                pipeline.accept(ch);
-                            }
-                        })
-                .bind(new InetSocketAddress(host, port))
-                .sync()
-                .channel();
+  @Override
+  public void close() {
+    state.set("stopped");
+    SelfRegistration registration = selfRegistration;
+    if (registration != null) {
+      registration.close();
     }
+    if (proxyChannel != null) {
+      proxyChannel.close();
+    }
+    if (adminChannel != null) {
+      adminChannel.close();
+    }
+    data.close();
+    Pools built = pools;
+    if (built != null) {
+      built.close();
+    }
+    // Bounded: a shutdown must never hang on its own event loops (seen once under load: the
+    // loops
+    // had exited but the termination future had not completed); the process exits after this.
+    if (!group
+        .shutdownGracefully(0, 1, TimeUnit.SECONDS)
+        .awaitUninterruptibly(5, TimeUnit.SECONDS)) {
+      LOG.warn("event loops did not terminate within 5 s; exiting anyway");
+    }
+  }
 
-    /**
-     * The ordered stop (SIGTERM): readiness goes false, the listeners stop accepting, in-flight
-     * exchanges get up to {@code server.drainTimeout} to finish (their responses say {@code
-     * Connection: close}), then everything closes. Returns whether every exchange finished in time.
-     */
-    public boolean drainAndStop() {
-        state.set("draining");
-        long t0 = System.nanoTime();
-        long budget = config.server().drainTimeout().toNanos();
-        SelfRegistration registration = selfRegistration;
-        if (registration != null) {
-            // Peers that found us in Consul stop first; we keep serving meanwhile (drainWait). A
-            // slow
-            // agent eats into the drain, not past it: the whole shutdown stays within drainWait +
-            // drainTimeout, which the deployment keeps under ECS's stopTimeout.
-            budget += config.consul().register().drainWait().toNanos();
-            registration.close();
-        }
-        if (proxyChannel != null) {
-            proxyChannel.close().syncUninterruptibly();
-        }
-        long deadline = t0 + budget;
-        while (data.inFlight() > 0 && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(20);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        boolean clean = data.inFlight() == 0;
-        LOG.info(
-                "drained in {} ms; {} exchanges still in flight",
-                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0),
-                data.inFlight());
-        close();
-        return clean;
-    }
+  /** What {@code /admin/env} shows: where the proxy runs and its Consul registration. */
+  private Map<String, Object> environmentView() {
+    Map<String, Object> view = new LinkedHashMap<>();
+    view.put("taskArn", environment.taskArn());
+    view.put("availabilityZone", environment.availabilityZone());
+    view.put("taskIp", environment.taskIp());
+    view.put("source", environment.source());
+    SelfRegistration registration = selfRegistration;
+    view.put("consulRegistration", registration == null ? "not configured" : registration.status());
+    return view;
+  }
 
-    @Override
-    public void close() {
-        state.set("stopped");
-        SelfRegistration registration = selfRegistration;
-        if (registration != null) {
-            registration.close();
-        }
-        if (proxyChannel != null) {
-            proxyChannel.close();
-        }
-        if (adminChannel != null) {
-            adminChannel.close();
-        }
-        data.close();
-        Pools built = pools;
-        if (built != null) {
-            built.close();
-        }
-        // Bounded: a shutdown must never hang on its own event loops (seen once under load: the
-        // loops
-        // had exited but the termination future had not completed); the process exits after this.
-        if (!group.shutdownGracefully(0, 1, TimeUnit.SECONDS)
-                .awaitUninterruptibly(5, TimeUnit.SECONDS)) {
-            LOG.warn("event loops did not terminate within 5 s; exiting anyway");
-        }
-    }
+  /**
+   * The configuration the proxy runs with.
+   *
+   * @return the configuration given to {@link #start(EdgeConfig)}
+   */
+  public EdgeConfig config() {
+    return config;
+  }
 
-    /** What {@code /admin/env} shows: where the proxy runs and its Consul registration. */
-    private Map<String, Object> environmentView() {
-        Map<String, Object> view = new LinkedHashMap<>();
-        view.put("taskArn", environment.taskArn());
-        view.put("availabilityZone", environment.availabilityZone());
-        view.put("taskIp", environment.taskIp());
-        view.put("source", environment.source());
-        SelfRegistration registration = selfRegistration;
-        view.put(
-                "consulRegistration",
-                registration == null ? "not configured" : registration.status());
-        return view;
-    }
+  /**
+   * Where the proxy is in its life, as {@code /readyz} reports it.
+   *
+   * @return {@code starting}, {@code ready}, {@code draining} or {@code stopped}
+   */
+  public String state() {
+    return state.state();
+  }
 
-    /**
-     * The configuration the proxy runs with.
-     *
-     * @return the configuration given to {@link #start(EdgeConfig)}
-     */
-    public EdgeConfig config() {
-        return config;
-    }
+  /**
+   * A configured pool's balancer (for embedding hosts and tests that act on a pool directly).
+   *
+   * @param pool the pool's name
+   * @return the pool's balancer, or null when no pool has that name
+   */
+  public @Nullable LoadBalancer balancer(String pool) {
+    Pools built = pools;
+    return built == null ? null : built.balancer(pool);
+  }
 
-    /**
-     * Where the proxy is in its life, as {@code /readyz} reports it.
-     *
-     * @return {@code starting}, {@code ready}, {@code draining} or {@code stopped}
-     */
-    public String state() {
-        return state.state();
-    }
+  /**
+   * Exchanges in flight now.
+   *
+   * @return the number of proxied exchanges begun and not yet ended
+   */
+  public int inFlight() {
+    return data.inFlight();
+  }
 
-    /**
-     * A configured pool's balancer (for embedding hosts and tests that act on a pool directly).
-     *
-     * @param pool the pool's name
-     * @return the pool's balancer, or null when no pool has that name
-     */
-    public @Nullable LoadBalancer balancer(String pool) {
-        Pools built = pools;
-        return built == null ? null : built.balancer(pool);
-    }
+  /**
+   * The bound proxy port (useful with port 0).
+   *
+   * @return the proxy listener's port
+   */
+  public int proxyPort() {
+    return ((InetSocketAddress) proxyChannel.localAddress()).getPort();
+  }
 
-    /**
-     * Exchanges in flight now.
-     *
-     * @return the number of proxied exchanges begun and not yet ended
-     */
-    public int inFlight() {
-        return data.inFlight();
-    }
-
-    /**
-     * The bound proxy port (useful with port 0).
-     *
-     * @return the proxy listener's port
-     */
-    public int proxyPort() {
-        return ((InetSocketAddress) proxyChannel.localAddress()).getPort();
-    }
-
-    /**
-     * The bound admin port.
-     *
-     * @return the admin listener's port
-     */
-    public int adminPort() {
-        return ((InetSocketAddress) adminChannel.localAddress()).getPort();
-    }
+  /**
+   * The bound admin port.
+   *
+   * @return the admin listener's port
+   */
+  public int adminPort() {
+    return ((InetSocketAddress) adminChannel.localAddress()).getPort();
+  }
 }

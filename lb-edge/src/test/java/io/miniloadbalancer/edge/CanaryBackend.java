@@ -19,53 +19,53 @@ import java.util.concurrent.Executors;
  */
 final class CanaryBackend implements AutoCloseable {
 
-    private final HttpServer server;
-    private final ExecutorService executor;
-    private final List<String> seen = new CopyOnWriteArrayList<>();
+  private final HttpServer server;
+  private final ExecutorService executor;
+  private final List<String> seen = new CopyOnWriteArrayList<>();
 
-    CanaryBackend() throws IOException {
-        server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
-        executor =
-                Executors.newFixedThreadPool(
-                        2,
-                        r -> {
-                            Thread t = new Thread(r, "canary-backend");
-                            t.setDaemon(true);
-                            return t;
-                        });
-        server.setExecutor(executor);
-        server.createContext(
-                "/",
-                ex -> {
-                    long bytes = 0;
-                    try (InputStream in = ex.getRequestBody()) {
-                        byte[] buf = new byte[8192];
-                        for (int n; (n = in.read(buf)) > 0; ) {
-                            bytes += n;
-                        }
-                    }
-                    seen.add(ex.getRequestMethod() + " " + ex.getRequestURI() + " " + bytes + "B");
-                    byte[] body = "canary-ok".getBytes(StandardCharsets.US_ASCII);
-                    ex.sendResponseHeaders(200, body.length);
-                    try (OutputStream out = ex.getResponseBody()) {
-                        out.write(body);
-                    }
-                });
-        server.start();
-    }
+  CanaryBackend() throws IOException {
+    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
+    executor =
+        Executors.newFixedThreadPool(
+            2,
+            r -> {
+              Thread t = new Thread(r, "canary-backend");
+              t.setDaemon(true);
+              return t;
+            });
+    server.setExecutor(executor);
+    server.createContext(
+        "/",
+        ex -> {
+          long bytes = 0;
+          try (InputStream in = ex.getRequestBody()) {
+            byte[] buf = new byte[8192];
+            for (int n; (n = in.read(buf)) > 0; ) {
+              bytes += n;
+            }
+          }
+          seen.add(ex.getRequestMethod() + " " + ex.getRequestURI() + " " + bytes + "B");
+          byte[] body = "canary-ok".getBytes(StandardCharsets.US_ASCII);
+          ex.sendResponseHeaders(200, body.length);
+          try (OutputStream out = ex.getResponseBody()) {
+            out.write(body);
+          }
+        });
+    server.start();
+  }
 
-    int port() {
-        return server.getAddress().getPort();
-    }
+  int port() {
+    return server.getAddress().getPort();
+  }
 
-    /** Every request served, as {@code METHOD uri <n>B}. */
-    List<String> seen() {
-        return List.copyOf(seen);
-    }
+  /** Every request served, as {@code METHOD uri <n>B}. */
+  List<String> seen() {
+    return List.copyOf(seen);
+  }
 
-    @Override
-    public void close() {
-        server.stop(0);
-        executor.shutdownNow();
-    }
+  @Override
+  public void close() {
+    server.stop(0);
+    executor.shutdownNow();
+  }
 }

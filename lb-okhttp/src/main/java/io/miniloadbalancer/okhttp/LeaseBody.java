@@ -19,60 +19,59 @@ import org.jspecify.annotations.Nullable;
  */
 final class LeaseBody extends ResponseBody {
 
-    private final ResponseBody delegate;
-    private final BufferedSource source;
+  private final ResponseBody delegate;
+  private final BufferedSource source;
 
-    LeaseBody(ResponseBody delegate, Call call, long callStartNanos, StreamingResult<?> held) {
-        this.delegate = delegate;
-        this.source =
-                Okio.buffer(
-                        new ForwardingSource(delegate.source()) {
-                            @Override
-                            public long read(Buffer sink, long byteCount) throws IOException {
-                                long read;
-                                try {
-                                    read = super.read(sink, byteCount);
-                                } catch (IOException e) {
-                                    if (LoadBalancingInterceptor.cancelledByCaller(
-                                            call, e, callStartNanos)) {
-                                        held.cancel(); // the caller gave up: says nothing about
-                                        // the endpoint
-                                    } else {
-                                        // The body broke mid-stream, or timed out: the endpoint
-                                        // failed this request.
-                                        held.fail();
-                                    }
-                                    throw e;
-                                }
-                                if (read == -1) {
-                                    held.close();
-                                }
-                                return read;
-                            }
+  LeaseBody(ResponseBody delegate, Call call, long callStartNanos, StreamingResult<?> held) {
+    this.delegate = delegate;
+    this.source =
+        Okio.buffer(
+            new ForwardingSource(delegate.source()) {
+              @Override
+              public long read(Buffer sink, long byteCount) throws IOException {
+                long read;
+                try {
+                  read = super.read(sink, byteCount);
+                } catch (IOException e) {
+                  if (LoadBalancingInterceptor.cancelledByCaller(call, e, callStartNanos)) {
+                    held.cancel(); // the caller gave up: says nothing about
+                    // the endpoint
+                  } else {
+                    // The body broke mid-stream, or timed out: the endpoint
+                    // failed this request.
+                    held.fail();
+                  }
+                  throw e;
+                }
+                if (read == -1) {
+                  held.close();
+                }
+                return read;
+              }
 
-                            @Override
-                            public void close() throws IOException {
-                                try {
-                                    held.close();
-                                } finally {
-                                    super.close();
-                                }
-                            }
-                        });
-    }
+              @Override
+              public void close() throws IOException {
+                try {
+                  held.close();
+                } finally {
+                  super.close();
+                }
+              }
+            });
+  }
 
-    @Override
-    public @Nullable MediaType contentType() {
-        return delegate.contentType();
-    }
+  @Override
+  public @Nullable MediaType contentType() {
+    return delegate.contentType();
+  }
 
-    @Override
-    public long contentLength() {
-        return delegate.contentLength();
-    }
+  @Override
+  public long contentLength() {
+    return delegate.contentLength();
+  }
 
-    @Override
-    public BufferedSource source() {
-        return source;
-    }
+  @Override
+  public BufferedSource source() {
+    return source;
+  }
 }

@@ -11,45 +11,45 @@ import java.util.List;
  */
 public final class LoadBalancerIOException extends IOException {
 
-    private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 1L;
 
-    /** Why the request failed. */
-    public enum Kind {
-        /** No endpoint may take a new request. */
-        NO_ENDPOINT,
-        /** An attempt failed and the retry budget refused a retry. */
-        BUDGET_EXHAUSTED,
-        /** Every allowed attempt failed. */
-        ALL_ATTEMPTS_FAILED
-    }
+  /** Why the request failed. */
+  public enum Kind {
+    /** No endpoint may take a new request. */
+    NO_ENDPOINT,
+    /** An attempt failed and the retry budget refused a retry. */
+    BUDGET_EXHAUSTED,
+    /** Every allowed attempt failed. */
+    ALL_ATTEMPTS_FAILED
+  }
 
-    /** Why the call failed (part of the serialized form). */
-    private final Kind kind;
+  /** Why the call failed (part of the serialized form). */
+  private final Kind kind;
 
-    private final transient List<RetryResult.Attempt> attempts;
+  private final transient List<RetryResult.Attempt> attempts;
 
-    LoadBalancerIOException(
-            Kind kind, String message, List<RetryResult.Attempt> attempts, Throwable cause) {
-        super(message, cause);
-        this.kind = kind;
-        this.attempts = List.copyOf(attempts);
-    }
+  LoadBalancerIOException(
+      Kind kind, String message, List<RetryResult.Attempt> attempts, Throwable cause) {
+    super(message, cause);
+    this.kind = kind;
+    this.attempts = List.copyOf(attempts);
+  }
 
-    /**
-     * Why the request failed.
-     *
-     * @return why the request failed
-     */
-    public Kind kind() {
-        return kind;
-    }
+  /**
+   * Why the request failed.
+   *
+   * @return why the request failed
+   */
+  public Kind kind() {
+    return kind;
+  }
 
-    /**
-     * Each attempt's endpoint and cause, in order.
-     *
-     * @return each attempt's endpoint and cause, in order
-     */
-    public List<RetryResult.Attempt> attempts() {
-        return attempts;
-    }
+  /**
+   * Each attempt's endpoint and cause, in order.
+   *
+   * @return each attempt's endpoint and cause, in order
+   */
+  public List<RetryResult.Attempt> attempts() {
+    return attempts;
+  }
 }

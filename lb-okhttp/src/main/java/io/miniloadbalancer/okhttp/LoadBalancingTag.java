@@ -22,32 +22,32 @@ import org.jspecify.annotations.Nullable;
  */
 public record LoadBalancingTag(@Nullable String hashKey, boolean idempotent) {
 
-    /**
-     * A tag with a hash key.
-     *
-     * @param key the hash key for {@code ring-hash} and {@code maglev}
-     * @return a tag with a hash key
-     */
-    public static LoadBalancingTag hashKey(String key) {
-        return new LoadBalancingTag(requireNonNull(key, "key"), false);
-    }
+  /**
+   * A tag with a hash key.
+   *
+   * @param key the hash key for {@code ring-hash} and {@code maglev}
+   * @return a tag with a hash key
+   */
+  public static LoadBalancingTag hashKey(String key) {
+    return new LoadBalancingTag(requireNonNull(key, "key"), false);
+  }
 
-    /**
-     * A tag that opts a non-idempotent method into retries.
-     *
-     * @return a tag that opts a non-idempotent method into retries
-     */
-    public static LoadBalancingTag retryable() {
-        return new LoadBalancingTag(null, true);
-    }
+  /**
+   * A tag that opts a non-idempotent method into retries.
+   *
+   * @return a tag that opts a non-idempotent method into retries
+   */
+  public static LoadBalancingTag retryable() {
+    return new LoadBalancingTag(null, true);
+  }
 
-    /**
-     * A copy with the idempotent opt-in set.
-     *
-     * @param value whether the request may be retried although its method is not idempotent
-     * @return a copy with the idempotent opt-in set
-     */
-    public LoadBalancingTag withIdempotent(boolean value) {
-        return new LoadBalancingTag(hashKey, value);
-    }
+  /**
+   * A copy with the idempotent opt-in set.
+   *
+   * @param value whether the request may be retried although its method is not idempotent
+   * @return a copy with the idempotent opt-in set
+   */
+  public LoadBalancingTag withIdempotent(boolean value) {
+    return new LoadBalancingTag(hashKey, value);
+  }
 }

@@ -11,11 +11,11 @@ import org.junit.jupiter.api.Test;
  */
 class OkHttpVersionTest {
 
-    @Test
-    void theTestsRunOnTheOkHttpTheBuildAskedFor() throws ReflectiveOperationException {
-        String expected = System.getProperty("okhttp.tested");
-        assertThat(expected).as("okhttp.tested, set by lb-okhttp's pom").isNotBlank();
-        // Read at run time: OkHttp.VERSION is a constant, which javac would copy into this class.
-        assertThat(OkHttp.class.getField("VERSION").get(null)).isEqualTo(expected);
-    }
+  @Test
+  void theTestsRunOnTheOkHttpTheBuildAskedFor() throws ReflectiveOperationException {
+    String expected = System.getProperty("okhttp.tested");
+    assertThat(expected).as("okhttp.tested, set by lb-okhttp's pom").isNotBlank();
+    // Read at run time: OkHttp.VERSION is a constant, which javac would copy into this class.
+    assertThat(OkHttp.class.getField("VERSION").get(null)).isEqualTo(expected);
+  }
 }

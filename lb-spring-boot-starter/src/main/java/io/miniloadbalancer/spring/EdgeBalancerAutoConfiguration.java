@@ -34,135 +34,133 @@ import org.springframework.web.reactive.function.client.ExchangeFilterFunction;
 @EnableConfigurationProperties(EdgeBalancerProperties.class)
 public class EdgeBalancerAutoConfiguration {
 
-    /** Created by Spring Boot. */
-    public EdgeBalancerAutoConfiguration() {}
+  /** Created by Spring Boot. */
+  public EdgeBalancerAutoConfiguration() {}
 
-    /**
-     * The pools.
-     *
-     * @param properties {@code edge-balancer.*}
-     * @return the pools, built and started
-     */
+  /**
+   * The pools.
+   *
+   * @param properties {@code edge-balancer.*}
+   * @return the pools, built and started
+   */
+  @Bean
+  @ConditionalOnMissingBean
+  public EdgeBalancerPools edgeBalancerPools(EdgeBalancerProperties properties) {
+    return new EdgeBalancerPools(properties);
+  }
+
+  /**
+   * One {@code LoadBalancer} bean per pool.
+   *
+   * @return the registrar
+   */
+  @Bean
+  static PoolBeans edgeBalancerPoolBeans() {
+    return new PoolBeans();
+  }
+
+  /**
+   * The {@code lb.*} meters of every pool, bound to the application's registry.
+   *
+   * @param pools the pools
+   * @return the binder
+   */
+  @Bean
+  @ConditionalOnClass(MeterBinder.class)
+  @ConditionalOnMissingBean
+  public EdgeBalancerMeterBinder edgeBalancerMeterBinder(EdgeBalancerPools pools) {
+    return new EdgeBalancerMeterBinder(pools);
+  }
+
+  /** RestClient and RestTemplate. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(ClientHttpRequestInterceptor.class)
+  static class Blocking {
     @Bean
     @ConditionalOnMissingBean
-    public EdgeBalancerPools edgeBalancerPools(EdgeBalancerProperties properties) {
-        return new EdgeBalancerPools(properties);
+    EdgeBalancerInterceptor edgeBalancerInterceptor(EdgeBalancerPools pools) {
+      return new EdgeBalancerInterceptor(pools);
     }
+  }
 
-    /**
-     * One {@code LoadBalancer} bean per pool.
-     *
-     * @return the registrar
-     */
+  /** WebClient. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(ExchangeFilterFunction.class)
+  static class Reactive {
     @Bean
-    static PoolBeans edgeBalancerPoolBeans() {
-        return new PoolBeans();
-    }
-
-    /**
-     * The {@code lb.*} meters of every pool, bound to the application's registry.
-     *
-     * @param pools the pools
-     * @return the binder
-     */
-    @Bean
-    @ConditionalOnClass(MeterBinder.class)
     @ConditionalOnMissingBean
-    public EdgeBalancerMeterBinder edgeBalancerMeterBinder(EdgeBalancerPools pools) {
-        return new EdgeBalancerMeterBinder(pools);
+    EdgeBalancerExchangeFilter edgeBalancerExchangeFilter(EdgeBalancerPools pools) {
+      return new EdgeBalancerExchangeFilter(pools);
+    }
+  }
+
+  /** OkHttp, through lb-okhttp. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass({LoadBalancingInterceptor.class, OkHttpClient.class})
+  static class OkHttp {
+    @Bean
+    @ConditionalOnMissingBean
+    EdgeBalancerOkHttpCustomizer edgeBalancerOkHttpCustomizer(EdgeBalancerPools pools) {
+      return new EdgeBalancerOkHttpCustomizer(pools);
+    }
+  }
+
+  /** {@code /actuator/loadbalancers} and the pools' health. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(Endpoint.class)
+  static class Actuator {
+    @Bean
+    @ConditionalOnAvailableEndpoint
+    @ConditionalOnMissingBean
+    LoadBalancersEndpoint loadBalancersEndpoint(EdgeBalancerPools pools) {
+      return new LoadBalancersEndpoint(pools);
     }
 
-    /** RestClient and RestTemplate. */
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(ClientHttpRequestInterceptor.class)
-    static class Blocking {
-        @Bean
-        @ConditionalOnMissingBean
-        EdgeBalancerInterceptor edgeBalancerInterceptor(EdgeBalancerPools pools) {
-            return new EdgeBalancerInterceptor(pools);
-        }
+    @Bean
+    @ConditionalOnEnabledHealthIndicator("loadbalancers")
+    @ConditionalOnMissingBean(name = "loadbalancersHealthContributor")
+    CompositeHealthContributor loadbalancersHealthContributor(EdgeBalancerPools pools) {
+      Map<String, HealthContributor> perPool = new LinkedHashMap<>();
+      for (String name : pools.names()) {
+        perPool.put(name, new PoolHealthIndicator(pools.get(name)));
+      }
+      return CompositeHealthContributor.fromMap(perPool);
     }
+  }
 
-    /** WebClient. */
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(ExchangeFilterFunction.class)
-    static class Reactive {
-        @Bean
-        @ConditionalOnMissingBean
-        EdgeBalancerExchangeFilter edgeBalancerExchangeFilter(EdgeBalancerPools pools) {
-            return new EdgeBalancerExchangeFilter(pools);
-        }
+  /** {@code @LoadBalanced} clients whose service id is a pool use the pool. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(ReactorServiceInstanceLoadBalancer.class)
+  @ConditionalOnProperty(name = "edge-balancer.spring-cloud-bridge", matchIfMissing = true)
+  @LoadBalancerClients(defaultConfiguration = EdgeBalancerLoadBalancerClientConfiguration.class)
+  static class SpringCloudBridge {}
+
+  /** This application's own Consul registration. */
+  @Configuration(proxyBeanMethods = false)
+  @ConditionalOnClass(ConsulRegistration.class)
+  @ConditionalOnProperty(name = "edge-balancer.consul.registration.enabled")
+  static class ConsulRegistrationConfiguration {
+    @Bean
+    ConsulSupport.RegistrationLifecycle edgeBalancerConsulRegistration(
+        EdgeBalancerProperties properties, Environment environment) {
+      EdgeBalancerProperties.Registration r = properties.consul().registration();
+      String service =
+          r.service() != null ? r.service() : environment.getProperty("spring.application.name");
+      if (service == null || service.isBlank()) {
+        throw new org.springframework.boot.context.properties.source
+            .InvalidConfigurationPropertyValueException(
+            "edge-balancer.consul.registration.service",
+            "<none>",
+            "name the service to register (or set spring.application.name)");
+      }
+      return new ConsulSupport.RegistrationLifecycle(
+          properties.consul(),
+          service,
+          () ->
+              environment.getProperty(
+                  "local.server.port",
+                  Integer.class,
+                  environment.getProperty("server.port", Integer.class, 8080)));
     }
-
-    /** OkHttp, through lb-okhttp. */
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass({LoadBalancingInterceptor.class, OkHttpClient.class})
-    static class OkHttp {
-        @Bean
-        @ConditionalOnMissingBean
-        EdgeBalancerOkHttpCustomizer edgeBalancerOkHttpCustomizer(EdgeBalancerPools pools) {
-            return new EdgeBalancerOkHttpCustomizer(pools);
-        }
-    }
-
-    /** {@code /actuator/loadbalancers} and the pools' health. */
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(Endpoint.class)
-    static class Actuator {
-        @Bean
-        @ConditionalOnAvailableEndpoint
-        @ConditionalOnMissingBean
-        LoadBalancersEndpoint loadBalancersEndpoint(EdgeBalancerPools pools) {
-            return new LoadBalancersEndpoint(pools);
-        }
-
-        @Bean
-        @ConditionalOnEnabledHealthIndicator("loadbalancers")
-        @ConditionalOnMissingBean(name = "loadbalancersHealthContributor")
-        CompositeHealthContributor loadbalancersHealthContributor(EdgeBalancerPools pools) {
-            Map<String, HealthContributor> perPool = new LinkedHashMap<>();
-            for (String name : pools.names()) {
-                perPool.put(name, new PoolHealthIndicator(pools.get(name)));
-            }
-            return CompositeHealthContributor.fromMap(perPool);
-        }
-    }
-
-    /** {@code @LoadBalanced} clients whose service id is a pool use the pool. */
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(ReactorServiceInstanceLoadBalancer.class)
-    @ConditionalOnProperty(name = "edge-balancer.spring-cloud-bridge", matchIfMissing = true)
-    @LoadBalancerClients(defaultConfiguration = EdgeBalancerLoadBalancerClientConfiguration.class)
-    static class SpringCloudBridge {}
-
-    /** This application's own Consul registration. */
-    @Configuration(proxyBeanMethods = false)
-    @ConditionalOnClass(ConsulRegistration.class)
-    @ConditionalOnProperty(name = "edge-balancer.consul.registration.enabled")
-    static class ConsulRegistrationConfiguration {
-        @Bean
-        ConsulSupport.RegistrationLifecycle edgeBalancerConsulRegistration(
-                EdgeBalancerProperties properties, Environment environment) {
-            EdgeBalancerProperties.Registration r = properties.consul().registration();
-            String service =
-                    r.service() != null
-                            ? r.service()
-                            : environment.getProperty("spring.application.name");
-            if (service == null || service.isBlank()) {
-                throw new org.springframework.boot.context.properties.source
-                        .InvalidConfigurationPropertyValueException(
-                        "edge-balancer.consul.registration.service",
-                        "<none>",
-                        "name the service to register (or set spring.application.name)");
-            }
-            return new ConsulSupport.RegistrationLifecycle(
-                    properties.consul(),
-                    service,
-                    () ->
-                            environment.getProperty(
-                                    "local.server.port",
-                                    Integer.class,
-                                    environment.getProperty("server.port", Integer.class, 8080)));
-        }
-    }
+  }
 }

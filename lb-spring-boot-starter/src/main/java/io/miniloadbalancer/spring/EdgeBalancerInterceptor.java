@@ -39,87 +39,82 @@ import org.springframework.web.util.UriComponentsBuilder;
  */
 public final class EdgeBalancerInterceptor implements ClientHttpRequestInterceptor {
 
-    private final EdgeBalancerPools pools;
+  private final EdgeBalancerPools pools;
 
-    /**
-     * An interceptor over the application's pools.
-     *
-     * @param pools the pools; a request's URL host picks one by name
-     */
-    public EdgeBalancerInterceptor(EdgeBalancerPools pools) {
-        this.pools = requireNonNull(pools, "pools");
+  /**
+   * An interceptor over the application's pools.
+   *
+   * @param pools the pools; a request's URL host picks one by name
+   */
+  public EdgeBalancerInterceptor(EdgeBalancerPools pools) {
+    this.pools = requireNonNull(pools, "pools");
+  }
+
+  private record Answer(ClientHttpResponse response, int status) {}
+
+  @Override
+  public ClientHttpResponse intercept(
+      HttpRequest request, byte[] body, ClientHttpRequestExecution execution) throws IOException {
+    EdgeBalancerPools.Pool pool = pools.pool(request.getURI().getHost());
+    if (pool == null) {
+      return execution.execute(request, body);
     }
-
-    private record Answer(ClientHttpResponse response, int status) {}
-
-    @Override
-    public ClientHttpResponse intercept(
-            HttpRequest request, byte[] body, ClientHttpRequestExecution execution)
-            throws IOException {
-        EdgeBalancerPools.Pool pool = pools.pool(request.getURI().getHost());
-        if (pool == null) {
-            return execution.execute(request, body);
-        }
-        boolean idempotent =
-                HttpOutcomes.retryable(
-                        request.getMethod().name(),
-                        request.getHeaders().containsKey(HttpOutcomes.IDEMPOTENCY_KEY));
-        StreamingResult<Answer> result =
-                pool.retries()
-                        .executeStreaming(
-                                context(pool, request),
-                                idempotent,
-                                a -> HttpOutcomes.isFailure(a.status()),
-                                a -> a.response().close(),
-                                lease -> attempt(request, body, execution, lease));
-        Answer answer = result.value();
-        if (answer == null) {
-            throw failure(pool.name(), result.result());
-        }
-        return new LeaseResponse(answer.response(), result);
+    boolean idempotent =
+        HttpOutcomes.retryable(
+            request.getMethod().name(),
+            request.getHeaders().containsKey(HttpOutcomes.IDEMPOTENCY_KEY));
+    StreamingResult<Answer> result =
+        pool.retries()
+            .executeStreaming(
+                context(pool, request),
+                idempotent,
+                a -> HttpOutcomes.isFailure(a.status()),
+                a -> a.response().close(),
+                lease -> attempt(request, body, execution, lease));
+    Answer answer = result.value();
+    if (answer == null) {
+      throw failure(pool.name(), result.result());
     }
+    return new LeaseResponse(answer.response(), result);
+  }
 
-    private static Answer attempt(
-            HttpRequest request, byte[] body, ClientHttpRequestExecution execution, Lease lease)
-            throws IOException {
-        Endpoint endpoint = lease.endpoint();
-        URI uri =
-                UriComponentsBuilder.fromUri(request.getURI())
-                        .host(endpoint.host())
-                        .port(endpoint.port())
-                        .build(true)
-                        .toUri();
-        HttpRequest routed =
-                new HttpRequestWrapper(request) {
-                    @Override
-                    public URI getURI() {
-                        return uri;
-                    }
-                };
-        long start = System.nanoTime();
-        ClientHttpResponse response = execution.execute(routed, body);
-        int status = response.getStatusCode().value();
-        HttpOutcomes.overloadIfAsked(
-                lease,
-                status,
-                response.getHeaders().getFirst("Retry-After"),
-                System.nanoTime() - start);
-        return new Answer(response, status);
-    }
+  private static Answer attempt(
+      HttpRequest request, byte[] body, ClientHttpRequestExecution execution, Lease lease)
+      throws IOException {
+    Endpoint endpoint = lease.endpoint();
+    URI uri =
+        UriComponentsBuilder.fromUri(request.getURI())
+            .host(endpoint.host())
+            .port(endpoint.port())
+            .build(true)
+            .toUri();
+    HttpRequest routed =
+        new HttpRequestWrapper(request) {
+          @Override
+          public URI getURI() {
+            return uri;
+          }
+        };
+    long start = System.nanoTime();
+    ClientHttpResponse response = execution.execute(routed, body);
+    int status = response.getStatusCode().value();
+    HttpOutcomes.overloadIfAsked(
+        lease, status, response.getHeaders().getFirst("Retry-After"), System.nanoTime() - start);
+    return new Answer(response, status);
+  }
 
-    private static RequestContext context(EdgeBalancerPools.Pool pool, HttpRequest request) {
-        String header = pool.hashKeyHeader();
-        String key = header == null ? null : request.getHeaders().getFirst(header);
-        return key == null ? RequestContext.none() : RequestContext.ofKey(key);
-    }
+  private static RequestContext context(EdgeBalancerPools.Pool pool, HttpRequest request) {
+    String header = pool.hashKeyHeader();
+    String key = header == null ? null : request.getHeaders().getFirst(header);
+    return key == null ? RequestContext.none() : RequestContext.ofKey(key);
+  }
 
-    static IOException failure(String pool, RetryResult<?> result) {
-        Throwable error = result.error();
-        if (error instanceof NoEndpointAvailableException e) {
-            return new IOException(
-                    "no endpoint available for '" + pool + "': " + e.getMessage(), e);
-        }
-        String what = result.budgetExhausted() ? "retry budget exhausted" : "all attempts failed";
-        return new IOException(what + " for '" + pool + "': " + result.describe(), error);
+  static IOException failure(String pool, RetryResult<?> result) {
+    Throwable error = result.error();
+    if (error instanceof NoEndpointAvailableException e) {
+      return new IOException("no endpoint available for '" + pool + "': " + e.getMessage(), e);
     }
+    String what = result.budgetExhausted() ? "retry budget exhausted" : "all attempts failed";
+    return new IOException(what + " for '" + pool + "': " + result.describe(), error);
+  }
 }

@@ -19,27 +19,27 @@ import org.springframework.core.env.Environment;
 @Configuration(proxyBeanMethods = false)
 public class EdgeBalancerLoadBalancerClientConfiguration {
 
-    /** Created by Spring Cloud, once per service id. */
-    public EdgeBalancerLoadBalancerClientConfiguration() {}
+  /** Created by Spring Cloud, once per service id. */
+  public EdgeBalancerLoadBalancerClientConfiguration() {}
 
-    /**
-     * The service's load balancer.
-     *
-     * @param environment the per-service context's environment (it holds the service id)
-     * @param pools the application's pools
-     * @param suppliers the service's instances, for services that are not pools
-     * @return the pool's bridge, or Spring Cloud's round robin
-     */
-    @Bean
-    public ReactorLoadBalancer<ServiceInstance> edgeBalancerReactorLoadBalancer(
-            Environment environment,
-            EdgeBalancerPools pools,
-            ObjectProvider<ServiceInstanceListSupplier> suppliers) {
-        String serviceId = environment.getProperty(LoadBalancerClientFactory.PROPERTY_NAME);
-        LoadBalancer pool = pools.find(serviceId);
-        if (pool != null) {
-            return new EdgeBalancerServiceInstanceLoadBalancer(serviceId, pool);
-        }
-        return new RoundRobinLoadBalancer(suppliers, serviceId);
+  /**
+   * The service's load balancer.
+   *
+   * @param environment the per-service context's environment (it holds the service id)
+   * @param pools the application's pools
+   * @param suppliers the service's instances, for services that are not pools
+   * @return the pool's bridge, or Spring Cloud's round robin
+   */
+  @Bean
+  public ReactorLoadBalancer<ServiceInstance> edgeBalancerReactorLoadBalancer(
+      Environment environment,
+      EdgeBalancerPools pools,
+      ObjectProvider<ServiceInstanceListSupplier> suppliers) {
+    String serviceId = environment.getProperty(LoadBalancerClientFactory.PROPERTY_NAME);
+    LoadBalancer pool = pools.find(serviceId);
+    if (pool != null) {
+      return new EdgeBalancerServiceInstanceLoadBalancer(serviceId, pool);
     }
+    return new RoundRobinLoadBalancer(suppliers, serviceId);
+  }
 }

@@ -14,30 +14,30 @@ import org.springframework.beans.factory.DisposableBean;
  */
 public final class EdgeBalancerMeterBinder implements MeterBinder, DisposableBean {
 
-    private final EdgeBalancerPools pools;
-    private final List<LoadBalancerMetrics> bound = new ArrayList<>();
+  private final EdgeBalancerPools pools;
+  private final List<LoadBalancerMetrics> bound = new ArrayList<>();
 
-    /**
-     * A binder for the application's pools.
-     *
-     * @param pools the pools
-     */
-    public EdgeBalancerMeterBinder(EdgeBalancerPools pools) {
-        this.pools = pools;
-    }
+  /**
+   * A binder for the application's pools.
+   *
+   * @param pools the pools
+   */
+  public EdgeBalancerMeterBinder(EdgeBalancerPools pools) {
+    this.pools = pools;
+  }
 
-    @Override
-    public synchronized void bindTo(MeterRegistry registry) {
-        for (String name : pools.names()) {
-            LoadBalancerMetrics metrics = LoadBalancerMetrics.builder(pools.get(name)).build();
-            metrics.bindTo(registry);
-            bound.add(metrics);
-        }
+  @Override
+  public synchronized void bindTo(MeterRegistry registry) {
+    for (String name : pools.names()) {
+      LoadBalancerMetrics metrics = LoadBalancerMetrics.builder(pools.get(name)).build();
+      metrics.bindTo(registry);
+      bound.add(metrics);
     }
+  }
 
-    @Override
-    public synchronized void destroy() {
-        bound.forEach(LoadBalancerMetrics::close);
-        bound.clear();
-    }
+  @Override
+  public synchronized void destroy() {
+    bound.forEach(LoadBalancerMetrics::close);
+    bound.clear();
+  }
 }

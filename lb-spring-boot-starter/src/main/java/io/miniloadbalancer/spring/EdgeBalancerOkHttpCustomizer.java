@@ -20,35 +20,35 @@ import okhttp3.OkHttpClient;
  */
 public final class EdgeBalancerOkHttpCustomizer implements Consumer<OkHttpClient.Builder> {
 
-    private final List<LoadBalancingInterceptor> interceptors = new ArrayList<>();
+  private final List<LoadBalancingInterceptor> interceptors = new ArrayList<>();
 
-    /**
-     * A customizer over the application's pools.
-     *
-     * @param pools the pools
-     */
-    public EdgeBalancerOkHttpCustomizer(EdgeBalancerPools pools) {
-        requireNonNull(pools, "pools");
-        for (String name : pools.names()) {
-            EdgeBalancerPools.Pool pool = pools.pool(name);
-            LoadBalancingInterceptor.Builder b =
-                    LoadBalancingInterceptor.builder()
-                            .route(name, pool.balancer())
-                            .retryPolicy(pool.retries().policy());
-            if (pool.hashKeyHeader() != null) {
-                b.hashKeyHeader(pool.hashKeyHeader());
-            }
-            interceptors.add(b.build());
-        }
+  /**
+   * A customizer over the application's pools.
+   *
+   * @param pools the pools
+   */
+  public EdgeBalancerOkHttpCustomizer(EdgeBalancerPools pools) {
+    requireNonNull(pools, "pools");
+    for (String name : pools.names()) {
+      EdgeBalancerPools.Pool pool = pools.pool(name);
+      LoadBalancingInterceptor.Builder b =
+          LoadBalancingInterceptor.builder()
+              .route(name, pool.balancer())
+              .retryPolicy(pool.retries().policy());
+      if (pool.hashKeyHeader() != null) {
+        b.hashKeyHeader(pool.hashKeyHeader());
+      }
+      interceptors.add(b.build());
     }
+  }
 
-    /**
-     * Adds the pools' interceptors as application interceptors.
-     *
-     * @param builder the client's builder
-     */
-    @Override
-    public void accept(OkHttpClient.Builder builder) {
-        interceptors.forEach(builder::addInterceptor);
-    }
+  /**
+   * Adds the pools' interceptors as application interceptors.
+   *
+   * @param builder the client's builder
+   */
+  @Override
+  public void accept(OkHttpClient.Builder builder) {
+    interceptors.forEach(builder::addInterceptor);
+  }
 }

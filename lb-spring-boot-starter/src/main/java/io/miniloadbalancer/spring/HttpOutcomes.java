@@ -13,36 +13,36 @@ import org.jspecify.annotations.Nullable;
  */
 final class HttpOutcomes {
 
-    static final String IDEMPOTENCY_KEY = io.miniloadbalancer.core.HttpOutcomes.IDEMPOTENCY_KEY;
+  static final String IDEMPOTENCY_KEY = io.miniloadbalancer.core.HttpOutcomes.IDEMPOTENCY_KEY;
 
-    private HttpOutcomes() {}
+  private HttpOutcomes() {}
 
-    /** Whether an answer with this status is a failed attempt (every 5xx, and 429). */
-    static boolean isFailure(int status) {
-        return io.miniloadbalancer.core.HttpOutcomes.isRetryable(status);
+  /** Whether an answer with this status is a failed attempt (every 5xx, and 429). */
+  static boolean isFailure(int status) {
+    return io.miniloadbalancer.core.HttpOutcomes.isRetryable(status);
+  }
+
+  /** Whether a request may be sent again: by method, or by an explicit Idempotency-Key. */
+  static boolean retryable(String method, boolean hasIdempotencyKey) {
+    return io.miniloadbalancer.core.HttpOutcomes.isIdempotent(method, hasIdempotencyKey);
+  }
+
+  /**
+   * Ends the lease as overloaded when the answer asks for a pause (429, or 503 with Retry-After);
+   * otherwise leaves it to the caller's success/failure judgement.
+   */
+  static void overloadIfAsked(
+      Lease lease, int status, @Nullable String retryAfterHeader, long latencyNanos) {
+    Duration retryAfter =
+        io.miniloadbalancer.core.HttpOutcomes.retryAfter(retryAfterHeader, Instant.now());
+    if (io.miniloadbalancer.core.HttpOutcomes.outcome(status, retryAfter != null)
+        != Outcome.OVERLOADED) {
+      return;
     }
-
-    /** Whether a request may be sent again: by method, or by an explicit Idempotency-Key. */
-    static boolean retryable(String method, boolean hasIdempotencyKey) {
-        return io.miniloadbalancer.core.HttpOutcomes.isIdempotent(method, hasIdempotencyKey);
+    if (retryAfter != null) {
+      lease.overloaded(retryAfter);
+    } else {
+      lease.complete(Outcome.OVERLOADED, latencyNanos);
     }
-
-    /**
-     * Ends the lease as overloaded when the answer asks for a pause (429, or 503 with Retry-After);
-     * otherwise leaves it to the caller's success/failure judgement.
-     */
-    static void overloadIfAsked(
-            Lease lease, int status, @Nullable String retryAfterHeader, long latencyNanos) {
-        Duration retryAfter =
-                io.miniloadbalancer.core.HttpOutcomes.retryAfter(retryAfterHeader, Instant.now());
-        if (io.miniloadbalancer.core.HttpOutcomes.outcome(status, retryAfter != null)
-                != Outcome.OVERLOADED) {
-            return;
-        }
-        if (retryAfter != null) {
-            lease.overloaded(retryAfter);
-        } else {
-            lease.complete(Outcome.OVERLOADED, latencyNanos);
-        }
-    }
+  }
 }

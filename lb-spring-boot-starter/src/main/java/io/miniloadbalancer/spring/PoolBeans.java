@@ -23,37 +23,36 @@ import org.springframework.core.env.Environment;
  */
 final class PoolBeans implements BeanDefinitionRegistryPostProcessor, EnvironmentAware {
 
-    private Environment environment;
+  private Environment environment;
 
-    @Override
-    public void setEnvironment(Environment environment) {
-        this.environment = environment;
+  @Override
+  public void setEnvironment(Environment environment) {
+    this.environment = environment;
+  }
+
+  @Override
+  public void postProcessBeanDefinitionRegistry(BeanDefinitionRegistry registry) {
+    Map<String, Object> pools =
+        Binder.get(environment)
+            .bind("edge-balancer.pools", Bindable.mapOf(String.class, Object.class))
+            .orElse(Map.of());
+    BeanFactory factory = (BeanFactory) registry;
+    for (String raw : pools.keySet()) {
+      String name = raw.toLowerCase(Locale.ROOT);
+      RootBeanDefinition definition =
+          new RootBeanDefinition(
+              LoadBalancer.class, () -> factory.getBean(EdgeBalancerPools.class).get(name));
+      // No inferred close(): EdgeBalancerPools closes the balancer, after the pools have
+      // drained.
+      definition.setDestroyMethodName("");
+      definition.addQualifier(new AutowireCandidateQualifier(Qualifier.class, name));
+      String beanName = name + "LoadBalancer";
+      if (!registry.containsBeanDefinition(beanName)) {
+        registry.registerBeanDefinition(beanName, definition);
+      }
     }
+  }
 
-    @Override
-    public void postProcessBeanDefinitionRegistry(BeanDefinitionRegistry registry) {
-        Map<String, Object> pools =
-                Binder.get(environment)
-                        .bind("edge-balancer.pools", Bindable.mapOf(String.class, Object.class))
-                        .orElse(Map.of());
-        BeanFactory factory = (BeanFactory) registry;
-        for (String raw : pools.keySet()) {
-            String name = raw.toLowerCase(Locale.ROOT);
-            RootBeanDefinition definition =
-                    new RootBeanDefinition(
-                            LoadBalancer.class,
-                            () -> factory.getBean(EdgeBalancerPools.class).get(name));
-            // No inferred close(): EdgeBalancerPools closes the balancer, after the pools have
-            // drained.
-            definition.setDestroyMethodName("");
-            definition.addQualifier(new AutowireCandidateQualifier(Qualifier.class, name));
-            String beanName = name + "LoadBalancer";
-            if (!registry.containsBeanDefinition(beanName)) {
-                registry.registerBeanDefinition(beanName, definition);
-            }
-        }
-    }
-
-    @Override
-    public void postProcessBeanFactory(ConfigurableListableBeanFactory beanFactory) {}
+  @Override
+  public void postProcessBeanFactory(ConfigurableListableBeanFactory beanFactory) {}
 }

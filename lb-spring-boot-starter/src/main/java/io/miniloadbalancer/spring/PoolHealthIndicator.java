@@ -15,25 +15,25 @@ import org.springframework.boot.actuate.health.HealthIndicator;
  */
 final class PoolHealthIndicator implements HealthIndicator {
 
-    private final LoadBalancer balancer;
+  private final LoadBalancer balancer;
 
-    PoolHealthIndicator(LoadBalancer balancer) {
-        this.balancer = balancer;
-    }
+  PoolHealthIndicator(LoadBalancer balancer) {
+    this.balancer = balancer;
+  }
 
-    @Override
-    public Health health() {
-        BalancerSnapshot s = balancer.snapshot();
-        Map<String, Integer> byState = new TreeMap<>();
-        for (EndpointSnapshot e : s.endpoints()) {
-            byState.merge(e.state().name(), 1, Integer::sum);
-        }
-        Health.Builder h = s.routableCount() > 0 ? Health.up() : Health.down();
-        return h.withDetail("routable", s.routableCount())
-                .withDetail("endpoints", s.endpoints().size())
-                .withDetail("states", byState)
-                .withDetail("strategy", s.strategy())
-                .withDetail("panic", s.panic())
-                .build();
+  @Override
+  public Health health() {
+    BalancerSnapshot s = balancer.snapshot();
+    Map<String, Integer> byState = new TreeMap<>();
+    for (EndpointSnapshot e : s.endpoints()) {
+      byState.merge(e.state().name(), 1, Integer::sum);
     }
+    Health.Builder h = s.routableCount() > 0 ? Health.up() : Health.down();
+    return h.withDetail("routable", s.routableCount())
+        .withDetail("endpoints", s.endpoints().size())
+        .withDetail("states", byState)
+        .withDetail("strategy", s.strategy())
+        .withDetail("panic", s.panic())
+        .build();
+  }
 }

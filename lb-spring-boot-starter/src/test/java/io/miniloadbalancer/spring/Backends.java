@@ -14,59 +14,58 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** Real HTTP backends on loopback: each answers every path with its id and counts the hits. */
 final class Backends implements AutoCloseable {
 
-    record Backend(String id, HttpServer server, AtomicInteger hits) {
-        int port() {
-            return server.getAddress().getPort();
-        }
-
-        String address() {
-            return "127.0.0.1:" + port();
-        }
+  record Backend(String id, HttpServer server, AtomicInteger hits) {
+    int port() {
+      return server.getAddress().getPort();
     }
 
-    private final List<Backend> backends = new ArrayList<>();
-
-    Backends(int count) throws IOException {
-        for (int i = 1; i <= count; i++) {
-            String id = "b" + i;
-            HttpServer server =
-                    HttpServer.create(
-                            new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
-            AtomicInteger hits = new AtomicInteger();
-            server.createContext(
-                    "/",
-                    exchange -> {
-                        hits.incrementAndGet();
-                        byte[] body = id.getBytes(StandardCharsets.UTF_8);
-                        exchange.getResponseHeaders().add("Content-Type", "text/plain");
-                        exchange.sendResponseHeaders(200, body.length);
-                        try (OutputStream out = exchange.getResponseBody()) {
-                            out.write(body);
-                        }
-                    });
-            server.setExecutor(Executors.newFixedThreadPool(4));
-            server.start();
-            backends.add(new Backend(id, server, hits));
-        }
+    String address() {
+      return "127.0.0.1:" + port();
     }
+  }
 
-    Backend get(int index) {
-        return backends.get(index);
-    }
+  private final List<Backend> backends = new ArrayList<>();
 
-    List<Backend> all() {
-        return backends;
+  Backends(int count) throws IOException {
+    for (int i = 1; i <= count; i++) {
+      String id = "b" + i;
+      HttpServer server =
+          HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 50);
+      AtomicInteger hits = new AtomicInteger();
+      server.createContext(
+          "/",
+          exchange -> {
+            hits.incrementAndGet();
+            byte[] body = id.getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().add("Content-Type", "text/plain");
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+              out.write(body);
+            }
+          });
+      server.setExecutor(Executors.newFixedThreadPool(4));
+      server.start();
+      backends.add(new Backend(id, server, hits));
     }
+  }
 
-    void kill(int index) {
-        backends.get(index).server().stop(0);
-    }
+  Backend get(int index) {
+    return backends.get(index);
+  }
 
-    @Override
-    public void close() {
-        for (Backend b : backends) {
-            b.server().stop(0);
-            ((java.util.concurrent.ExecutorService) b.server().getExecutor()).shutdownNow();
-        }
+  List<Backend> all() {
+    return backends;
+  }
+
+  void kill(int index) {
+    backends.get(index).server().stop(0);
+  }
+
+  @Override
+  public void close() {
+    for (Backend b : backends) {
+      b.server().stop(0);
+      ((java.util.concurrent.ExecutorService) b.server().getExecutor()).shutdownNow();
     }
+  }
 }

@@ -20,35 +20,35 @@ import java.util.regex.Pattern;
  */
 public final class Durations {
 
-    /** What a duration looks like, for error messages. */
-    public static final String SYNTAX = "a duration like 500ms, 20s, 5m or 1h";
+  /** What a duration looks like, for error messages. */
+  public static final String SYNTAX = "a duration like 500ms, 20s, 5m or 1h";
 
-    private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(ms|s|m|h)");
+  private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(ms|s|m|h)");
 
-    private Durations() {}
+  private Durations() {}
 
-    /**
-     * Parses {@code raw} in the syntax above.
-     *
-     * @param raw the text as written, e.g. {@code "300ms"}
-     * @return the duration, zero or positive
-     * @throws IllegalArgumentException when {@code raw} is not in the syntax; the message quotes it
-     *     and shows the syntax, e.g. {@code '800 millis' is not a duration like 500ms, 20s, 5m or
-     *     1h (digits and a unit, no sign)}
-     */
-    public static Duration parse(String raw) {
-        Matcher m = DURATION.matcher(raw.strip());
-        if (!m.matches()) {
-            throw new IllegalArgumentException(
-                    "'" + raw + "' is not " + SYNTAX + " (digits and a unit, no sign)");
-        }
-        long n = Long.parseLong(m.group(1));
-        return switch (m.group(2)) {
-            case "ms" -> Duration.ofMillis(n);
-            case "s" -> Duration.ofSeconds(n);
-            case "m" -> Duration.ofMinutes(n);
-            case "h" -> Duration.ofHours(n);
-            default -> throw new IllegalStateException("unit outside the pattern: " + m.group(2));
-        };
+  /**
+   * Parses {@code raw} in the syntax above.
+   *
+   * @param raw the text as written, e.g. {@code "300ms"}
+   * @return the duration, zero or positive
+   * @throws IllegalArgumentException when {@code raw} is not in the syntax; the message quotes it
+   *     and shows the syntax, e.g. {@code '800 millis' is not a duration like 500ms, 20s, 5m or 1h
+   *     (digits and a unit, no sign)}
+   */
+  public static Duration parse(String raw) {
+    Matcher m = DURATION.matcher(raw.strip());
+    if (!m.matches()) {
+      throw new IllegalArgumentException(
+          "'" + raw + "' is not " + SYNTAX + " (digits and a unit, no sign)");
     }
+    long n = Long.parseLong(m.group(1));
+    return switch (m.group(2)) {
+      case "ms" -> Duration.ofMillis(n);
+      case "s" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      case "h" -> Duration.ofHours(n);
+      default -> throw new IllegalStateException("unit outside the pattern: " + m.group(2));
+    };
+  }
 }

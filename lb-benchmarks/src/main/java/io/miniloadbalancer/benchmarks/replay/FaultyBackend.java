@@ -41,206 +41,204 @@ import org.jspecify.annotations.Nullable;
  */
 final class FaultyBackend implements AutoCloseable {
 
-    static {
-        // The JDK server leaves Nagle on; with small responses that costs up to 40 ms per reply
-        // (delayed ACKs), which would drown the latencies under test.
-        System.setProperty("sun.net.httpserver.nodelay", "true");
+  static {
+    // The JDK server leaves Nagle on; with small responses that costs up to 40 ms per reply
+    // (delayed ACKs), which would drown the latencies under test.
+    System.setProperty("sun.net.httpserver.nodelay", "true");
+  }
+
+  private static final byte[] OK = "ok\n".getBytes(StandardCharsets.US_ASCII);
+  private static final int BIND_ATTEMPTS = 50;
+
+  private final String id;
+  private final Executor handlers;
+  private final ScheduledExecutorService replies;
+  private final Well19937c random;
+  private final LogNormalDistribution baseLatency;
+  private final double baseErrorRate;
+  private final long startNanos;
+  private final AtomicLongArray requestsPerSecond;
+  private volatile @Nullable LogNormalDistribution slowLatency;
+  private volatile double burstRate;
+  private volatile @Nullable HttpServer server;
+  private volatile int port;
+
+  /**
+   * Starts the backend on an ephemeral loopback port.
+   *
+   * @param index the backend's number (its id is {@code b<index>})
+   * @param profile latency and error rate
+   * @param seed seeds this backend's draws
+   * @param seconds how many seconds of per-second request counts to keep
+   * @param startNanos the run's start on {@link System#nanoTime()}, for the per-second counts
+   * @param handlers runs request handlers (they only schedule replies, so a small pool does)
+   * @param replies sends the delayed replies
+   */
+  FaultyBackend(
+      int index,
+      Scenario.BackendGroup profile,
+      long seed,
+      int seconds,
+      long startNanos,
+      Executor handlers,
+      ScheduledExecutorService replies) {
+    this.id = Scenario.backendId(index);
+    this.handlers = handlers;
+    this.replies = replies;
+    this.random = new Well19937c(seed);
+    this.baseLatency = distribution(profile.latency(), random);
+    this.baseErrorRate = profile.errorRate();
+    this.startNanos = startNanos;
+    this.requestsPerSecond = new AtomicLongArray(seconds);
+    bind(0);
+  }
+
+  /** The backend's id, {@code b<index>}. */
+  String id() {
+    return id;
+  }
+
+  /** The loopback port; the same across kills and revivals. */
+  int port() {
+    return port;
+  }
+
+  /** Requests to {@code /work} that arrived in second {@code second} of the run. */
+  long requestsInSecond(int second) {
+    return second < requestsPerSecond.length() ? requestsPerSecond.get(second) : 0;
+  }
+
+  /** Whether the port is bound. */
+  boolean alive() {
+    return server != null;
+  }
+
+  /** Closes the listener and every connection; idempotent. */
+  synchronized void kill() {
+    HttpServer s = server;
+    if (s != null) {
+      server = null;
+      s.stop(0);
     }
+  }
 
-    private static final byte[] OK = "ok\n".getBytes(StandardCharsets.US_ASCII);
-    private static final int BIND_ATTEMPTS = 50;
-
-    private final String id;
-    private final Executor handlers;
-    private final ScheduledExecutorService replies;
-    private final Well19937c random;
-    private final LogNormalDistribution baseLatency;
-    private final double baseErrorRate;
-    private final long startNanos;
-    private final AtomicLongArray requestsPerSecond;
-    private volatile @Nullable LogNormalDistribution slowLatency;
-    private volatile double burstRate;
-    private volatile @Nullable HttpServer server;
-    private volatile int port;
-
-    /**
-     * Starts the backend on an ephemeral loopback port.
-     *
-     * @param index the backend's number (its id is {@code b<index>})
-     * @param profile latency and error rate
-     * @param seed seeds this backend's draws
-     * @param seconds how many seconds of per-second request counts to keep
-     * @param startNanos the run's start on {@link System#nanoTime()}, for the per-second counts
-     * @param handlers runs request handlers (they only schedule replies, so a small pool does)
-     * @param replies sends the delayed replies
-     */
-    FaultyBackend(
-            int index,
-            Scenario.BackendGroup profile,
-            long seed,
-            int seconds,
-            long startNanos,
-            Executor handlers,
-            ScheduledExecutorService replies) {
-        this.id = Scenario.backendId(index);
-        this.handlers = handlers;
-        this.replies = replies;
-        this.random = new Well19937c(seed);
-        this.baseLatency = distribution(profile.latency(), random);
-        this.baseErrorRate = profile.errorRate();
-        this.startNanos = startNanos;
-        this.requestsPerSecond = new AtomicLongArray(seconds);
-        bind(0);
+  /** Binds the same port again; idempotent. */
+  synchronized void revive() {
+    if (server == null) {
+      bind(port);
     }
+  }
 
-    /** The backend's id, {@code b<index>}. */
-    String id() {
-        return id;
-    }
+  /**
+   * Serves requests at {@code latency} instead of the profile's, or the profile's again on null.
+   */
+  void slow(Scenario.@Nullable Latency latency) {
+    slowLatency = latency == null ? null : distribution(latency, random);
+  }
 
-    /** The loopback port; the same across kills and revivals. */
-    int port() {
-        return port;
-    }
+  /** Answers {@code rate} of requests (and probes) with 503; 0 ends the burst. */
+  void errorBurst(double rate) {
+    burstRate = rate;
+  }
 
-    /** Requests to {@code /work} that arrived in second {@code second} of the run. */
-    long requestsInSecond(int second) {
-        return second < requestsPerSecond.length() ? requestsPerSecond.get(second) : 0;
-    }
+  @Override
+  public void close() {
+    kill();
+  }
 
-    /** Whether the port is bound. */
-    boolean alive() {
-        return server != null;
-    }
-
-    /** Closes the listener and every connection; idempotent. */
-    synchronized void kill() {
-        HttpServer s = server;
-        if (s != null) {
-            server = null;
-            s.stop(0);
+  private void bind(int wantedPort) {
+    InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), wantedPort);
+    for (int attempt = 1; ; attempt++) {
+      try {
+        HttpServer s = HttpServer.create(address, 1024);
+        s.setExecutor(handlers);
+        s.createContext("/work", this::work);
+        s.createContext("/health", this::health);
+        s.start();
+        port = s.getAddress().getPort();
+        server = s;
+        return;
+      } catch (BindException e) {
+        // The kernel may hold the port for a moment after a kill; a bounded wait, then give
+        // up.
+        if (attempt == BIND_ATTEMPTS) {
+          throw new UncheckedIOException("backend " + id + " cannot bind port " + wantedPort, e);
         }
+        LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
+      } catch (IOException e) {
+        throw new UncheckedIOException("backend " + id + " cannot start", e);
+      }
     }
+  }
 
-    /** Binds the same port again; idempotent. */
-    synchronized void revive() {
-        if (server == null) {
-            bind(port);
-        }
+  private void work(HttpExchange exchange) {
+    long second = (System.nanoTime() - startNanos) / 1_000_000_000L;
+    if (second >= 0 && second < requestsPerSecond.length()) {
+      requestsPerSecond.incrementAndGet((int) second);
     }
-
-    /**
-     * Serves requests at {@code latency} instead of the profile's, or the profile's again on null.
-     */
-    void slow(Scenario.@Nullable Latency latency) {
-        slowLatency = latency == null ? null : distribution(latency, random);
+    int status;
+    long delayNanos;
+    LogNormalDistribution latency = slowLatency != null ? slowLatency : baseLatency;
+    synchronized (random) {
+      double u = random.nextDouble();
+      double burst = burstRate;
+      status = u < burst ? 503 : (random.nextDouble() < baseErrorRate ? 500 : 200);
+      delayNanos = sampleNanos(latency);
     }
-
-    /** Answers {@code rate} of requests (and probes) with 503; 0 ends the burst. */
-    void errorBurst(double rate) {
-        burstRate = rate;
+    if (delayNanos <= 0) {
+      reply(exchange, status);
+    } else {
+      replies.schedule(() -> reply(exchange, status), delayNanos, TimeUnit.NANOSECONDS);
     }
+  }
 
-    @Override
-    public void close() {
-        kill();
+  private void health(HttpExchange exchange) {
+    double u;
+    synchronized (random) {
+      u = random.nextDouble();
     }
+    reply(exchange, u < burstRate ? 503 : 200);
+  }
 
-    private void bind(int wantedPort) {
-        InetSocketAddress address =
-                new InetSocketAddress(InetAddress.getLoopbackAddress(), wantedPort);
-        for (int attempt = 1; ; attempt++) {
-            try {
-                HttpServer s = HttpServer.create(address, 1024);
-                s.setExecutor(handlers);
-                s.createContext("/work", this::work);
-                s.createContext("/health", this::health);
-                s.start();
-                port = s.getAddress().getPort();
-                server = s;
-                return;
-            } catch (BindException e) {
-                // The kernel may hold the port for a moment after a kill; a bounded wait, then give
-                // up.
-                if (attempt == BIND_ATTEMPTS) {
-                    throw new UncheckedIOException(
-                            "backend " + id + " cannot bind port " + wantedPort, e);
-                }
-                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
-            } catch (IOException e) {
-                throw new UncheckedIOException("backend " + id + " cannot start", e);
-            }
-        }
+  private static void reply(HttpExchange exchange, int status) {
+    try (exchange) {
+      exchange.sendResponseHeaders(status, OK.length);
+      try (OutputStream body = exchange.getResponseBody()) {
+        body.write(OK);
+      }
+    } catch (IOException killedMeanwhile) {
+      // The backend was killed while the reply waited: the client already saw the reset.
     }
+  }
 
-    private void work(HttpExchange exchange) {
-        long second = (System.nanoTime() - startNanos) / 1_000_000_000L;
-        if (second >= 0 && second < requestsPerSecond.length()) {
-            requestsPerSecond.incrementAndGet((int) second);
-        }
-        int status;
-        long delayNanos;
-        LogNormalDistribution latency = slowLatency != null ? slowLatency : baseLatency;
-        synchronized (random) {
-            double u = random.nextDouble();
-            double burst = burstRate;
-            status = u < burst ? 503 : (random.nextDouble() < baseErrorRate ? 500 : 200);
-            delayNanos = sampleNanos(latency);
-        }
-        if (delayNanos <= 0) {
-            reply(exchange, status);
-        } else {
-            replies.schedule(() -> reply(exchange, status), delayNanos, TimeUnit.NANOSECONDS);
-        }
-    }
+  /** Draws one service time; the caller holds the generator's lock. */
+  private static long sampleNanos(LogNormalDistribution d) {
+    // Capped so one extreme draw of a wide profile cannot outlive the run.
+    double seconds = Math.min(d.sample(), 60.0);
+    return (long) (seconds * 1e9);
+  }
 
-    private void health(HttpExchange exchange) {
-        double u;
-        synchronized (random) {
-            u = random.nextDouble();
-        }
-        reply(exchange, u < burstRate ? 503 : 200);
-    }
+  /**
+   * A log-normal through the given median and 99th percentile: median = e^mu, p99 = e^(mu + 2.326
+   * sigma). A zero median is a constant zero.
+   */
+  static LogNormalDistribution distribution(Scenario.Latency latency, Well19937c random) {
+    double median = Math.max(latency.median().toNanos(), 1) / 1e9;
+    double p99 = Math.max(latency.p99().toNanos(), 1) / 1e9;
+    double sigma = Math.log(p99 / median) / Z99;
+    // commons-math refuses a zero shape; a tiny one is a constant to the nanosecond.
+    return new LogNormalDistribution(
+        random,
+        Math.log(median),
+        Math.max(sigma, 1e-9),
+        LogNormalDistribution.DEFAULT_INVERSE_ABSOLUTE_ACCURACY);
+  }
 
-    private static void reply(HttpExchange exchange, int status) {
-        try (exchange) {
-            exchange.sendResponseHeaders(status, OK.length);
-            try (OutputStream body = exchange.getResponseBody()) {
-                body.write(OK);
-            }
-        } catch (IOException killedMeanwhile) {
-            // The backend was killed while the reply waited: the client already saw the reset.
-        }
-    }
+  /** The standard normal's 99th percentile. */
+  private static final double Z99 = 2.3263478740408408;
 
-    /** Draws one service time; the caller holds the generator's lock. */
-    private static long sampleNanos(LogNormalDistribution d) {
-        // Capped so one extreme draw of a wide profile cannot outlive the run.
-        double seconds = Math.min(d.sample(), 60.0);
-        return (long) (seconds * 1e9);
-    }
-
-    /**
-     * A log-normal through the given median and 99th percentile: median = e^mu, p99 = e^(mu + 2.326
-     * sigma). A zero median is a constant zero.
-     */
-    static LogNormalDistribution distribution(Scenario.Latency latency, Well19937c random) {
-        double median = Math.max(latency.median().toNanos(), 1) / 1e9;
-        double p99 = Math.max(latency.p99().toNanos(), 1) / 1e9;
-        double sigma = Math.log(p99 / median) / Z99;
-        // commons-math refuses a zero shape; a tiny one is a constant to the nanosecond.
-        return new LogNormalDistribution(
-                random,
-                Math.log(median),
-                Math.max(sigma, 1e-9),
-                LogNormalDistribution.DEFAULT_INVERSE_ABSOLUTE_ACCURACY);
-    }
-
-    /** The standard normal's 99th percentile. */
-    private static final double Z99 = 2.3263478740408408;
-
-    @Override
-    public String toString() {
-        return id + "@127.0.0.1:" + port + (alive() ? "" : " (killed)");
-    }
+  @Override
+  public String toString() {
+    return id + "@127.0.0.1:" + port + (alive() ? "" : " (killed)");
+  }
 }

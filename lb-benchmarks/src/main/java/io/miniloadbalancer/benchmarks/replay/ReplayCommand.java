@@ -31,123 +31,121 @@ import picocli.CommandLine.Spec;
  * a run failed.
  */
 @Command(
-        name = "replay",
-        mixinStandardHelpOptions = true,
-        description = {
-            "Replays scenario files (YAML) against real loopback backends, once per strategy,"
-                + " through the lb-okhttp client, and writes a report per scenario: timeseries.csv,"
-                + " summary.csv/.md, transitions.csv, PNG charts and report.html (opens offline)."
-        })
+    name = "replay",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Replays scenario files (YAML) against real loopback backends, once per strategy,"
+          + " through the lb-okhttp client, and writes a report per scenario: timeseries.csv,"
+          + " summary.csv/.md, transitions.csv, PNG charts and report.html (opens offline)."
+    })
 public final class ReplayCommand implements Callable<Integer> {
 
-    @Parameters(arity = "1..*", paramLabel = "SCENARIO", description = "Scenario YAML files.")
-    private List<Path> scenarios = new ArrayList<>();
+  @Parameters(arity = "1..*", paramLabel = "SCENARIO", description = "Scenario YAML files.")
+  private List<Path> scenarios = new ArrayList<>();
 
-    @Option(
-            names = {"-o", "--out"},
-            defaultValue = "lb-benchmarks/target/replay",
-            description =
-                    "Report root; each scenario writes to <out>/<name>/ (default:"
-                            + " ${DEFAULT-VALUE}).")
-    private Path out = Path.of("lb-benchmarks/target/replay");
+  @Option(
+      names = {"-o", "--out"},
+      defaultValue = "lb-benchmarks/target/replay",
+      description =
+          "Report root; each scenario writes to <out>/<name>/ (default:" + " ${DEFAULT-VALUE}).")
+  private Path out = Path.of("lb-benchmarks/target/replay");
 
-    @Option(
-            names = "--strategies",
-            split = ",",
-            description =
-                    "Only the runs with these strategies (default: every run of the scenario).")
-    private List<String> strategies = new ArrayList<>();
+  @Option(
+      names = "--strategies",
+      split = ",",
+      description = "Only the runs with these strategies (default: every run of the scenario).")
+  private List<String> strategies = new ArrayList<>();
 
-    @Option(names = "--seed", description = "Overrides the scenario's seed.")
-    private Long seed;
+  @Option(names = "--seed", description = "Overrides the scenario's seed.")
+  private Long seed;
 
-    @Option(names = "--no-progress", description = "No progress bar (for logs and CI).")
-    private boolean noProgress;
+  @Option(names = "--no-progress", description = "No progress bar (for logs and CI).")
+  private boolean noProgress;
 
-    @Spec private CommandLine.Model.CommandSpec spec;
+  @Spec private CommandLine.Model.CommandSpec spec;
 
-    /** Runs the tool; exits with its exit code. */
-    public static void main(String[] args) {
-        // lb-core logs through SLF4J; only warnings should interleave with the progress bar.
-        System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-        System.setProperty("java.awt.headless", "true");
-        System.exit(new CommandLine(new ReplayCommand()).execute(args));
-    }
+  /** Runs the tool; exits with its exit code. */
+  public static void main(String[] args) {
+    // lb-core logs through SLF4J; only warnings should interleave with the progress bar.
+    System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    System.setProperty("java.awt.headless", "true");
+    System.exit(new CommandLine(new ReplayCommand()).execute(args));
+  }
 
-    @Override
-    public Integer call() throws Exception {
-        PrintWriter err = spec.commandLine().getErr();
-        PrintWriter outWriter = spec.commandLine().getOut();
-        ScenarioLoader loader = new ScenarioLoader();
-        List<Scenario> loaded = new ArrayList<>();
-        List<String> texts = new ArrayList<>();
-        // Every file is checked before the first run starts: a typo in the fourth file should not
-        // cost the three minutes of the first three.
-        for (Path file : scenarios) {
-            try {
-                Scenario s = loader.load(file);
-                if (!strategies.isEmpty()) {
-                    s = s.onlyStrategies(strategies);
-                }
-                if (seed != null) {
-                    s =
-                            new Scenario(
-                                    s.name(),
-                                    seed,
-                                    s.duration(),
-                                    s.backends(),
-                                    s.traffic(),
-                                    s.client(),
-                                    s.faults(),
-                                    s.runs());
-                }
-                loaded.add(s);
-                texts.add(Files.readString(file));
-            } catch (ScenarioLoader.ScenarioException | IllegalArgumentException e) {
-                err.println("replay: " + e.getMessage());
-                return 2;
-            }
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter err = spec.commandLine().getErr();
+    PrintWriter outWriter = spec.commandLine().getOut();
+    ScenarioLoader loader = new ScenarioLoader();
+    List<Scenario> loaded = new ArrayList<>();
+    List<String> texts = new ArrayList<>();
+    // Every file is checked before the first run starts: a typo in the fourth file should not
+    // cost the three minutes of the first three.
+    for (Path file : scenarios) {
+      try {
+        Scenario s = loader.load(file);
+        if (!strategies.isEmpty()) {
+          s = s.onlyStrategies(strategies);
         }
-        for (int i = 0; i < loaded.size(); i++) {
-            Scenario scenario = loaded.get(i);
-            ReplayRunner runner = new ReplayRunner(scenario);
-            List<RunResult> results = new ArrayList<>();
-            for (Scenario.Run run : scenario.runs()) {
-                String label = scenario.name() + ": " + run.label(scenario.client());
-                long expected = (long) scenario.traffic().rate() * scenario.duration().toSeconds();
-                if (noProgress) {
-                    outWriter.println("running " + label);
-                    outWriter.flush();
-                    results.add(runner.run(run, null));
-                } else {
-                    try (ProgressBar bar =
-                            new ProgressBarBuilder()
-                                    .setTaskName(label)
-                                    .setInitialMax(expected)
-                                    .setStyle(ProgressBarStyle.ASCII)
-                                    .setUpdateIntervalMillis(250)
-                                    .setUnit(" req", 1)
-                                    .build()) {
-                        results.add(runner.run(run, bar));
-                    }
-                }
-                RunResult r = results.get(results.size() - 1);
-                outWriter.printf(
-                        Locale.ROOT,
-                        "  %-40s success %.3f%%  p99 %.1f ms  retries %d%n",
-                        r.label(),
-                        r.successPercent(),
-                        r.percentileMillis(99),
-                        r.retries());
-                outWriter.flush();
-            }
-            Path dir = out.resolve(scenario.name());
-            Path html = new ReportWriter(dir).write(scenario, texts.get(i), results);
-            outWriter.println();
-            outWriter.print(ReportWriter.summaryMarkdown(results));
-            outWriter.println("report: " + html.toAbsolutePath());
-            outWriter.flush();
+        if (seed != null) {
+          s =
+              new Scenario(
+                  s.name(),
+                  seed,
+                  s.duration(),
+                  s.backends(),
+                  s.traffic(),
+                  s.client(),
+                  s.faults(),
+                  s.runs());
         }
-        return 0;
+        loaded.add(s);
+        texts.add(Files.readString(file));
+      } catch (ScenarioLoader.ScenarioException | IllegalArgumentException e) {
+        err.println("replay: " + e.getMessage());
+        return 2;
+      }
     }
+    for (int i = 0; i < loaded.size(); i++) {
+      Scenario scenario = loaded.get(i);
+      ReplayRunner runner = new ReplayRunner(scenario);
+      List<RunResult> results = new ArrayList<>();
+      for (Scenario.Run run : scenario.runs()) {
+        String label = scenario.name() + ": " + run.label(scenario.client());
+        long expected = (long) scenario.traffic().rate() * scenario.duration().toSeconds();
+        if (noProgress) {
+          outWriter.println("running " + label);
+          outWriter.flush();
+          results.add(runner.run(run, null));
+        } else {
+          try (ProgressBar bar =
+              new ProgressBarBuilder()
+                  .setTaskName(label)
+                  .setInitialMax(expected)
+                  .setStyle(ProgressBarStyle.ASCII)
+                  .setUpdateIntervalMillis(250)
+                  .setUnit(" req", 1)
+                  .build()) {
+            results.add(runner.run(run, bar));
+          }
+        }
+        RunResult r = results.get(results.size() - 1);
+        outWriter.printf(
+            Locale.ROOT,
+            "  %-40s success %.3f%%  p99 %.1f ms  retries %d%n",
+            r.label(),
+            r.successPercent(),
+            r.percentileMillis(99),
+            r.retries());
+        outWriter.flush();
+      }
+      Path dir = out.resolve(scenario.name());
+      Path html = new ReportWriter(dir).write(scenario, texts.get(i), results);
+      outWriter.println();
+      outWriter.print(ReportWriter.summaryMarkdown(results));
+      outWriter.println("report: " + html.toAbsolutePath());
+      outWriter.flush();
+    }
+    return 0;
+  }
 }

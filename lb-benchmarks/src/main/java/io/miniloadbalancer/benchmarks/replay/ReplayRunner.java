@@ -56,413 +56,393 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ReplayRunner {
 
-    /** The logical host the client calls; the interceptor maps it to the balancer. */
-    static final String LOGICAL_HOST = "replay";
+  /** The logical host the client calls; the interceptor maps it to the balancer. */
+  static final String LOGICAL_HOST = "replay";
 
-    /** The header carrying the request key to hash strategies. */
-    static final String KEY_HEADER = "X-Replay-Key";
+  /** The header carrying the request key to hash strategies. */
+  static final String KEY_HEADER = "X-Replay-Key";
 
-    /** Time between building everything and the first arrival: lets servers and probes settle. */
-    private static final long LEAD_NANOS = TimeUnit.MILLISECONDS.toNanos(300);
+  /** Time between building everything and the first arrival: lets servers and probes settle. */
+  private static final long LEAD_NANOS = TimeUnit.MILLISECONDS.toNanos(300);
 
-    /**
-     * How long after the last arrival the run waits for calls still in flight, past the timeout.
-     */
-    private static final long GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
+  /** How long after the last arrival the run waits for calls still in flight, past the timeout. */
+  private static final long GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
 
-    private final Scenario scenario;
+  private final Scenario scenario;
 
-    /** A runner for {@code scenario}. */
-    public ReplayRunner(Scenario scenario) {
-        this.scenario = scenario;
+  /** A runner for {@code scenario}. */
+  public ReplayRunner(Scenario scenario) {
+    this.scenario = scenario;
+  }
+
+  /**
+   * Runs {@code run} and returns its measurements.
+   *
+   * @param progress stepped once per finished request; null for none
+   */
+  public RunResult run(Scenario.Run run, @Nullable ProgressBar progress)
+      throws InterruptedException {
+    Scenario.Client client = scenario.client();
+    int seconds = (int) Math.ceil(scenario.duration().toMillis() / 1000.0);
+    RunRecorder recorder = new RunRecorder(seconds);
+    long seed = scenario.seed();
+
+    ThreadPoolExecutor handlers =
+        new ThreadPoolExecutor(
+            2,
+            2,
+            0,
+            TimeUnit.SECONDS,
+            new ArrayBlockingQueue<>(10_000),
+            daemon("replay-backend"),
+            new ThreadPoolExecutor.CallerRunsPolicy());
+    ScheduledThreadPoolExecutor replies =
+        new ScheduledThreadPoolExecutor(2, daemon("replay-reply"));
+    replies.setRemoveOnCancelPolicy(true);
+    ScheduledExecutorService timeline =
+        Executors.newSingleThreadScheduledExecutor(daemon("replay-faults"));
+    ExecutorService calls = Executors.newCachedThreadPool(daemon("replay-call"));
+
+    long startNanos = System.nanoTime() + LEAD_NANOS;
+    List<FaultyBackend> backends = new ArrayList<>();
+    LoadBalancer balancer = null;
+    OkHttpClient http = null;
+    try {
+      List<Endpoint> endpoints = new ArrayList<>();
+      for (int i = 0; i < scenario.backendCount(); i++) {
+        FaultyBackend b =
+            new FaultyBackend(
+                i,
+                scenario.group(i),
+                seed * 1_000_003L + i,
+                seconds,
+                startNanos,
+                handlers,
+                replies);
+        backends.add(b);
+        endpoints.add(Endpoint.of(b.id(), "127.0.0.1", b.port()));
+      }
+      balancer = balancer(run, endpoints, recorder, startNanos, seed);
+      http = client(balancer, client, run.retries(client), scenario.traffic().concurrency(), calls);
+      scheduleFaults(timeline, backends, balancer, startNanos);
+      scheduleSamples(timeline, balancer, recorder, startNanos, seconds, progress);
+      offerTraffic(http, recorder, startNanos, seed, progress);
+    } finally {
+      timeline.shutdownNow();
+      if (http != null) {
+        http.dispatcher().cancelAll();
+        http.connectionPool().evictAll();
+      }
+      calls.shutdownNow();
+      if (balancer != null) {
+        balancer.close();
+      }
+      backends.forEach(FaultyBackend::close);
+      replies.shutdownNow();
+      handlers.shutdownNow();
     }
-
-    /**
-     * Runs {@code run} and returns its measurements.
-     *
-     * @param progress stepped once per finished request; null for none
-     */
-    public RunResult run(Scenario.Run run, @Nullable ProgressBar progress)
-            throws InterruptedException {
-        Scenario.Client client = scenario.client();
-        int seconds = (int) Math.ceil(scenario.duration().toMillis() / 1000.0);
-        RunRecorder recorder = new RunRecorder(seconds);
-        long seed = scenario.seed();
-
-        ThreadPoolExecutor handlers =
-                new ThreadPoolExecutor(
-                        2,
-                        2,
-                        0,
-                        TimeUnit.SECONDS,
-                        new ArrayBlockingQueue<>(10_000),
-                        daemon("replay-backend"),
-                        new ThreadPoolExecutor.CallerRunsPolicy());
-        ScheduledThreadPoolExecutor replies =
-                new ScheduledThreadPoolExecutor(2, daemon("replay-reply"));
-        replies.setRemoveOnCancelPolicy(true);
-        ScheduledExecutorService timeline =
-                Executors.newSingleThreadScheduledExecutor(daemon("replay-faults"));
-        ExecutorService calls = Executors.newCachedThreadPool(daemon("replay-call"));
-
-        long startNanos = System.nanoTime() + LEAD_NANOS;
-        List<FaultyBackend> backends = new ArrayList<>();
-        LoadBalancer balancer = null;
-        OkHttpClient http = null;
-        try {
-            List<Endpoint> endpoints = new ArrayList<>();
-            for (int i = 0; i < scenario.backendCount(); i++) {
-                FaultyBackend b =
-                        new FaultyBackend(
-                                i,
-                                scenario.group(i),
-                                seed * 1_000_003L + i,
-                                seconds,
-                                startNanos,
-                                handlers,
-                                replies);
-                backends.add(b);
-                endpoints.add(Endpoint.of(b.id(), "127.0.0.1", b.port()));
-            }
-            balancer = balancer(run, endpoints, recorder, startNanos, seed);
-            http =
-                    client(
-                            balancer,
-                            client,
-                            run.retries(client),
-                            scenario.traffic().concurrency(),
-                            calls);
-            scheduleFaults(timeline, backends, balancer, startNanos);
-            scheduleSamples(timeline, balancer, recorder, startNanos, seconds, progress);
-            offerTraffic(http, recorder, startNanos, seed, progress);
-        } finally {
-            timeline.shutdownNow();
-            if (http != null) {
-                http.dispatcher().cancelAll();
-                http.connectionPool().evictAll();
-            }
-            calls.shutdownNow();
-            if (balancer != null) {
-                balancer.close();
-            }
-            backends.forEach(FaultyBackend::close);
-            replies.shutdownNow();
-            handlers.shutdownNow();
-        }
-        long[][] perBackend = new long[backends.size()][seconds];
-        for (int b = 0; b < backends.size(); b++) {
-            for (int s = 0; s < seconds; s++) {
-                perBackend[b][s] = backends.get(b).requestsInSecond(s);
-            }
-        }
-        return recorder.finish(run.label(client), perBackend, scenario.faults());
+    long[][] perBackend = new long[backends.size()][seconds];
+    for (int b = 0; b < backends.size(); b++) {
+      for (int s = 0; s < seconds; s++) {
+        perBackend[b][s] = backends.get(b).requestsInSecond(s);
+      }
     }
+    return recorder.finish(run.label(client), perBackend, scenario.faults());
+  }
 
-    /** The balancer for {@code run}: the scenario's client settings with the run's overrides. */
-    private LoadBalancer balancer(
-            Scenario.Run run,
-            List<Endpoint> endpoints,
-            RunRecorder recorder,
-            long startNanos,
-            long seed) {
-        Scenario.Client client = scenario.client();
-        LoadBalancerBuilder builder =
-                LoadBalancer.builder()
-                        .name(scenario.name())
-                        .endpoints(endpoints)
-                        .strategy(run.strategy())
-                        .randomSource(seeded(seed ^ 0x5DEECE66DL))
-                        .hashBalanceFactor(
-                                run.hashBalanceFactor() != null
-                                        ? run.hashBalanceFactor()
-                                        : client.hashBalanceFactor())
-                        .listener(
-                                new BalancerListener() {
-                                    @Override
-                                    public void onTransition(Transition t) {
-                                        recorder.transition(System.nanoTime() - startNanos, t);
-                                    }
-                                });
-        Scenario.HealthCheckSettings hc = client.healthCheck();
-        if (hc != null) {
-            builder.healthCheck(
-                    HealthCheck.builder(HealthProbes.http("/health", hc.timeout()))
-                            .interval(hc.interval())
-                            .timeout(hc.timeout())
-                            .rise(run.hysteresis() ? hc.rise() : 1)
-                            .fall(run.hysteresis() ? hc.fall() : 1)
-                            .build());
-        }
-        boolean outliers =
-                run.outlierDetection() != null ? run.outlierDetection() : client.outlierDetection();
-        if (outliers) {
-            builder.outlierDetection(
-                    run.hysteresis()
-                            ? OutlierDetection.builder()
-                                    .activeCheckEndsEjection(run.activeCheckEndsEjection())
-                                    .build()
-                            // No damping: one failure ejects, for a short time that never grows.
-                            : OutlierDetection.builder()
-                                    .consecutiveFailures(1)
-                                    .baseEjectionTime(NO_DAMPING_EJECTION)
-                                    .maxEjectionTime(NO_DAMPING_EJECTION)
-                                    .ejectionJitter(0)
-                                    .build());
-        }
-        if (!run.retryBudget()) {
-            // lb-core has no switch to turn the budget off; a budget this large never binds
-            // (retries
-            // stay bounded by maxRetries per request).
-            builder.retryBudget(1_000_000, 1_000_000, Duration.ofSeconds(1));
-        }
-        return builder.build();
+  /** The balancer for {@code run}: the scenario's client settings with the run's overrides. */
+  private LoadBalancer balancer(
+      Scenario.Run run,
+      List<Endpoint> endpoints,
+      RunRecorder recorder,
+      long startNanos,
+      long seed) {
+    Scenario.Client client = scenario.client();
+    LoadBalancerBuilder builder =
+        LoadBalancer.builder()
+            .name(scenario.name())
+            .endpoints(endpoints)
+            .strategy(run.strategy())
+            .randomSource(seeded(seed ^ 0x5DEECE66DL))
+            .hashBalanceFactor(
+                run.hashBalanceFactor() != null
+                    ? run.hashBalanceFactor()
+                    : client.hashBalanceFactor())
+            .listener(
+                new BalancerListener() {
+                  @Override
+                  public void onTransition(Transition t) {
+                    recorder.transition(System.nanoTime() - startNanos, t);
+                  }
+                });
+    Scenario.HealthCheckSettings hc = client.healthCheck();
+    if (hc != null) {
+      builder.healthCheck(
+          HealthCheck.builder(HealthProbes.http("/health", hc.timeout()))
+              .interval(hc.interval())
+              .timeout(hc.timeout())
+              .rise(run.hysteresis() ? hc.rise() : 1)
+              .fall(run.hysteresis() ? hc.fall() : 1)
+              .build());
     }
-
-    /** The ejection time of a run without hysteresis: one health-check interval's worth. */
-    static final Duration NO_DAMPING_EJECTION = Duration.ofSeconds(1);
-
-    private static OkHttpClient client(
-            LoadBalancer balancer,
-            Scenario.Client client,
-            int maxRetries,
-            int concurrency,
-            ExecutorService calls) {
-        Dispatcher dispatcher = new Dispatcher(calls);
-        // The semaphore in offerTraffic is the bound; the dispatcher must never queue behind it.
-        dispatcher.setMaxRequests(concurrency);
-        dispatcher.setMaxRequestsPerHost(concurrency);
-        return new OkHttpClient.Builder()
-                .dispatcher(dispatcher)
-                .connectionPool(new ConnectionPool(concurrency, 1, TimeUnit.MINUTES))
-                .callTimeout(client.timeout())
-                .connectTimeout(client.timeout())
-                .readTimeout(client.timeout())
-                .addInterceptor(
-                        LoadBalancingInterceptor.builder()
-                                .route(LOGICAL_HOST, balancer)
-                                .retryPolicy(RetryPolicy.defaults().withMaxRetries(maxRetries))
-                                .hashKeyHeader(KEY_HEADER)
-                                .build())
-                .build();
+    boolean outliers =
+        run.outlierDetection() != null ? run.outlierDetection() : client.outlierDetection();
+    if (outliers) {
+      builder.outlierDetection(
+          run.hysteresis()
+              ? OutlierDetection.builder()
+                  .activeCheckEndsEjection(run.activeCheckEndsEjection())
+                  .build()
+              // No damping: one failure ejects, for a short time that never grows.
+              : OutlierDetection.builder()
+                  .consecutiveFailures(1)
+                  .baseEjectionTime(NO_DAMPING_EJECTION)
+                  .maxEjectionTime(NO_DAMPING_EJECTION)
+                  .ejectionJitter(0)
+                  .build());
     }
+    if (!run.retryBudget()) {
+      // lb-core has no switch to turn the budget off; a budget this large never binds
+      // (retries
+      // stay bounded by maxRetries per request).
+      builder.retryBudget(1_000_000, 1_000_000, Duration.ofSeconds(1));
+    }
+    return builder.build();
+  }
 
-    /** Puts every fault of the timeline on the scheduler, relative to the run's start. */
-    private void scheduleFaults(
-            ScheduledExecutorService timeline,
-            List<FaultyBackend> backends,
-            LoadBalancer balancer,
-            long startNanos) {
-        for (Scenario.Fault f : scenario.faults()) {
-            FaultyBackend b = backends.get(Integer.parseInt(f.backend().substring(1)));
-            long at = f.at().toNanos();
-            switch (f.action()) {
-                case KILL -> at(timeline, startNanos, at, b::kill);
-                case REVIVE -> at(timeline, startNanos, at, b::revive);
-                case SLOW -> {
-                    at(timeline, startNanos, at, () -> b.slow(f.latency()));
-                    at(timeline, startNanos, at + f.duration().toNanos(), () -> b.slow(null));
+  /** The ejection time of a run without hysteresis: one health-check interval's worth. */
+  static final Duration NO_DAMPING_EJECTION = Duration.ofSeconds(1);
+
+  private static OkHttpClient client(
+      LoadBalancer balancer,
+      Scenario.Client client,
+      int maxRetries,
+      int concurrency,
+      ExecutorService calls) {
+    Dispatcher dispatcher = new Dispatcher(calls);
+    // The semaphore in offerTraffic is the bound; the dispatcher must never queue behind it.
+    dispatcher.setMaxRequests(concurrency);
+    dispatcher.setMaxRequestsPerHost(concurrency);
+    return new OkHttpClient.Builder()
+        .dispatcher(dispatcher)
+        .connectionPool(new ConnectionPool(concurrency, 1, TimeUnit.MINUTES))
+        .callTimeout(client.timeout())
+        .connectTimeout(client.timeout())
+        .readTimeout(client.timeout())
+        .addInterceptor(
+            LoadBalancingInterceptor.builder()
+                .route(LOGICAL_HOST, balancer)
+                .retryPolicy(RetryPolicy.defaults().withMaxRetries(maxRetries))
+                .hashKeyHeader(KEY_HEADER)
+                .build())
+        .build();
+  }
+
+  /** Puts every fault of the timeline on the scheduler, relative to the run's start. */
+  private void scheduleFaults(
+      ScheduledExecutorService timeline,
+      List<FaultyBackend> backends,
+      LoadBalancer balancer,
+      long startNanos) {
+    for (Scenario.Fault f : scenario.faults()) {
+      FaultyBackend b = backends.get(Integer.parseInt(f.backend().substring(1)));
+      long at = f.at().toNanos();
+      switch (f.action()) {
+        case KILL -> at(timeline, startNanos, at, b::kill);
+        case REVIVE -> at(timeline, startNanos, at, b::revive);
+        case SLOW -> {
+          at(timeline, startNanos, at, () -> b.slow(f.latency()));
+          at(timeline, startNanos, at + f.duration().toNanos(), () -> b.slow(null));
+        }
+        case ERRORS -> {
+          at(timeline, startNanos, at, () -> b.errorBurst(f.rate()));
+          at(timeline, startNanos, at + f.duration().toNanos(), () -> b.errorBurst(0));
+        }
+        case FLAP -> {
+          long period = f.period().toNanos();
+          long end = at + f.duration().toNanos();
+          int k = 0;
+          for (long t = at; t < end; t += period, k++) {
+            at(timeline, startNanos, t, k % 2 == 0 ? b::kill : b::revive);
+          }
+          at(timeline, startNanos, end, b::revive);
+        }
+        case DRAIN -> {
+          at(timeline, startNanos, at, () -> balancer.drain(b.id(), f.duration()));
+          at(timeline, startNanos, at + f.duration().toNanos(), () -> balancer.undrain(b.id()));
+        }
+        default -> throw new IllegalStateException("unhandled action " + f.action());
+      }
+    }
+  }
+
+  private static void at(
+      ScheduledExecutorService timeline, long startNanos, long offset, Runnable r) {
+    long delay = startNanos + offset - System.nanoTime();
+    timeline.schedule(r, Math.max(0, delay), TimeUnit.NANOSECONDS);
+  }
+
+  /** Reads the balancer's retry counters at the end of every second. */
+  private static void scheduleSamples(
+      ScheduledExecutorService timeline,
+      LoadBalancer balancer,
+      RunRecorder recorder,
+      long startNanos,
+      int seconds,
+      @Nullable ProgressBar progress) {
+    for (int s = 0; s < seconds; s++) {
+      int second = s;
+      at(
+          timeline,
+          startNanos,
+          (s + 1) * 1_000_000_000L,
+          () -> {
+            recorder.sampleSecond(second, balancer.retriesGranted(), balancer.retriesRefused());
+          });
+    }
+    if (progress != null) {
+      timeline.scheduleAtFixedRate(
+          () -> progress.setExtraMessage(balancer.snapshot().routableCount() + " routable"),
+          1,
+          1,
+          TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Offers the scenario's traffic: Poisson arrivals at the configured rate for the run's duration,
+   * each sent asynchronously the moment it is due (open loop), at most {@code concurrency} at once.
+   * Returns when every call has finished or the grace time after the last one has passed.
+   */
+  private void offerTraffic(
+      OkHttpClient http,
+      RunRecorder recorder,
+      long startNanos,
+      long seed,
+      @Nullable ProgressBar progress)
+      throws InterruptedException {
+    Scenario.Traffic traffic = scenario.traffic();
+    SplittableRandom arrivals = new SplittableRandom(seed);
+    LongSupplier keys = keys(traffic.keys(), seed);
+    Semaphore permits = new Semaphore(traffic.concurrency());
+    long durationNanos = scenario.duration().toNanos();
+    double meanGapNanos = 1e9 / traffic.rate();
+    long due = 0;
+    while (true) {
+      // Exponential gaps: Poisson arrivals, bursts included, as independent clients produce.
+      due += (long) (-Math.log(1 - arrivals.nextDouble()) * meanGapNanos);
+      if (due >= durationNanos) {
+        break;
+      }
+      long wait;
+      while ((wait = startNanos + due - System.nanoTime()) > 0) {
+        LockSupport.parkNanos(wait);
+      }
+      long key = keys.getAsLong();
+      long arrival = due;
+      if (!permits.tryAcquire()) {
+        recorder.record(arrival, 0, RunRecorder.Result.SHED);
+        step(progress);
+        continue;
+      }
+      Request request =
+          new Request.Builder()
+              .url("http://" + LOGICAL_HOST + "/work?key=" + key)
+              .header(KEY_HEADER, Long.toString(key))
+              .build();
+      http.newCall(request)
+          .enqueue(
+              new Callback() {
+                @Override
+                public void onResponse(Call call, Response response) {
+                  RunRecorder.Result result;
+                  try (ResponseBody body = response.body()) {
+                    body.bytes();
+                    result =
+                        response.code() >= 500
+                            ? RunRecorder.Result.HTTP_5XX
+                            : RunRecorder.Result.OK;
+                  } catch (IOException e) {
+                    result = classify(e);
+                  }
+                  done(result);
                 }
-                case ERRORS -> {
-                    at(timeline, startNanos, at, () -> b.errorBurst(f.rate()));
-                    at(timeline, startNanos, at + f.duration().toNanos(), () -> b.errorBurst(0));
+
+                @Override
+                public void onFailure(Call call, IOException e) {
+                  done(classify(e));
                 }
-                case FLAP -> {
-                    long period = f.period().toNanos();
-                    long end = at + f.duration().toNanos();
-                    int k = 0;
-                    for (long t = at; t < end; t += period, k++) {
-                        at(timeline, startNanos, t, k % 2 == 0 ? b::kill : b::revive);
-                    }
-                    at(timeline, startNanos, end, b::revive);
+
+                private void done(RunRecorder.Result result) {
+                  recorder.record(arrival, System.nanoTime() - startNanos - arrival, result);
+                  permits.release();
+                  step(progress);
                 }
-                case DRAIN -> {
-                    at(timeline, startNanos, at, () -> balancer.drain(b.id(), f.duration()));
-                    at(
-                            timeline,
-                            startNanos,
-                            at + f.duration().toNanos(),
-                            () -> balancer.undrain(b.id()));
-                }
-                default -> throw new IllegalStateException("unhandled action " + f.action());
-            }
-        }
+              });
     }
-
-    private static void at(
-            ScheduledExecutorService timeline, long startNanos, long offset, Runnable r) {
-        long delay = startNanos + offset - System.nanoTime();
-        timeline.schedule(r, Math.max(0, delay), TimeUnit.NANOSECONDS);
+    // Every call ends within its call timeout, so this normally returns as soon as the last one
+    // does; one still open after the grace time is cancelled when the run is torn down.
+    boolean allFinished =
+        permits.tryAcquire(
+            traffic.concurrency(),
+            scenario.client().timeout().toNanos() + GRACE_NANOS,
+            TimeUnit.NANOSECONDS);
+    if (!allFinished && progress != null) {
+      progress.setExtraMessage("calls left open after the grace time");
     }
+  }
 
-    /** Reads the balancer's retry counters at the end of every second. */
-    private static void scheduleSamples(
-            ScheduledExecutorService timeline,
-            LoadBalancer balancer,
-            RunRecorder recorder,
-            long startNanos,
-            int seconds,
-            @Nullable ProgressBar progress) {
-        for (int s = 0; s < seconds; s++) {
-            int second = s;
-            at(
-                    timeline,
-                    startNanos,
-                    (s + 1) * 1_000_000_000L,
-                    () -> {
-                        recorder.sampleSecond(
-                                second, balancer.retriesGranted(), balancer.retriesRefused());
-                    });
-        }
-        if (progress != null) {
-            timeline.scheduleAtFixedRate(
-                    () ->
-                            progress.setExtraMessage(
-                                    balancer.snapshot().routableCount() + " routable"),
-                    1,
-                    1,
-                    TimeUnit.SECONDS);
-        }
+  private static void step(@Nullable ProgressBar progress) {
+    if (progress != null) {
+      progress.step();
     }
+  }
 
-    /**
-     * Offers the scenario's traffic: Poisson arrivals at the configured rate for the run's
-     * duration, each sent asynchronously the moment it is due (open loop), at most {@code
-     * concurrency} at once. Returns when every call has finished or the grace time after the last
-     * one has passed.
-     */
-    private void offerTraffic(
-            OkHttpClient http,
-            RunRecorder recorder,
-            long startNanos,
-            long seed,
-            @Nullable ProgressBar progress)
-            throws InterruptedException {
-        Scenario.Traffic traffic = scenario.traffic();
-        SplittableRandom arrivals = new SplittableRandom(seed);
-        LongSupplier keys = keys(traffic.keys(), seed);
-        Semaphore permits = new Semaphore(traffic.concurrency());
-        long durationNanos = scenario.duration().toNanos();
-        double meanGapNanos = 1e9 / traffic.rate();
-        long due = 0;
-        while (true) {
-            // Exponential gaps: Poisson arrivals, bursts included, as independent clients produce.
-            due += (long) (-Math.log(1 - arrivals.nextDouble()) * meanGapNanos);
-            if (due >= durationNanos) {
-                break;
-            }
-            long wait;
-            while ((wait = startNanos + due - System.nanoTime()) > 0) {
-                LockSupport.parkNanos(wait);
-            }
-            long key = keys.getAsLong();
-            long arrival = due;
-            if (!permits.tryAcquire()) {
-                recorder.record(arrival, 0, RunRecorder.Result.SHED);
-                step(progress);
-                continue;
-            }
-            Request request =
-                    new Request.Builder()
-                            .url("http://" + LOGICAL_HOST + "/work?key=" + key)
-                            .header(KEY_HEADER, Long.toString(key))
-                            .build();
-            http.newCall(request)
-                    .enqueue(
-                            new Callback() {
-                                @Override
-                                public void onResponse(Call call, Response response) {
-                                    RunRecorder.Result result;
-                                    try (ResponseBody body = response.body()) {
-                                        body.bytes();
-                                        result =
-                                                response.code() >= 500
-                                                        ? RunRecorder.Result.HTTP_5XX
-                                                        : RunRecorder.Result.OK;
-                                    } catch (IOException e) {
-                                        result = classify(e);
-                                    }
-                                    done(result);
-                                }
-
-                                @Override
-                                public void onFailure(Call call, IOException e) {
-                                    done(classify(e));
-                                }
-
-                                private void done(RunRecorder.Result result) {
-                                    recorder.record(
-                                            arrival,
-                                            System.nanoTime() - startNanos - arrival,
-                                            result);
-                                    permits.release();
-                                    step(progress);
-                                }
-                            });
-        }
-        // Every call ends within its call timeout, so this normally returns as soon as the last one
-        // does; one still open after the grace time is cancelled when the run is torn down.
-        boolean allFinished =
-                permits.tryAcquire(
-                        traffic.concurrency(),
-                        scenario.client().timeout().toNanos() + GRACE_NANOS,
-                        TimeUnit.NANOSECONDS);
-        if (!allFinished && progress != null) {
-            progress.setExtraMessage("calls left open after the grace time");
-        }
+  static RunRecorder.Result classify(IOException e) {
+    if (e instanceof LoadBalancerIOException lb) {
+      return switch (lb.kind()) {
+        case NO_ENDPOINT -> RunRecorder.Result.NO_ENDPOINT;
+        case BUDGET_EXHAUSTED -> RunRecorder.Result.BUDGET_EXHAUSTED;
+        default -> RunRecorder.Result.IO_ERROR;
+      };
     }
-
-    private static void step(@Nullable ProgressBar progress) {
-        if (progress != null) {
-            progress.step();
-        }
+    if (e instanceof InterruptedIOException && "timeout".equals(e.getMessage())) {
+      return RunRecorder.Result.TIMEOUT;
     }
+    return RunRecorder.Result.IO_ERROR;
+  }
 
-    static RunRecorder.Result classify(IOException e) {
-        if (e instanceof LoadBalancerIOException lb) {
-            return switch (lb.kind()) {
-                case NO_ENDPOINT -> RunRecorder.Result.NO_ENDPOINT;
-                case BUDGET_EXHAUSTED -> RunRecorder.Result.BUDGET_EXHAUSTED;
-                default -> RunRecorder.Result.IO_ERROR;
-            };
-        }
-        if (e instanceof InterruptedIOException && "timeout".equals(e.getMessage())) {
-            return RunRecorder.Result.TIMEOUT;
-        }
-        return RunRecorder.Result.IO_ERROR;
+  /** Request keys: uniform, or Zipf (commons-math's rejection-inversion sampler), seeded. */
+  static LongSupplier keys(Scenario.Keys keys, long seed) {
+    if (keys.zipf()) {
+      ZipfDistribution zipf =
+          new ZipfDistribution(new Well19937c(seed ^ 0x2545F491L), keys.count(), keys.exponent());
+      return zipf::sample;
     }
+    SplittableRandom uniform = new SplittableRandom(seed ^ 0x2545F491L);
+    int count = keys.count();
+    return () -> 1 + uniform.nextInt(count);
+  }
 
-    /** Request keys: uniform, or Zipf (commons-math's rejection-inversion sampler), seeded. */
-    static LongSupplier keys(Scenario.Keys keys, long seed) {
-        if (keys.zipf()) {
-            ZipfDistribution zipf =
-                    new ZipfDistribution(
-                            new Well19937c(seed ^ 0x2545F491L), keys.count(), keys.exponent());
-            return zipf::sample;
-        }
-        SplittableRandom uniform = new SplittableRandom(seed ^ 0x2545F491L);
-        int count = keys.count();
-        return () -> 1 + uniform.nextInt(count);
-    }
+  /**
+   * A thread-safe seeded generator for the balancer's picks: the sequence is fixed by the seed;
+   * which pick draws which number depends on thread order. A lock per pick is fine in a tool.
+   */
+  static LongSupplier seeded(long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    return () -> {
+      synchronized (random) {
+        return random.nextLong();
+      }
+    };
+  }
 
-    /**
-     * A thread-safe seeded generator for the balancer's picks: the sequence is fixed by the seed;
-     * which pick draws which number depends on thread order. A lock per pick is fine in a tool.
-     */
-    static LongSupplier seeded(long seed) {
-        SplittableRandom random = new SplittableRandom(seed);
-        return () -> {
-            synchronized (random) {
-                return random.nextLong();
-            }
-        };
-    }
-
-    private static ThreadFactory daemon(String prefix) {
-        AtomicInteger n = new AtomicInteger();
-        return r -> {
-            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
-        };
-    }
+  private static ThreadFactory daemon(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
 }

@@ -12,65 +12,65 @@ import org.junit.jupiter.api.Test;
  */
 class ReplayTimelineTest {
 
-    private static final String SCENARIO =
-            """
-            name: timeline
-            seed: 4
-            duration: 4s
-            backends:
-              - count: 3
-                latency: {median: 1ms, p99: 5ms}
-            traffic:
-              rate: 200
-            client:
-              timeout: 500ms
-              maxRetries: 1
-              outlierDetection: false
-            faults:
-              - {at: 1s, backend: b0, action: drain, for: 2s}
-              - {at: 1s, backend: b1, action: errors, for: 1s, rate: 1.0}
-            runs:
-              - {strategy: round-robin}
-            """;
+  private static final String SCENARIO =
+      """
+      name: timeline
+      seed: 4
+      duration: 4s
+      backends:
+        - count: 3
+          latency: {median: 1ms, p99: 5ms}
+      traffic:
+        rate: 200
+      client:
+        timeout: 500ms
+        maxRetries: 1
+        outlierDetection: false
+      faults:
+        - {at: 1s, backend: b0, action: drain, for: 2s}
+        - {at: 1s, backend: b1, action: errors, for: 1s, rate: 1.0}
+      runs:
+        - {strategy: round-robin}
+      """;
 
-    private static RunResult result;
+  private static RunResult result;
 
-    @BeforeAll
-    static void run() throws Exception {
-        Scenario scenario = new ScenarioLoader().load(SCENARIO, "timeline.yaml");
-        result = new ReplayRunner(scenario).run(scenario.runs().get(0), null);
-    }
+  @BeforeAll
+  static void run() throws Exception {
+    Scenario scenario = new ScenarioLoader().load(SCENARIO, "timeline.yaml");
+    result = new ReplayRunner(scenario).run(scenario.runs().get(0), null);
+  }
 
-    private static long requests(int backend, int second) {
-        return result.seconds().get(second).backendRequests()[backend];
-    }
+  private static long requests(int backend, int second) {
+    return result.seconds().get(second).backendRequests()[backend];
+  }
 
-    @Test
-    void drainedBackendGetsNothingUntilUndrained() {
-        assertThat(requests(0, 0)).isGreaterThan(40);
-        // The drain lands on the control context a moment after 1 s: a handful may slip in.
-        assertThat(requests(0, 1)).isLessThan(10);
-        assertThat(requests(0, 2)).isZero();
-        assertThat(requests(0, 3)).isGreaterThan(40);
-        assertThat(result.transitions())
-                .anySatisfy(
-                        t -> {
-                            assertThat(t.transition().endpointId()).isEqualTo("b0");
-                            assertThat(t.transition().to()).isEqualTo(EndpointState.DRAINING);
-                            assertThat(t.atSeconds()).isBetween(0.9, 1.5);
-                        });
-    }
+  @Test
+  void drainedBackendGetsNothingUntilUndrained() {
+    assertThat(requests(0, 0)).isGreaterThan(40);
+    // The drain lands on the control context a moment after 1 s: a handful may slip in.
+    assertThat(requests(0, 1)).isLessThan(10);
+    assertThat(requests(0, 2)).isZero();
+    assertThat(requests(0, 3)).isGreaterThan(40);
+    assertThat(result.transitions())
+        .anySatisfy(
+            t -> {
+              assertThat(t.transition().endpointId()).isEqualTo("b0");
+              assertThat(t.transition().to()).isEqualTo(EndpointState.DRAINING);
+              assertThat(t.atSeconds()).isBetween(0.9, 1.5);
+            });
+  }
 
-    @Test
-    void burstFailuresAreRetriedOnTheOtherBackend() {
-        RunResult.Second burst = result.seconds().get(1);
-        // b1 answers 503 to everything for that second; round-robin still sends it half the
-        // traffic,
-        // and each 503 is retried once on b2, within the budget's reserve of 10/s x 10 s.
-        assertThat(burst.retries()).isGreaterThan(50);
-        assertThat(requests(2, 1)).isGreaterThan(requests(2, 0) + 50);
-        assertThat(burst.successPercent()).isGreaterThan(90.0);
-        assertThat(result.seconds().get(0).retries()).isZero();
-        assertThat(result.seconds().get(3).retries()).isZero();
-    }
+  @Test
+  void burstFailuresAreRetriedOnTheOtherBackend() {
+    RunResult.Second burst = result.seconds().get(1);
+    // b1 answers 503 to everything for that second; round-robin still sends it half the
+    // traffic,
+    // and each 503 is retried once on b2, within the budget's reserve of 10/s x 10 s.
+    assertThat(burst.retries()).isGreaterThan(50);
+    assertThat(requests(2, 1)).isGreaterThan(requests(2, 0) + 50);
+    assertThat(burst.successPercent()).isGreaterThan(90.0);
+    assertThat(result.seconds().get(0).retries()).isZero();
+    assertThat(result.seconds().get(3).retries()).isZero();
+  }
 }

@@ -17,51 +17,48 @@ import org.slf4j.LoggerFactory;
  */
 public final class ControlContext implements Executor {
 
-    private static final Logger LOG = LoggerFactory.getLogger(ControlContext.class);
+  private static final Logger LOG = LoggerFactory.getLogger(ControlContext.class);
 
-    private final Queue<Runnable> queue = new ConcurrentLinkedQueue<>();
-    private final AtomicReference<Thread> drainingThread = new AtomicReference<>();
-    private final String name;
+  private final Queue<Runnable> queue = new ConcurrentLinkedQueue<>();
+  private final AtomicReference<Thread> drainingThread = new AtomicReference<>();
+  private final String name;
 
-    /** A context named for log messages (the pool's name). */
-    public ControlContext(String name) {
-        this.name = name;
-    }
+  /** A context named for log messages (the pool's name). */
+  public ControlContext(String name) {
+    this.name = name;
+  }
 
-    /** Queues {@code task} and drains the queue if no other thread is. */
-    @Override
-    public void execute(Runnable task) {
-        queue.add(task);
-        drain();
-    }
+  /** Queues {@code task} and drains the queue if no other thread is. */
+  @Override
+  public void execute(Runnable task) {
+    queue.add(task);
+    drain();
+  }
 
-    private void drain() {
-        do {
-            if (!drainingThread.compareAndSet(null, Thread.currentThread())) {
-                return;
-            }
-            try {
-                Runnable task;
-                while ((task = queue.poll()) != null) {
-                    try {
-                        task.run();
-                    } catch (Throwable t) {
-                        LOG.error(
-                                "pool '{}': control task failed; the balancer keeps its last state",
-                                name,
-                                t);
-                    }
-                }
-            } finally {
-                drainingThread.set(null);
-            }
-            // A task queued after our last poll but before we released the context would be
-            // stranded.
-        } while (!queue.isEmpty());
-    }
+  private void drain() {
+    do {
+      if (!drainingThread.compareAndSet(null, Thread.currentThread())) {
+        return;
+      }
+      try {
+        Runnable task;
+        while ((task = queue.poll()) != null) {
+          try {
+            task.run();
+          } catch (Throwable t) {
+            LOG.error("pool '{}': control task failed; the balancer keeps its last state", name, t);
+          }
+        }
+      } finally {
+        drainingThread.set(null);
+      }
+      // A task queued after our last poll but before we released the context would be
+      // stranded.
+    } while (!queue.isEmpty());
+  }
 
-    /** Whether the calling thread is the one running control tasks right now. */
-    public boolean inContext() {
-        return drainingThread.get() == Thread.currentThread();
-    }
+  /** Whether the calling thread is the one running control tasks right now. */
+  public boolean inContext() {
+    return drainingThread.get() == Thread.currentThread();
+  }
 }

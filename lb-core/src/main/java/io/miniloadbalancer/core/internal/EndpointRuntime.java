@@ -47,408 +47,401 @@ import org.jspecify.annotations.Nullable;
  */
 public final class EndpointRuntime {
 
-    /**
-     * What the data path reports to the control context. Called on request threads: implementations
-     * only hand off (queue a control task), never block.
-     */
-    public interface Signals {
+  /**
+   * What the data path reports to the control context. Called on request threads: implementations
+   * only hand off (queue a control task), never block.
+   */
+  public interface Signals {
 
-        /** The last lease ended on an endpoint the control context waits on. */
-        void onIdle(EndpointRuntime endpoint);
+    /** The last lease ended on an endpoint the control context waits on. */
+    void onIdle(EndpointRuntime endpoint);
 
-        /** The consecutive-failure count reached a multiple of the outlier threshold. */
-        void onConsecutiveFailures(EndpointRuntime endpoint, int consecutive);
+    /** The consecutive-failure count reached a multiple of the outlier threshold. */
+    void onConsecutiveFailures(EndpointRuntime endpoint, int consecutive);
 
-        /** A trial request on a half-open endpoint ended. */
-        void onTrialResult(EndpointRuntime endpoint, boolean success);
+    /** A trial request on a half-open endpoint ended. */
+    void onTrialResult(EndpointRuntime endpoint, boolean success);
 
-        /**
-         * The endpoint asked to be left alone until {@code untilNanos} (429, or 503 + Retry-After).
-         */
-        void onOverloaded(EndpointRuntime endpoint, long untilNanos);
+    /** The endpoint asked to be left alone until {@code untilNanos} (429, or 503 + Retry-After). */
+    void onOverloaded(EndpointRuntime endpoint, long untilNanos);
+  }
+
+  static final int IN_FLIGHT_BITS = 20;
+  // Half the field: refusals that briefly over-count (add, see the limit, subtract) have 2^19 of
+  // headroom before they could carry into the success bits.
+  static final int MAX_IN_FLIGHT = 1 << (IN_FLIGHT_BITS - 1);
+  private static final long IN_FLIGHT_MASK = (1L << IN_FLIGHT_BITS) - 1;
+  private static final long SUCCESS_AND_END = (1L << IN_FLIGHT_BITS) - 1;
+
+  private static final VarHandle LOAD;
+  private static final VarHandle FAILURES;
+  private static final VarHandle CANCELLATIONS;
+  private static final VarHandle EWMA;
+  private static final VarHandle EWMA_STAMP;
+  private static final VarHandle CONSECUTIVE_FAILURES;
+  private static final VarHandle TRIAL_PERMITS;
+  private static final VarHandle OVERLOADED;
+  private static final VarHandle LAST_SESSION;
+
+  static {
+    try {
+      MethodHandles.Lookup l = MethodHandles.lookup();
+      LOAD = l.findVarHandle(EndpointRuntime.class, "load", long.class);
+      FAILURES = l.findVarHandle(EndpointRuntime.class, "failures", long.class);
+      CANCELLATIONS = l.findVarHandle(EndpointRuntime.class, "cancellations", long.class);
+      EWMA = l.findVarHandle(EndpointRuntime.class, "ewmaNanos", double.class);
+      EWMA_STAMP = l.findVarHandle(EndpointRuntime.class, "ewmaStampNanos", long.class);
+      CONSECUTIVE_FAILURES =
+          l.findVarHandle(EndpointRuntime.class, "consecutiveFailures", int.class);
+      TRIAL_PERMITS = l.findVarHandle(EndpointRuntime.class, "trialPermits", int.class);
+      OVERLOADED = l.findVarHandle(EndpointRuntime.class, "overloaded", long.class);
+      LAST_SESSION = l.findVarHandle(EndpointRuntime.class, "lastSessionLeaseNanos", long.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
     }
+  }
 
-    static final int IN_FLIGHT_BITS = 20;
-    // Half the field: refusals that briefly over-count (add, see the limit, subtract) have 2^19 of
-    // headroom before they could carry into the success bits.
-    static final int MAX_IN_FLIGHT = 1 << (IN_FLIGHT_BITS - 1);
-    private static final long IN_FLIGHT_MASK = (1L << IN_FLIGHT_BITS) - 1;
-    private static final long SUCCESS_AND_END = (1L << IN_FLIGHT_BITS) - 1;
+  private final String id;
+  private final double ewmaTauNanos;
+  private final int consecutiveFailureThreshold;
+  private final Signals signals;
 
-    private static final VarHandle LOAD;
-    private static final VarHandle FAILURES;
-    private static final VarHandle CANCELLATIONS;
-    private static final VarHandle EWMA;
-    private static final VarHandle EWMA_STAMP;
-    private static final VarHandle CONSECUTIVE_FAILURES;
-    private static final VarHandle TRIAL_PERMITS;
-    private static final VarHandle OVERLOADED;
-    private static final VarHandle LAST_SESSION;
+  private volatile Endpoint endpoint;
+  private volatile EndpointState state;
+  private volatile boolean routable;
+  private volatile boolean awaitingIdle;
+  private volatile boolean admitsSessions;
+  private volatile long lastSessionLeaseNanos = Long.MIN_VALUE;
+  private volatile @Nullable Transition lastTransition;
 
-    static {
-        try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            LOAD = l.findVarHandle(EndpointRuntime.class, "load", long.class);
-            FAILURES = l.findVarHandle(EndpointRuntime.class, "failures", long.class);
-            CANCELLATIONS = l.findVarHandle(EndpointRuntime.class, "cancellations", long.class);
-            EWMA = l.findVarHandle(EndpointRuntime.class, "ewmaNanos", double.class);
-            EWMA_STAMP = l.findVarHandle(EndpointRuntime.class, "ewmaStampNanos", long.class);
-            CONSECUTIVE_FAILURES =
-                    l.findVarHandle(EndpointRuntime.class, "consecutiveFailures", int.class);
-            TRIAL_PERMITS = l.findVarHandle(EndpointRuntime.class, "trialPermits", int.class);
-            OVERLOADED = l.findVarHandle(EndpointRuntime.class, "overloaded", long.class);
-            LAST_SESSION =
-                    l.findVarHandle(EndpointRuntime.class, "lastSessionLeaseNanos", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
+  private volatile long load;
+  private volatile long failures;
+  private volatile long cancellations;
+  private volatile double ewmaNanos;
+  private volatile long ewmaStampNanos;
+  private volatile int consecutiveFailures;
+  private volatile boolean halfOpen;
+  private volatile int trialPermits;
+  private volatile long overloaded;
+  private volatile long penaltyUntilNanos = Long.MIN_VALUE;
+
+  /**
+   * A runtime in {@code initialState}, not yet routable.
+   *
+   * @param ewmaTauNanos the EWMA's time constant
+   * @param defaultRttNanos the EWMA's value before the first sample
+   * @param consecutiveFailureThreshold report every this many consecutive failures; 0 never
+   */
+  public EndpointRuntime(
+      Endpoint endpoint,
+      EndpointState initialState,
+      double ewmaTauNanos,
+      long defaultRttNanos,
+      int consecutiveFailureThreshold,
+      long nowNanos,
+      Signals signals) {
+    this.id = endpoint.id();
+    this.endpoint = endpoint;
+    this.state = initialState;
+    this.ewmaTauNanos = ewmaTauNanos;
+    this.ewmaNanos = defaultRttNanos;
+    this.ewmaStampNanos = nowNanos;
+    this.consecutiveFailureThreshold = consecutiveFailureThreshold;
+    this.signals = signals;
+  }
+
+  // ---- data path
+  // -------------------------------------------------------------------------------
+
+  /** {@link #tryStartLease} refused. */
+  public static final int REFUSED = 0;
+
+  /** {@link #tryStartLease} started an ordinary lease. */
+  public static final int STARTED = 1;
+
+  /** {@link #tryStartLease} started a half-open trial lease (it holds a trial permit). */
+  public static final int STARTED_TRIAL = 2;
+
+  /**
+   * Counts a new lease. Returns {@link #REFUSED} (and counts nothing) when the endpoint stopped
+   * routing, holds the most leases one endpoint may count, or is half-open with its trial full;
+   * {@link #STARTED_TRIAL} when the lease took a half-open trial permit; else {@link #STARTED}.
+   */
+  public int tryStartLease() {
+    long before = (long) LOAD.getAndAdd(this, 1L);
+    if (routable && (before & IN_FLIGHT_MASK) < MAX_IN_FLIGHT) {
+      if (!halfOpen) {
+        return STARTED;
+      }
+      // Half-open: only a bounded number of trial requests get through.
+      if ((int) TRIAL_PERMITS.getAndAdd(this, -1) > 0) {
+        return STARTED_TRIAL;
+      }
+      TRIAL_PERMITS.getAndAdd(this, 1);
+    }
+    endLease(-1L);
+    return REFUSED;
+  }
+
+  /**
+   * Counts a new lease for a session pinned to this endpoint: as {@link #tryStartLease} while the
+   * endpoint is healthy and routable; while it is draining and still {@linkplain #admitsSessions
+   * admits sessions}, an ordinary lease. Either way it stamps {@code nowNanos} as the last session
+   * activity, which holds a drain open while its sessions are active. Else {@link #REFUSED}.
+   */
+  public int tryStartSessionLease(long nowNanos) {
+    if (routable && state == EndpointState.HEALTHY) {
+      int started = tryStartLease();
+      if (started != REFUSED) {
+        stampSession(nowNanos);
+        return started;
+      }
+      // It left rotation a moment ago, maybe for a drain that admits sessions: fall through.
+    }
+    if (!admitsSessions) {
+      // Refused without counting: no lease end, so no idle signal to the control context.
+      return REFUSED;
+    }
+    long before = (long) LOAD.getAndAdd(this, 1L);
+    if (admitsSessions && (before & IN_FLIGHT_MASK) < MAX_IN_FLIGHT) {
+      stampSession(nowNanos);
+      return STARTED;
+    }
+    endLease(-1L);
+    return REFUSED;
+  }
+
+  // At most one store per millisecond: the stamp only needs to say whether sessions were active
+  // within the drain's quiet period, and a store per request would contend on a busy endpoint.
+  private void stampSession(long nowNanos) {
+    long last = lastSessionLeaseNanos;
+    if (last == Long.MIN_VALUE || nowNanos - last >= 1_000_000L) {
+      LAST_SESSION.setRelease(this, nowNanos);
+    }
+  }
+
+  /**
+   * Ends a lease with its outcome; {@code latencyNanos < 0} means unknown. {@code trial} says the
+   * lease holds a half-open trial permit: its success or failure is the trial's verdict, and a
+   * lease that gives no verdict (cancelled, overloaded) hands its permit back.
+   */
+  public void completeLease(Outcome outcome, long latencyNanos, long nowNanos, boolean trial) {
+    if (latencyNanos >= 0 && outcome != Outcome.CANCELLED) {
+      observeLatency(latencyNanos, nowNanos);
+    }
+    switch (outcome) {
+      case SUCCESS -> {
+        if (consecutiveFailures != 0) {
+          CONSECUTIVE_FAILURES.setRelease(this, 0);
         }
-    }
-
-    private final String id;
-    private final double ewmaTauNanos;
-    private final int consecutiveFailureThreshold;
-    private final Signals signals;
-
-    private volatile Endpoint endpoint;
-    private volatile EndpointState state;
-    private volatile boolean routable;
-    private volatile boolean awaitingIdle;
-    private volatile boolean admitsSessions;
-    private volatile long lastSessionLeaseNanos = Long.MIN_VALUE;
-    private volatile @Nullable Transition lastTransition;
-
-    private volatile long load;
-    private volatile long failures;
-    private volatile long cancellations;
-    private volatile double ewmaNanos;
-    private volatile long ewmaStampNanos;
-    private volatile int consecutiveFailures;
-    private volatile boolean halfOpen;
-    private volatile int trialPermits;
-    private volatile long overloaded;
-    private volatile long penaltyUntilNanos = Long.MIN_VALUE;
-
-    /**
-     * A runtime in {@code initialState}, not yet routable.
-     *
-     * @param ewmaTauNanos the EWMA's time constant
-     * @param defaultRttNanos the EWMA's value before the first sample
-     * @param consecutiveFailureThreshold report every this many consecutive failures; 0 never
-     */
-    public EndpointRuntime(
-            Endpoint endpoint,
-            EndpointState initialState,
-            double ewmaTauNanos,
-            long defaultRttNanos,
-            int consecutiveFailureThreshold,
-            long nowNanos,
-            Signals signals) {
-        this.id = endpoint.id();
-        this.endpoint = endpoint;
-        this.state = initialState;
-        this.ewmaTauNanos = ewmaTauNanos;
-        this.ewmaNanos = defaultRttNanos;
-        this.ewmaStampNanos = nowNanos;
-        this.consecutiveFailureThreshold = consecutiveFailureThreshold;
-        this.signals = signals;
-    }
-
-    // ---- data path
-    // -------------------------------------------------------------------------------
-
-    /** {@link #tryStartLease} refused. */
-    public static final int REFUSED = 0;
-
-    /** {@link #tryStartLease} started an ordinary lease. */
-    public static final int STARTED = 1;
-
-    /** {@link #tryStartLease} started a half-open trial lease (it holds a trial permit). */
-    public static final int STARTED_TRIAL = 2;
-
-    /**
-     * Counts a new lease. Returns {@link #REFUSED} (and counts nothing) when the endpoint stopped
-     * routing, holds the most leases one endpoint may count, or is half-open with its trial full;
-     * {@link #STARTED_TRIAL} when the lease took a half-open trial permit; else {@link #STARTED}.
-     */
-    public int tryStartLease() {
-        long before = (long) LOAD.getAndAdd(this, 1L);
-        if (routable && (before & IN_FLIGHT_MASK) < MAX_IN_FLIGHT) {
-            if (!halfOpen) {
-                return STARTED;
-            }
-            // Half-open: only a bounded number of trial requests get through.
-            if ((int) TRIAL_PERMITS.getAndAdd(this, -1) > 0) {
-                return STARTED_TRIAL;
-            }
-            TRIAL_PERMITS.getAndAdd(this, 1);
+        if (trial) {
+          signals.onTrialResult(this, true);
+        }
+        endLease(SUCCESS_AND_END);
+      }
+      case FAILURE -> {
+        FAILURES.getAndAdd(this, 1L);
+        int consecutive = (int) CONSECUTIVE_FAILURES.getAndAdd(this, 1) + 1;
+        if (consecutiveFailureThreshold > 0 && consecutive % consecutiveFailureThreshold == 0) {
+          signals.onConsecutiveFailures(this, consecutive);
+        }
+        if (trial) {
+          signals.onTrialResult(this, false);
         }
         endLease(-1L);
-        return REFUSED;
-    }
-
-    /**
-     * Counts a new lease for a session pinned to this endpoint: as {@link #tryStartLease} while the
-     * endpoint is healthy and routable; while it is draining and still {@linkplain #admitsSessions
-     * admits sessions}, an ordinary lease. Either way it stamps {@code nowNanos} as the last
-     * session activity, which holds a drain open while its sessions are active. Else {@link
-     * #REFUSED}.
-     */
-    public int tryStartSessionLease(long nowNanos) {
-        if (routable && state == EndpointState.HEALTHY) {
-            int started = tryStartLease();
-            if (started != REFUSED) {
-                stampSession(nowNanos);
-                return started;
-            }
-            // It left rotation a moment ago, maybe for a drain that admits sessions: fall through.
-        }
-        if (!admitsSessions) {
-            // Refused without counting: no lease end, so no idle signal to the control context.
-            return REFUSED;
-        }
-        long before = (long) LOAD.getAndAdd(this, 1L);
-        if (admitsSessions && (before & IN_FLIGHT_MASK) < MAX_IN_FLIGHT) {
-            stampSession(nowNanos);
-            return STARTED;
+      }
+      case OVERLOADED -> {
+        OVERLOADED.getAndAdd(this, 1L);
+        if (trial && halfOpen) {
+          TRIAL_PERMITS.getAndAdd(this, 1);
         }
         endLease(-1L);
-        return REFUSED;
-    }
-
-    // At most one store per millisecond: the stamp only needs to say whether sessions were active
-    // within the drain's quiet period, and a store per request would contend on a busy endpoint.
-    private void stampSession(long nowNanos) {
-        long last = lastSessionLeaseNanos;
-        if (last == Long.MIN_VALUE || nowNanos - last >= 1_000_000L) {
-            LAST_SESSION.setRelease(this, nowNanos);
+      }
+      case CANCELLED -> {
+        CANCELLATIONS.getAndAdd(this, 1L);
+        if (trial && halfOpen) {
+          TRIAL_PERMITS.getAndAdd(this, 1);
         }
+        endLease(-1L);
+      }
+      default -> throw new AssertionError(outcome);
     }
+  }
 
-    /**
-     * Ends a lease with its outcome; {@code latencyNanos < 0} means unknown. {@code trial} says the
-     * lease holds a half-open trial permit: its success or failure is the trial's verdict, and a
-     * lease that gives no verdict (cancelled, overloaded) hands its permit back.
-     */
-    public void completeLease(Outcome outcome, long latencyNanos, long nowNanos, boolean trial) {
-        if (latencyNanos >= 0 && outcome != Outcome.CANCELLED) {
-            observeLatency(latencyNanos, nowNanos);
-        }
-        switch (outcome) {
-            case SUCCESS -> {
-                if (consecutiveFailures != 0) {
-                    CONSECUTIVE_FAILURES.setRelease(this, 0);
-                }
-                if (trial) {
-                    signals.onTrialResult(this, true);
-                }
-                endLease(SUCCESS_AND_END);
-            }
-            case FAILURE -> {
-                FAILURES.getAndAdd(this, 1L);
-                int consecutive = (int) CONSECUTIVE_FAILURES.getAndAdd(this, 1) + 1;
-                if (consecutiveFailureThreshold > 0
-                        && consecutive % consecutiveFailureThreshold == 0) {
-                    signals.onConsecutiveFailures(this, consecutive);
-                }
-                if (trial) {
-                    signals.onTrialResult(this, false);
-                }
-                endLease(-1L);
-            }
-            case OVERLOADED -> {
-                OVERLOADED.getAndAdd(this, 1L);
-                if (trial && halfOpen) {
-                    TRIAL_PERMITS.getAndAdd(this, 1);
-                }
-                endLease(-1L);
-            }
-            case CANCELLED -> {
-                CANCELLATIONS.getAndAdd(this, 1L);
-                if (trial && halfOpen) {
-                    TRIAL_PERMITS.getAndAdd(this, 1);
-                }
-                endLease(-1L);
-            }
-            default -> throw new AssertionError(outcome);
-        }
+  /**
+   * Asks the control context to hold this endpoint back until {@code untilNanos}, unless a penalty
+   * at least that long is already in force (so a storm of 429s costs one control task, not one per
+   * response).
+   */
+  public void penalize(long untilNanos) {
+    if (untilNanos > penaltyUntilNanos) {
+      signals.onOverloaded(this, untilNanos);
     }
+  }
 
-    /**
-     * Asks the control context to hold this endpoint back until {@code untilNanos}, unless a
-     * penalty at least that long is already in force (so a storm of 429s costs one control task,
-     * not one per response).
-     */
-    public void penalize(long untilNanos) {
-        if (untilNanos > penaltyUntilNanos) {
-            signals.onOverloaded(this, untilNanos);
-        }
+  private void endLease(long delta) {
+    long after = (long) LOAD.getAndAdd(this, delta) + delta;
+    if ((after & IN_FLIGHT_MASK) == 0 && awaitingIdle) {
+      signals.onIdle(this);
     }
+  }
 
-    private void endLease(long delta) {
-        long after = (long) LOAD.getAndAdd(this, delta) + delta;
-        if ((after & IN_FLIGHT_MASK) == 0 && awaitingIdle) {
-            signals.onIdle(this);
-        }
+  // Release stores, not volatile ones: readers need a recent value, not a total order, and a
+  // volatile store is a full fence on x86 (see the class comment on lost samples).
+  private void observeLatency(long latencyNanos, long nowNanos) {
+    double current = ewmaNanos;
+    if (latencyNanos > current) {
+      EWMA.setRelease(this, (double) latencyNanos);
+    } else {
+      double w = decay(nowNanos - ewmaStampNanos);
+      EWMA.setRelease(this, current * w + latencyNanos * (1.0 - w));
     }
+    EWMA_STAMP.setRelease(this, nowNanos);
+  }
 
-    // Release stores, not volatile ones: readers need a recent value, not a total order, and a
-    // volatile store is a full fence on x86 (see the class comment on lost samples).
-    private void observeLatency(long latencyNanos, long nowNanos) {
-        double current = ewmaNanos;
-        if (latencyNanos > current) {
-            EWMA.setRelease(this, (double) latencyNanos);
-        } else {
-            double w = decay(nowNanos - ewmaStampNanos);
-            EWMA.setRelease(this, current * w + latencyNanos * (1.0 - w));
-        }
-        EWMA_STAMP.setRelease(this, nowNanos);
+  /**
+   * {@code exp(-dt / tau)}. Busy endpoints update every few microseconds, so {@code dt / tau} is
+   * usually tiny: there a second-order Taylor polynomial is exact to 5e-6 and costs a few
+   * multiplies instead of a call to {@link Math#exp}.
+   */
+  private double decay(long dtNanos) {
+    if (dtNanos <= 0) {
+      return 1.0;
     }
+    double x = dtNanos / ewmaTauNanos;
+    return x < 0.03 ? 1.0 - x + 0.5 * x * x : Math.exp(-x);
+  }
 
-    /**
-     * {@code exp(-dt / tau)}. Busy endpoints update every few microseconds, so {@code dt / tau} is
-     * usually tiny: there a second-order Taylor polynomial is exact to 5e-6 and costs a few
-     * multiplies instead of a call to {@link Math#exp}.
-     */
-    private double decay(long dtNanos) {
-        if (dtNanos <= 0) {
-            return 1.0;
-        }
-        double x = dtNanos / ewmaTauNanos;
-        return x < 0.03 ? 1.0 - x + 0.5 * x * x : Math.exp(-x);
-    }
+  /** Open leases. */
+  public int inFlight() {
+    return (int) (load & IN_FLIGHT_MASK);
+  }
 
-    /** Open leases. */
-    public int inFlight() {
-        return (int) (load & IN_FLIGHT_MASK);
-    }
+  /** When the current Retry-After penalty ends, on the ticker; in the past when there is none. */
+  public long penaltyUntilNanos() {
+    return penaltyUntilNanos;
+  }
 
-    /** When the current Retry-After penalty ends, on the ticker; in the past when there is none. */
-    public long penaltyUntilNanos() {
-        return penaltyUntilNanos;
-    }
+  /** Control context only. */
+  public void penaltyUntilNanos(long untilNanos) {
+    this.penaltyUntilNanos = untilNanos;
+  }
 
-    /** Control context only. */
-    public void penaltyUntilNanos(long untilNanos) {
-        this.penaltyUntilNanos = untilNanos;
-    }
+  /** Control context only: opens or closes the half-open gate with {@code permits} trials. */
+  public void halfOpen(boolean open, int permits) {
+    TRIAL_PERMITS.setVolatile(this, permits);
+    this.halfOpen = open;
+  }
 
-    /** Control context only: opens or closes the half-open gate with {@code permits} trials. */
-    public void halfOpen(boolean open, int permits) {
-        TRIAL_PERMITS.setVolatile(this, permits);
-        this.halfOpen = open;
-    }
+  /** Whether trial requests are being gated. */
+  public boolean halfOpen() {
+    return halfOpen;
+  }
 
-    /** Whether trial requests are being gated. */
-    public boolean halfOpen() {
-        return halfOpen;
-    }
+  /** Consecutive failed completions right now. */
+  public int consecutiveFailures() {
+    return consecutiveFailures;
+  }
 
-    /** Consecutive failed completions right now. */
-    public int consecutiveFailures() {
-        return consecutiveFailures;
-    }
+  /** Completions reported as overloaded (429, or 503 with Retry-After). */
+  public long overloaded() {
+    return overloaded;
+  }
 
-    /** Completions reported as overloaded (429, or 503 with Retry-After). */
-    public long overloaded() {
-        return overloaded;
-    }
+  /** Peak-EWMA latency decayed to {@code nowNanos}, in nanoseconds. */
+  public double ewmaNanosAt(long nowNanos) {
+    return ewmaNanos * decay(nowNanos - ewmaStampNanos);
+  }
 
-    /** Peak-EWMA latency decayed to {@code nowNanos}, in nanoseconds. */
-    public double ewmaNanosAt(long nowNanos) {
-        return ewmaNanos * decay(nowNanos - ewmaStampNanos);
-    }
+  // ---- control context
+  // -------------------------------------------------------------------------
 
-    // ---- control context
-    // -------------------------------------------------------------------------
+  /** The stable id (the same as {@code endpoint().id()}). */
+  public String id() {
+    return id;
+  }
 
-    /** The stable id (the same as {@code endpoint().id()}). */
-    public String id() {
-        return id;
-    }
+  /** The current definition. */
+  public Endpoint endpoint() {
+    return endpoint;
+  }
 
-    /** The current definition. */
-    public Endpoint endpoint() {
-        return endpoint;
-    }
+  /** Control context only. */
+  public void endpoint(Endpoint updated) {
+    this.endpoint = updated;
+  }
 
-    /** Control context only. */
-    public void endpoint(Endpoint updated) {
-        this.endpoint = updated;
-    }
+  /** The current state. */
+  public EndpointState state() {
+    return state;
+  }
 
-    /** The current state. */
-    public EndpointState state() {
-        return state;
-    }
+  /** Control context only: changes state and remembers the transition. */
+  public void transition(Transition transition) {
+    this.state = transition.to();
+    this.lastTransition = transition;
+  }
 
-    /** Control context only: changes state and remembers the transition. */
-    public void transition(Transition transition) {
-        this.state = transition.to();
-        this.lastTransition = transition;
-    }
+  /** The most recent transition. */
+  public @Nullable Transition lastTransition() {
+    return lastTransition;
+  }
 
-    /** The most recent transition. */
-    public @Nullable Transition lastTransition() {
-        return lastTransition;
-    }
+  /** Whether the published routing table may pick this endpoint. */
+  public boolean routable() {
+    return routable;
+  }
 
-    /** Whether the published routing table may pick this endpoint. */
-    public boolean routable() {
-        return routable;
-    }
+  /** Control context only; see the class comment for the ordering this relies on. */
+  public void routable(boolean value) {
+    this.routable = value;
+  }
 
-    /** Control context only; see the class comment for the ordering this relies on. */
-    public void routable(boolean value) {
-        this.routable = value;
-    }
+  /** Control context only: whether to report the moment {@link #inFlight()} reaches zero. */
+  public void awaitIdle(boolean value) {
+    this.awaitingIdle = value;
+  }
 
-    /** Control context only: whether to report the moment {@link #inFlight()} reaches zero. */
-    public void awaitIdle(boolean value) {
-        this.awaitingIdle = value;
-    }
+  /** Control context only: whether pinned sessions may still start leases here while it drains. */
+  public void admitSessions(boolean value) {
+    this.admitsSessions = value;
+  }
 
-    /**
-     * Control context only: whether pinned sessions may still start leases here while it drains.
-     */
-    public void admitSessions(boolean value) {
-        this.admitsSessions = value;
-    }
+  /** Whether pinned sessions may still start leases here (a drain that has not settled). */
+  public boolean admitsSessions() {
+    return admitsSessions;
+  }
 
-    /** Whether pinned sessions may still start leases here (a drain that has not settled). */
-    public boolean admitsSessions() {
-        return admitsSessions;
-    }
+  /**
+   * When a pinned session last started a lease here (to the millisecond); {@code Long.MIN_VALUE}:
+   * never.
+   */
+  public long lastSessionLeaseNanos() {
+    return lastSessionLeaseNanos;
+  }
 
-    /**
-     * When a pinned session last started a lease here (to the millisecond); {@code Long.MIN_VALUE}:
-     * never.
-     */
-    public long lastSessionLeaseNanos() {
-        return lastSessionLeaseNanos;
-    }
+  /** Whether the control context waits for this endpoint to become idle. */
+  public boolean awaitingIdle() {
+    return awaitingIdle;
+  }
 
-    /** Whether the control context waits for this endpoint to become idle. */
-    public boolean awaitingIdle() {
-        return awaitingIdle;
-    }
+  /** Successful completions so far (modulo 2^44). */
+  public long successes() {
+    return load >>> IN_FLIGHT_BITS;
+  }
 
-    /** Successful completions so far (modulo 2^44). */
-    public long successes() {
-        return load >>> IN_FLIGHT_BITS;
-    }
+  /** Failed completions so far. */
+  public long failures() {
+    return failures;
+  }
 
-    /** Failed completions so far. */
-    public long failures() {
-        return failures;
-    }
+  /** Cancelled completions so far. */
+  public long cancellations() {
+    return cancellations;
+  }
 
-    /** Cancelled completions so far. */
-    public long cancellations() {
-        return cancellations;
-    }
-
-    @Override
-    public String toString() {
-        return id + "[" + state + ", inFlight=" + inFlight() + "]";
-    }
+  @Override
+  public String toString() {
+    return id + "[" + state + ", inFlight=" + inFlight() + "]";
+  }
 }

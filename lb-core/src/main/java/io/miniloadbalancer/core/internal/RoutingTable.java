@@ -14,9 +14,9 @@ import io.miniloadbalancer.core.strategy.Picker;
  * @param noEndpoint the shared exception thrown when {@code picker} finds nothing
  */
 public record RoutingTable(
-        String strategy,
-        Picker picker,
-        EndpointRuntime[] routable,
-        double[] weights,
-        EndpointRuntime[] members,
-        NoEndpointAvailableException noEndpoint) {}
+    String strategy,
+    Picker picker,
+    EndpointRuntime[] routable,
+    double[] weights,
+    EndpointRuntime[] members,
+    NoEndpointAvailableException noEndpoint) {}

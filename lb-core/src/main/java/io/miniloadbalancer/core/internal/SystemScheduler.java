@@ -12,49 +12,49 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SystemScheduler implements Scheduler {
 
-    private final String threadName;
-    private volatile ScheduledExecutorService executor;
-    private volatile boolean shutdown;
+  private final String threadName;
+  private volatile ScheduledExecutorService executor;
+  private volatile boolean shutdown;
 
-    /** A scheduler whose thread will be called {@code threadName}. */
-    public SystemScheduler(String threadName) {
-        this.threadName = threadName;
-    }
+  /** A scheduler whose thread will be called {@code threadName}. */
+  public SystemScheduler(String threadName) {
+    this.threadName = threadName;
+  }
 
-    @Override
-    public Cancellable schedule(Runnable task, long delayNanos) {
-        ScheduledExecutorService e = executor();
-        if (e == null) {
-            return () -> {};
-        }
-        ScheduledFuture<?> future = e.schedule(task, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
-        return () -> future.cancel(false);
+  @Override
+  public Cancellable schedule(Runnable task, long delayNanos) {
+    ScheduledExecutorService e = executor();
+    if (e == null) {
+      return () -> {};
     }
+    ScheduledFuture<?> future = e.schedule(task, Math.max(0, delayNanos), TimeUnit.NANOSECONDS);
+    return () -> future.cancel(false);
+  }
 
-    private synchronized ScheduledExecutorService executor() {
-        if (shutdown) {
-            return null;
-        }
-        if (executor == null) {
-            ScheduledThreadPoolExecutor e =
-                    new ScheduledThreadPoolExecutor(
-                            1,
-                            r -> {
-                                Thread t = new Thread(r, threadName);
-                                t.setDaemon(true);
-                                return t;
-                            });
-            e.setRemoveOnCancelPolicy(true);
-            executor = e;
-        }
-        return executor;
+  private synchronized ScheduledExecutorService executor() {
+    if (shutdown) {
+      return null;
     }
+    if (executor == null) {
+      ScheduledThreadPoolExecutor e =
+          new ScheduledThreadPoolExecutor(
+              1,
+              r -> {
+                Thread t = new Thread(r, threadName);
+                t.setDaemon(true);
+                return t;
+              });
+      e.setRemoveOnCancelPolicy(true);
+      executor = e;
+    }
+    return executor;
+  }
 
-    /** Stops the thread; later schedules are ignored. */
-    public synchronized void shutdown() {
-        shutdown = true;
-        if (executor != null) {
-            executor.shutdownNow();
-        }
+  /** Stops the thread; later schedules are ignored. */
+  public synchronized void shutdown() {
+    shutdown = true;
+    if (executor != null) {
+      executor.shutdownNow();
     }
+  }
 }

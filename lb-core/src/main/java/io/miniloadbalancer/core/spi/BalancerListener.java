@@ -14,24 +14,24 @@ import io.miniloadbalancer.core.Transition;
  */
 public interface BalancerListener {
 
-    /**
-     * An endpoint changed state (including being added or removed).
-     *
-     * @param transition the state change, with its reason
-     */
-    default void onTransition(Transition transition) {}
+  /**
+   * An endpoint changed state (including being added or removed).
+   *
+   * @param transition the state change, with its reason
+   */
+  default void onTransition(Transition transition) {}
 
-    /**
-     * The balancer switched strategy.
-     *
-     * @param strategySwitch the switch, with its reason
-     */
-    default void onStrategySwitch(StrategySwitch strategySwitch) {}
+  /**
+   * The balancer switched strategy.
+   *
+   * @param strategySwitch the switch, with its reason
+   */
+  default void onStrategySwitch(StrategySwitch strategySwitch) {}
 
-    /**
-     * A pool-level event: panic, zone spill-over, a skipped or dry-run ejection, and so on.
-     *
-     * @param event the event
-     */
-    default void onPoolEvent(PoolEvent event) {}
+  /**
+   * A pool-level event: panic, zone spill-over, a skipped or dry-run ejection, and so on.
+   *
+   * @param event the event
+   */
+  default void onPoolEvent(PoolEvent event) {}
 }

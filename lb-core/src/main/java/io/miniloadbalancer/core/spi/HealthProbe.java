@@ -17,11 +17,11 @@ import java.util.concurrent.CompletionStage;
 @FunctionalInterface
 public interface HealthProbe {
 
-    /**
-     * Checks {@code endpoint}; completes with the verdict, or exceptionally (a failed check).
-     *
-     * @param endpoint the endpoint to check
-     * @return the completion stage
-     */
-    CompletionStage<ProbeResult> check(Endpoint endpoint);
+  /**
+   * Checks {@code endpoint}; completes with the verdict, or exceptionally (a failed check).
+   *
+   * @param endpoint the endpoint to check
+   * @return the completion stage
+   */
+  CompletionStage<ProbeResult> check(Endpoint endpoint);
 }

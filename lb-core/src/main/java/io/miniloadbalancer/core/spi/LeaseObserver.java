@@ -13,12 +13,12 @@ import io.miniloadbalancer.core.Outcome;
 @FunctionalInterface
 public interface LeaseObserver {
 
-    /**
-     * A lease ended.
-     *
-     * @param endpoint the endpoint it held
-     * @param outcome how it ended
-     * @param latencyNanos how long it took, or a negative value when unknown (cancelled leases)
-     */
-    void onLeaseEnd(Endpoint endpoint, Outcome outcome, long latencyNanos);
+  /**
+   * A lease ended.
+   *
+   * @param endpoint the endpoint it held
+   * @param outcome how it ended
+   * @param latencyNanos how long it took, or a negative value when unknown (cancelled leases)
+   */
+  void onLeaseEnd(Endpoint endpoint, Outcome outcome, long latencyNanos);
 }

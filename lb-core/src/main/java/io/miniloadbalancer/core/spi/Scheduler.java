@@ -11,20 +11,20 @@ package io.miniloadbalancer.core.spi;
 @FunctionalInterface
 public interface Scheduler {
 
-    /**
-     * Runs {@code task} once, no earlier than {@code delayNanos} from now.
-     *
-     * @param task what to run; it must not block
-     * @param delayNanos how long from now, in nanoseconds (0 or less: as soon as possible)
-     * @return a handle that cancels the task if it has not started
-     */
-    Cancellable schedule(Runnable task, long delayNanos);
+  /**
+   * Runs {@code task} once, no earlier than {@code delayNanos} from now.
+   *
+   * @param task what to run; it must not block
+   * @param delayNanos how long from now, in nanoseconds (0 or less: as soon as possible)
+   * @return a handle that cancels the task if it has not started
+   */
+  Cancellable schedule(Runnable task, long delayNanos);
 
-    /** A scheduled task's handle. */
-    @FunctionalInterface
-    interface Cancellable {
+  /** A scheduled task's handle. */
+  @FunctionalInterface
+  interface Cancellable {
 
-        /** Cancels the task if it has not started; idempotent. */
-        void cancel();
-    }
+    /** Cancels the task if it has not started; idempotent. */
+    void cancel();
+  }
 }

@@ -10,19 +10,19 @@ package io.miniloadbalancer.core.spi;
 @FunctionalInterface
 public interface Ticker {
 
-    /**
-     * Nanoseconds from an arbitrary fixed origin; never decreases.
-     *
-     * @return nanoseconds from an arbitrary fixed origin; never decreases
-     */
-    long read();
+  /**
+   * Nanoseconds from an arbitrary fixed origin; never decreases.
+   *
+   * @return nanoseconds from an arbitrary fixed origin; never decreases
+   */
+  long read();
 
-    /**
-     * The JVM's {@link System#nanoTime()}.
-     *
-     * @return the JVM's {@link System#nanoTime()}
-     */
-    static Ticker system() {
-        return System::nanoTime;
-    }
+  /**
+   * The JVM's {@link System#nanoTime()}.
+   *
+   * @return the JVM's {@link System#nanoTime()}
+   */
+  static Ticker system() {
+    return System::nanoTime;
+  }
 }

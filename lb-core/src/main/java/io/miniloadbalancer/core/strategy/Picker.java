@@ -17,34 +17,34 @@ import io.miniloadbalancer.core.RequestContext;
 @FunctionalInterface
 public interface Picker {
 
-    /** What {@link #pick} returns when it has nothing to offer (an empty table). */
-    int NONE = -1;
+  /** What {@link #pick} returns when it has nothing to offer (an empty table). */
+  int NONE = -1;
 
-    /** The picker of an empty table: always {@link #NONE}. */
-    Picker EMPTY = (context, nowNanos, attempt) -> NONE;
+  /** The picker of an empty table: always {@link #NONE}. */
+  Picker EMPTY = (context, nowNanos, attempt) -> NONE;
 
-    /**
-     * Chooses an endpoint for a new request.
-     *
-     * @param context the request's hash key and exclusions; the balancer skips an excluded pick and
-     *     asks again, so a picker need not check exclusions itself
-     * @param nowNanos the balancer ticker's current reading (for time-aware strategies)
-     * @param attempt 0 for the first choice; higher when the balancer asks again because the
-     *     previous choice was excluded or refused the lease (a hash strategy then offers the key's
-     *     next candidate instead of the same endpoint). After a few attempts the balancer scans the
-     *     table itself.
-     * @return the chosen endpoint's index in the {@link EndpointTable} this picker was built over
-     *     ({@code 0 <= index < size()}), or {@link #NONE} when the table is empty
-     */
-    int pick(RequestContext context, long nowNanos, int attempt);
+  /**
+   * Chooses an endpoint for a new request.
+   *
+   * @param context the request's hash key and exclusions; the balancer skips an excluded pick and
+   *     asks again, so a picker need not check exclusions itself
+   * @param nowNanos the balancer ticker's current reading (for time-aware strategies)
+   * @param attempt 0 for the first choice; higher when the balancer asks again because the previous
+   *     choice was excluded or refused the lease (a hash strategy then offers the key's next
+   *     candidate instead of the same endpoint). After a few attempts the balancer scans the table
+   *     itself.
+   * @return the chosen endpoint's index in the {@link EndpointTable} this picker was built over
+   *     ({@code 0 <= index < size()}), or {@link #NONE} when the table is empty
+   */
+  int pick(RequestContext context, long nowNanos, int attempt);
 
-    /**
-     * Whether this picker reads {@link EndpointTable#totalInFlight()} (bounded-load hashing). The
-     * balancer maintains that count, one atomic add per lease, only while such a picker is active.
-     *
-     * @return whether this picker reads the pool's total in-flight count; false by default
-     */
-    default boolean readsTotalInFlight() {
-        return false;
-    }
+  /**
+   * Whether this picker reads {@link EndpointTable#totalInFlight()} (bounded-load hashing). The
+   * balancer maintains that count, one atomic add per lease, only while such a picker is active.
+   *
+   * @return whether this picker reads the pool's total in-flight count; false by default
+   */
+  default boolean readsTotalInFlight() {
+    return false;
+  }
 }

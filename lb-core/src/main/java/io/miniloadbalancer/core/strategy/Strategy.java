@@ -25,21 +25,20 @@ package io.miniloadbalancer.core.strategy;
  */
 public interface Strategy {
 
-    /**
-     * The name the strategy is selected by: lower case, unique among the strategies a balancer
-     * knows.
-     *
-     * @return the name, for example {@code "round-robin"}
-     */
-    String name();
+  /**
+   * The name the strategy is selected by: lower case, unique among the strategies a balancer knows.
+   *
+   * @return the name, for example {@code "round-robin"}
+   */
+  String name();
 
-    /**
-     * Builds the choice function over one table. Runs on the control thread, so it may take time (a
-     * hash ring, an alias table); it must not block on I/O or keep the table beyond the picker's
-     * own use.
-     *
-     * @param table the routable endpoints, their weights and live in-flight counts; never empty
-     * @return the picker every request of this table calls
-     */
-    Picker newPicker(EndpointTable table);
+  /**
+   * Builds the choice function over one table. Runs on the control thread, so it may take time (a
+   * hash ring, an alias table); it must not block on I/O or keep the table beyond the picker's own
+   * use.
+   *
+   * @param table the routable endpoints, their weights and live in-flight counts; never empty
+   * @return the picker every request of this table calls
+   */
+  Picker newPicker(EndpointTable table);
 }

@@ -54,207 +54,202 @@ import org.slf4j.LoggerFactory;
  */
 final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
 
-    private static final Logger LOG = LoggerFactory.getLogger(AdminHandler.class);
+  private static final Logger LOG = LoggerFactory.getLogger(AdminHandler.class);
 
-    private final AdminParts parts;
-    private final AdminAuth auth;
-    private final DashboardRoutes dashboard;
-    private final PoolRoutes routes;
-    private final ClientTimeouts timeouts;
+  private final AdminParts parts;
+  private final AdminAuth auth;
+  private final DashboardRoutes dashboard;
+  private final PoolRoutes routes;
+  private final ClientTimeouts timeouts;
 
-    /** An answer is being computed off this event loop (reads are paused meanwhile). */
-    private boolean answering;
+  /** An answer is being computed off this event loop (reads are paused meanwhile). */
+  private boolean answering;
 
-    AdminHandler(AdminParts parts, ClientTimeouts timeouts) {
-        this.parts = parts;
-        this.auth = parts.auth();
-        this.dashboard = new DashboardRoutes(parts);
-        this.routes = new PoolRoutes(parts);
-        this.timeouts = timeouts;
+  AdminHandler(AdminParts parts, ClientTimeouts timeouts) {
+    this.parts = parts;
+    this.auth = parts.auth();
+    this.dashboard = new DashboardRoutes(parts);
+    this.routes = new PoolRoutes(parts);
+    this.timeouts = timeouts;
+  }
+
+  @Override
+  protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
+    // The aggregator hands over whole requests, so the head deadline covered head and body (at
+    // most 1 MiB); from here the clock waits for the next request's first byte.
+    timeouts.exchangeDone();
+    boolean keepAlive = HttpUtil.isKeepAlive(req);
+    try {
+      handle(ctx, req, keepAlive);
+    } catch (RuntimeException e) {
+      Answer.write(ctx, Answer.internalError(req.method() + " " + req.uri(), e), keepAlive);
     }
+  }
 
-    @Override
-    protected void channelRead0(ChannelHandlerContext ctx, FullHttpRequest req) {
-        // The aggregator hands over whole requests, so the head deadline covered head and body (at
-        // most 1 MiB); from here the clock waits for the next request's first byte.
-        timeouts.exchangeDone();
-        boolean keepAlive = HttpUtil.isKeepAlive(req);
-        try {
-            handle(ctx, req, keepAlive);
-        } catch (RuntimeException e) {
-            Answer.write(ctx, Answer.internalError(req.method() + " " + req.uri(), e), keepAlive);
-        }
+  private void handle(ChannelHandlerContext ctx, FullHttpRequest req, boolean keepAlive) {
+    if (req.decoderResult().isFailure()) {
+      Throwable c = req.decoderResult().cause();
+      HttpResponseStatus status =
+          c instanceof TooLongHttpLineException
+              ? HttpResponseStatus.REQUEST_URI_TOO_LONG
+              : c instanceof TooLongHttpHeaderException
+                  ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
+                  : c instanceof TooLongFrameException
+                      ? HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE
+                      : HttpResponseStatus.BAD_REQUEST;
+      Answer.write(
+          ctx,
+          Answer.error(
+              status, "malformed request: " + status.reasonPhrase().toLowerCase(Locale.ROOT)),
+          false);
+      return;
     }
-
-    private void handle(ChannelHandlerContext ctx, FullHttpRequest req, boolean keepAlive) {
-        if (req.decoderResult().isFailure()) {
-            Throwable c = req.decoderResult().cause();
-            HttpResponseStatus status =
-                    c instanceof TooLongHttpLineException
-                            ? HttpResponseStatus.REQUEST_URI_TOO_LONG
-                            : c instanceof TooLongHttpHeaderException
-                                    ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
-                                    : c instanceof TooLongFrameException
-                                            ? HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE
-                                            : HttpResponseStatus.BAD_REQUEST;
-            Answer.write(
-                    ctx,
-                    Answer.error(
-                            status,
-                            "malformed request: " + status.reasonPhrase().toLowerCase(Locale.ROOT)),
-                    false);
-            return;
-        }
-        if (!req.protocolVersion().equals(HttpVersion.HTTP_1_1)
-                && !req.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
-            Answer.write(
-                    ctx,
-                    Answer.error(
-                            HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED,
-                            "only HTTP/1.0 and HTTP/1.1 are served"),
-                    false);
-            return;
-        }
-        AdminAuth.Refusal host =
-                auth.hostRefusal(
-                        req.protocolVersion(), req.headers(), ctx.channel().localAddress());
-        if (host != null) {
-            Answer.write(ctx, Answer.error(host.status(), host.message()), keepAlive);
-            return;
-        }
-        Target t;
-        try {
-            t = Target.parse(req.uri());
-        } catch (BadInput e) {
-            Answer.write(
-                    ctx, Answer.error(HttpResponseStatus.BAD_REQUEST, e.getMessage()), keepAlive);
-            return;
-        }
-        String path = t.path();
-        if (HealthEndpoints.isHealthPath(path)) {
-            if (!Answer.isRead(req.method())) {
-                Answer.write(ctx, Answer.methodNotAllowed("GET, HEAD"), keepAlive);
-                return;
-            }
-            HealthEndpoints.answer(ctx, parts.readiness(), path, keepAlive);
-            return;
-        }
-        if (path.equals("/metrics")) {
-            if (!Answer.isRead(req.method())) {
-                Answer.write(ctx, Answer.methodNotAllowed("GET, HEAD"), keepAlive);
-                return;
-            }
-            byte[] text = parts.metrics().get().getBytes(StandardCharsets.UTF_8);
-            HttpReplies.send(
-                    ctx,
-                    HttpResponseStatus.OK,
-                    "text/plain; version=0.0.4; charset=utf-8",
-                    text,
-                    keepAlive,
-                    h -> {});
-            return;
-        }
-        if (t.segments().isEmpty() || !t.segments().get(0).equals("admin")) {
-            Answer.write(
-                    ctx,
-                    Answer.error(HttpResponseStatus.NOT_FOUND, "no route " + AdminAuth.quote(path)),
-                    keepAlive);
-            return;
-        }
-        InetAddress client = client(ctx);
-        AdminAuth.Via via = auth.check(req.headers(), client);
-        if (via == AdminAuth.Via.THROTTLED) {
-            Answer.write(ctx, Answer.throttled(auth, client), keepAlive);
-            return;
-        }
-        String forgery =
-                auth.forgeryRefusal(req.method(), req.headers(), via, ctx.channel().localAddress());
-        if (forgery != null) {
-            Answer.write(ctx, Answer.error(HttpResponseStatus.FORBIDDEN, forgery), keepAlive);
-            return;
-        }
-        if (t.segments().size() >= 2 && t.segments().get(1).equals("ui")) {
-            dashboard.serve(ctx, req, t, via, client, keepAlive);
-            return;
-        }
-        if (via == AdminAuth.Via.NONE) {
-            Answer.write(ctx, Answer.unauthorized(), keepAlive);
-            return;
-        }
-        HttpMethod method = req.method();
-        String what = method + " " + AdminAuth.quote(req.uri());
-        CompletableFuture<Answer> answer;
-        try {
-            answer = routes.route(method, t);
-        } catch (BadInput e) {
-            answer = PoolRoutes.done(Answer.error(HttpResponseStatus.BAD_REQUEST, e.getMessage()));
-        } catch (RuntimeException e) {
-            answer = PoolRoutes.done(Answer.internalError(what, e));
-        }
-        // Balancer actions complete on the balancer's control context: never wait for them on this
-        // event loop. Reads pause meanwhile, so answers keep the order of requests.
-        ctx.channel().config().setAutoRead(false);
-        answering = true;
-        answer.whenComplete(
-                (a, e) ->
-                        ctx.executor()
-                                .execute(
-                                        () -> {
-                                            Answer out = a != null ? a : Answer.failure(what, e);
-                                            if (!Answer.isRead(method)) {
-                                                LOG.info(
-                                                        "admin change {} from {} via {}: {}",
-                                                        what,
-                                                        client.getHostAddress(),
-                                                        via.name().toLowerCase(Locale.ROOT),
-                                                        out.status().code());
-                                            }
-                                            answering = false;
-                                            Answer.write(ctx, out, keepAlive);
-                                            ctx.channel().config().setAutoRead(true);
-                                        }));
+    if (!req.protocolVersion().equals(HttpVersion.HTTP_1_1)
+        && !req.protocolVersion().equals(HttpVersion.HTTP_1_0)) {
+      Answer.write(
+          ctx,
+          Answer.error(
+              HttpResponseStatus.HTTP_VERSION_NOT_SUPPORTED,
+              "only HTTP/1.0 and HTTP/1.1 are served"),
+          false);
+      return;
     }
-
-    private static InetAddress client(ChannelHandlerContext ctx) {
-        return ctx.channel().remoteAddress() instanceof InetSocketAddress a
-                        && a.getAddress() != null
-                ? a.getAddress()
-                : InetAddress.getLoopbackAddress();
+    AdminAuth.Refusal host =
+        auth.hostRefusal(req.protocolVersion(), req.headers(), ctx.channel().localAddress());
+    if (host != null) {
+      Answer.write(ctx, Answer.error(host.status(), host.message()), keepAlive);
+      return;
     }
-
-    /**
-     * A request not complete within {@code server.requestHeadTimeout} (or a body idle past {@code
-     * server.bodyIdleTimeout}): 408 and close, as on the data path; just a close when an answer to
-     * an earlier pipelined request is still being computed (a 408 would overtake it).
-     */
-    @Override
-    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
-        if (evt instanceof ClientTimeouts.Expired) {
-            LOG.debug(
-                    "admin connection {}: request not complete in time ({})",
-                    ctx.channel().remoteAddress(),
-                    evt);
-            if (answering) {
-                ctx.close();
-            } else {
-                Answer.write(
-                        ctx,
-                        Answer.error(
-                                HttpResponseStatus.REQUEST_TIMEOUT,
-                                "request not complete within server.requestHeadTimeout"),
-                        false);
-            }
-            return;
-        }
-        ctx.fireUserEventTriggered(evt);
+    Target t;
+    try {
+      t = Target.parse(req.uri());
+    } catch (BadInput e) {
+      Answer.write(ctx, Answer.error(HttpResponseStatus.BAD_REQUEST, e.getMessage()), keepAlive);
+      return;
     }
+    String path = t.path();
+    if (HealthEndpoints.isHealthPath(path)) {
+      if (!Answer.isRead(req.method())) {
+        Answer.write(ctx, Answer.methodNotAllowed("GET, HEAD"), keepAlive);
+        return;
+      }
+      HealthEndpoints.answer(ctx, parts.readiness(), path, keepAlive);
+      return;
+    }
+    if (path.equals("/metrics")) {
+      if (!Answer.isRead(req.method())) {
+        Answer.write(ctx, Answer.methodNotAllowed("GET, HEAD"), keepAlive);
+        return;
+      }
+      byte[] text = parts.metrics().get().getBytes(StandardCharsets.UTF_8);
+      HttpReplies.send(
+          ctx,
+          HttpResponseStatus.OK,
+          "text/plain; version=0.0.4; charset=utf-8",
+          text,
+          keepAlive,
+          h -> {});
+      return;
+    }
+    if (t.segments().isEmpty() || !t.segments().get(0).equals("admin")) {
+      Answer.write(
+          ctx,
+          Answer.error(HttpResponseStatus.NOT_FOUND, "no route " + AdminAuth.quote(path)),
+          keepAlive);
+      return;
+    }
+    InetAddress client = client(ctx);
+    AdminAuth.Via via = auth.check(req.headers(), client);
+    if (via == AdminAuth.Via.THROTTLED) {
+      Answer.write(ctx, Answer.throttled(auth, client), keepAlive);
+      return;
+    }
+    String forgery =
+        auth.forgeryRefusal(req.method(), req.headers(), via, ctx.channel().localAddress());
+    if (forgery != null) {
+      Answer.write(ctx, Answer.error(HttpResponseStatus.FORBIDDEN, forgery), keepAlive);
+      return;
+    }
+    if (t.segments().size() >= 2 && t.segments().get(1).equals("ui")) {
+      dashboard.serve(ctx, req, t, via, client, keepAlive);
+      return;
+    }
+    if (via == AdminAuth.Via.NONE) {
+      Answer.write(ctx, Answer.unauthorized(), keepAlive);
+      return;
+    }
+    HttpMethod method = req.method();
+    String what = method + " " + AdminAuth.quote(req.uri());
+    CompletableFuture<Answer> answer;
+    try {
+      answer = routes.route(method, t);
+    } catch (BadInput e) {
+      answer = PoolRoutes.done(Answer.error(HttpResponseStatus.BAD_REQUEST, e.getMessage()));
+    } catch (RuntimeException e) {
+      answer = PoolRoutes.done(Answer.internalError(what, e));
+    }
+    // Balancer actions complete on the balancer's control context: never wait for them on this
+    // event loop. Reads pause meanwhile, so answers keep the order of requests.
+    ctx.channel().config().setAutoRead(false);
+    answering = true;
+    answer.whenComplete(
+        (a, e) ->
+            ctx.executor()
+                .execute(
+                    () -> {
+                      Answer out = a != null ? a : Answer.failure(what, e);
+                      if (!Answer.isRead(method)) {
+                        LOG.info(
+                            "admin change {} from {} via {}: {}",
+                            what,
+                            client.getHostAddress(),
+                            via.name().toLowerCase(Locale.ROOT),
+                            out.status().code());
+                      }
+                      answering = false;
+                      Answer.write(ctx, out, keepAlive);
+                      ctx.channel().config().setAutoRead(true);
+                    }));
+  }
 
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        // I/O errors (a reset peer) end the connection; handler errors are answered in
-        // channelRead0.
-        LOG.debug(
-                "admin connection {} closed: {}", ctx.channel().remoteAddress(), cause.toString());
+  private static InetAddress client(ChannelHandlerContext ctx) {
+    return ctx.channel().remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null
+        ? a.getAddress()
+        : InetAddress.getLoopbackAddress();
+  }
+
+  /**
+   * A request not complete within {@code server.requestHeadTimeout} (or a body idle past {@code
+   * server.bodyIdleTimeout}): 408 and close, as on the data path; just a close when an answer to an
+   * earlier pipelined request is still being computed (a 408 would overtake it).
+   */
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+    if (evt instanceof ClientTimeouts.Expired) {
+      LOG.debug(
+          "admin connection {}: request not complete in time ({})",
+          ctx.channel().remoteAddress(),
+          evt);
+      if (answering) {
         ctx.close();
+      } else {
+        Answer.write(
+            ctx,
+            Answer.error(
+                HttpResponseStatus.REQUEST_TIMEOUT,
+                "request not complete within server.requestHeadTimeout"),
+            false);
+      }
+      return;
     }
+    ctx.fireUserEventTriggered(evt);
+  }
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    // I/O errors (a reset peer) end the connection; handler errors are answered in
+    // channelRead0.
+    LOG.debug("admin connection {} closed: {}", ctx.channel().remoteAddress(), cause.toString());
+    ctx.close();
+  }
 }

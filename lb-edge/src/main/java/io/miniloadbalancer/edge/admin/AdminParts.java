@@ -10,10 +10,10 @@ import java.util.function.Supplier;
  * view, the recent error rates, and the few facts of the process the plane shows.
  */
 record AdminParts(
-        AdminAuth auth,
-        Map<String, ManagedPool> pools,
-        RecentErrorRates errorRates,
-        EdgeConfig config,
-        Supplier<Map<String, Object>> environment,
-        Supplier<String> metrics,
-        Readiness readiness) {}
+    AdminAuth auth,
+    Map<String, ManagedPool> pools,
+    RecentErrorRates errorRates,
+    EdgeConfig config,
+    Supplier<Map<String, Object>> environment,
+    Supplier<String> metrics,
+    Readiness readiness) {}

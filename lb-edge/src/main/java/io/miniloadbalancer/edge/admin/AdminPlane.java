@@ -22,53 +22,53 @@ import org.jspecify.annotations.Nullable;
  */
 public final class AdminPlane {
 
-    private final Map<String, ManagedPool> pools = new LinkedHashMap<>();
-    private final AdminParts parts;
+  private final Map<String, ManagedPool> pools = new LinkedHashMap<>();
+  private final AdminParts parts;
 
-    /**
-     * The admin plane for {@code config}.
-     *
-     * @param config the proxy's configuration: the admin section, and the whole (redacted) for
-     *     {@code /admin/config}
-     * @param readiness the process's state, for {@code /readyz}
-     * @param environment what {@code /admin/env} shows
-     * @param metrics the Prometheus text {@code /metrics} serves
-     * @throws IllegalArgumentException when an {@code admin.allowedHosts} entry is not host[:port]
-     */
-    public AdminPlane(
-            EdgeConfig config,
-            Readiness readiness,
-            Supplier<Map<String, Object>> environment,
-            Supplier<String> metrics) {
-        this.parts =
-                new AdminParts(
-                        new AdminAuth(config.admin(), Clock.systemUTC()),
-                        pools,
-                        new RecentErrorRates(),
-                        config,
-                        environment,
-                        metrics,
-                        readiness);
-    }
+  /**
+   * The admin plane for {@code config}.
+   *
+   * @param config the proxy's configuration: the admin section, and the whole (redacted) for {@code
+   *     /admin/config}
+   * @param readiness the process's state, for {@code /readyz}
+   * @param environment what {@code /admin/env} shows
+   * @param metrics the Prometheus text {@code /metrics} serves
+   * @throws IllegalArgumentException when an {@code admin.allowedHosts} entry is not host[:port]
+   */
+  public AdminPlane(
+      EdgeConfig config,
+      Readiness readiness,
+      Supplier<Map<String, Object>> environment,
+      Supplier<String> metrics) {
+    this.parts =
+        new AdminParts(
+            new AdminAuth(config.admin(), Clock.systemUTC()),
+            pools,
+            new RecentErrorRates(),
+            config,
+            environment,
+            metrics,
+            readiness);
+  }
 
-    /**
-     * Adds a pool the plane shows and commands.
-     *
-     * @param name the pool's name, as in {@code /admin/pools/<name>}
-     * @param balancer the pool's balancer
-     * @param hashKey where the pool's hash key comes from, or null for none
-     */
-    public void addPool(String name, LoadBalancer balancer, @Nullable String hashKey) {
-        pools.put(name, new ManagedPool(name, balancer, hashKey));
-    }
+  /**
+   * Adds a pool the plane shows and commands.
+   *
+   * @param name the pool's name, as in {@code /admin/pools/<name>}
+   * @param balancer the pool's balancer
+   * @param hashKey where the pool's hash key comes from, or null for none
+   */
+  public void addPool(String name, LoadBalancer balancer, @Nullable String hashKey) {
+    pools.put(name, new ManagedPool(name, balancer, hashKey));
+  }
 
-    /**
-     * A handler for one new admin connection.
-     *
-     * @param timeouts the connection's request-head and body deadlines
-     * @return the connection's last handler
-     */
-    public ChannelHandler newHandler(ClientTimeouts timeouts) {
-        return new AdminHandler(parts, timeouts);
-    }
+  /**
+   * A handler for one new admin connection.
+   *
+   * @param timeouts the connection's request-head and body deadlines
+   * @return the connection's last handler
+   */
+  public ChannelHandler newHandler(ClientTimeouts timeouts) {
+    return new AdminHandler(parts, timeouts);
+  }
 }

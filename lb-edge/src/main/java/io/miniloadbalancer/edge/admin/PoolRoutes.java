@@ -25,275 +25,259 @@ import java.util.regex.Pattern;
  */
 final class PoolRoutes {
 
-    /**
-     * A drain without {@code timeout}: 30 s, the upstream response timeout's default, so a request
-     * already sent to the endpoint can finish, yet a drain started by mistake does not hold the
-     * endpoint for minutes. AWS ALB's deregistration delay defaults to 300 s and Envoy's listener
-     * {@code drain_time_s} to 600 s; those drain whole targets or listeners, this one endpoint.
-     */
-    static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
+  /**
+   * A drain without {@code timeout}: 30 s, the upstream response timeout's default, so a request
+   * already sent to the endpoint can finish, yet a drain started by mistake does not hold the
+   * endpoint for minutes. AWS ALB's deregistration delay defaults to 300 s and Envoy's listener
+   * {@code drain_time_s} to 600 s; those drain whole targets or listeners, this one endpoint.
+   */
+  static final Duration DEFAULT_DRAIN_TIMEOUT = Duration.ofSeconds(30);
 
-    /**
-     * The longest drain an operator may ask for: 1 hour, the maximum of AWS ALB's deregistration
-     * delay (0-3600 s). An endpoint kept out longer is in maintenance, not draining: use {@code
-     * maint}. The bound also keeps the timeout far from overflowing a nanosecond deadline.
-     */
-    static final Duration MAX_DRAIN_TIMEOUT = Duration.ofHours(1);
+  /**
+   * The longest drain an operator may ask for: 1 hour, the maximum of AWS ALB's deregistration
+   * delay (0-3600 s). An endpoint kept out longer is in maintenance, not draining: use {@code
+   * maint}. The bound also keeps the timeout far from overflowing a nanosecond deadline.
+   */
+  static final Duration MAX_DRAIN_TIMEOUT = Duration.ofHours(1);
 
-    /**
-     * A maintenance reason's longest length: 200 characters, a sentence; it is kept in transitions,
-     * snapshots and log lines, which a megabyte reason would bloat.
-     */
-    static final int MAX_REASON_LENGTH = 200;
+  /**
+   * A maintenance reason's longest length: 200 characters, a sentence; it is kept in transitions,
+   * snapshots and log lines, which a megabyte reason would bloat.
+   */
+  static final int MAX_REASON_LENGTH = 200;
 
-    /**
-     * The admin plane's one duration syntax, the config's short form: digits and {@code ms}, {@code
-     * s}, {@code m} or {@code h}. No sign, no fraction, no ISO-8601 ({@code PT-5S} would be a
-     * negative duration), at most 9 digits (no overflow before the maximum is checked).
-     */
-    private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(ms|s|m|h)");
+  /**
+   * The admin plane's one duration syntax, the config's short form: digits and {@code ms}, {@code
+   * s}, {@code m} or {@code h}. No sign, no fraction, no ISO-8601 ({@code PT-5S} would be a
+   * negative duration), at most 9 digits (no overflow before the maximum is checked).
+   */
+  private static final Pattern DURATION = Pattern.compile("([0-9]{1,9})(ms|s|m|h)");
 
-    private final AdminParts parts;
-    private final PoolViews views;
+  private final AdminParts parts;
+  private final PoolViews views;
 
-    PoolRoutes(AdminParts parts) {
-        this.parts = parts;
-        this.views = new PoolViews(parts);
+  PoolRoutes(AdminParts parts) {
+    this.parts = parts;
+    this.views = new PoolViews(parts);
+  }
+
+  CompletableFuture<Answer> route(HttpMethod method, Target t) {
+    List<String> parts = t.segments();
+    // parts.get(0) == "admin"
+    if (parts.size() == 2 && parts.get(1).equals("pools")) {
+      return read(method, views::poolsSummary);
     }
-
-    CompletableFuture<Answer> route(HttpMethod method, Target t) {
-        List<String> parts = t.segments();
-        // parts.get(0) == "admin"
-        if (parts.size() == 2 && parts.get(1).equals("pools")) {
-            return read(method, views::poolsSummary);
-        }
-        if (parts.size() == 2 && parts.get(1).equals("config")) {
-            return read(method, () -> this.parts.config().redacted());
-        }
-        if (parts.size() == 2 && parts.get(1).equals("env")) {
-            return read(method, () -> this.parts.environment().get());
-        }
-        if (parts.size() >= 3 && parts.size() <= 6 && parts.get(1).equals("pools")) {
-            ManagedPool pool = this.parts.pools().get(parts.get(2));
-            if (pool == null) {
-                return done(
-                        Answer.error(
-                                HttpResponseStatus.NOT_FOUND,
-                                "no pool "
-                                        + AdminAuth.quote(parts.get(2))
-                                        + "; pools: "
-                                        + this.parts.pools().keySet()));
-            }
-            if (parts.size() == 3) {
-                return read(method, () -> views.poolView(pool));
-            }
-            if (parts.size() == 4 && parts.get(3).equals("transitions")) {
-                return read(method, () -> pool.balancer().snapshot().recentTransitions());
-            }
-            if (parts.size() == 4 && parts.get(3).equals("explain")) {
-                return read(method, () -> views.explain(pool, t.params()));
-            }
-            if (parts.size() == 4 && parts.get(3).equals("strategy")) {
-                if (!method.equals(HttpMethod.POST)) {
-                    return done(Answer.methodNotAllowed("POST"));
-                }
-                Map<String, String> p = only(t.params(), "strategy", Set.of("name"));
-                String name = p.get("name");
-                if (name == null || name.isEmpty()) {
-                    throw new BadInput(
-                            "query parameter 'name' (the strategy) is required; known: "
-                                    + Strategies.names());
-                }
-                if (!Strategies.names().contains(name)) {
-                    throw new BadInput(
-                            "query parameter 'name': unknown strategy "
-                                    + AdminAuth.quote(name)
-                                    + "; known: "
-                                    + Strategies.names());
-                }
-                return pool.balancer()
-                        .switchStrategy(name, "admin")
-                        .thenApply(
-                                after -> {
-                                    // lastSwitch is null on a pool never switched (a no-op switch
-                                    // to its strategy).
-                                    Map<String, Object> body = new LinkedHashMap<>();
-                                    body.put("pool", pool.name());
-                                    body.put("strategy", after.strategy());
-                                    body.put("lastSwitch", after.lastSwitch());
-                                    return Answer.ok(body);
-                                });
-            }
-            if (parts.size() == 6 && parts.get(3).equals("endpoints")) {
-                return endpointAction(method, pool, parts.get(4), parts.get(5), t.params());
-            }
-        }
+    if (parts.size() == 2 && parts.get(1).equals("config")) {
+      return read(method, () -> this.parts.config().redacted());
+    }
+    if (parts.size() == 2 && parts.get(1).equals("env")) {
+      return read(method, () -> this.parts.environment().get());
+    }
+    if (parts.size() >= 3 && parts.size() <= 6 && parts.get(1).equals("pools")) {
+      ManagedPool pool = this.parts.pools().get(parts.get(2));
+      if (pool == null) {
         return done(
-                Answer.error(
-                        HttpResponseStatus.NOT_FOUND, "no route " + AdminAuth.quote(t.path())));
-    }
-
-    CompletableFuture<Answer> endpointAction(
-            HttpMethod method,
-            ManagedPool pool,
-            String id,
-            String action,
-            Map<String, List<String>> params) {
-        if (!List.of("drain", "undrain", "maint").contains(action)) {
-            return done(
-                    Answer.error(
-                            HttpResponseStatus.NOT_FOUND,
-                            "no action "
-                                    + AdminAuth.quote(action)
-                                    + "; actions: drain, undrain, maint"));
-        }
+            Answer.error(
+                HttpResponseStatus.NOT_FOUND,
+                "no pool "
+                    + AdminAuth.quote(parts.get(2))
+                    + "; pools: "
+                    + this.parts.pools().keySet()));
+      }
+      if (parts.size() == 3) {
+        return read(method, () -> views.poolView(pool));
+      }
+      if (parts.size() == 4 && parts.get(3).equals("transitions")) {
+        return read(method, () -> pool.balancer().snapshot().recentTransitions());
+      }
+      if (parts.size() == 4 && parts.get(3).equals("explain")) {
+        return read(method, () -> views.explain(pool, t.params()));
+      }
+      if (parts.size() == 4 && parts.get(3).equals("strategy")) {
         if (!method.equals(HttpMethod.POST)) {
-            return done(Answer.methodNotAllowed("POST"));
+          return done(Answer.methodNotAllowed("POST"));
         }
-        if (pool.balancer().snapshot().endpoint(id).isEmpty()) {
-            return done(
-                    Answer.error(
-                            HttpResponseStatus.NOT_FOUND,
-                            "no endpoint "
-                                    + AdminAuth.quote(id)
-                                    + " in pool '"
-                                    + pool.name()
-                                    + "'"));
+        Map<String, String> p = only(t.params(), "strategy", Set.of("name"));
+        String name = p.get("name");
+        if (name == null || name.isEmpty()) {
+          throw new BadInput(
+              "query parameter 'name' (the strategy) is required; known: " + Strategies.names());
         }
-        switch (action) {
-            case "drain" -> {
-                String raw = only(params, "drain", Set.of("timeout")).get("timeout");
-                Duration timeout =
-                        raw == null
-                                ? DEFAULT_DRAIN_TIMEOUT
-                                : duration(raw, "timeout", MAX_DRAIN_TIMEOUT);
-                boolean done = pool.balancer().drain(id, timeout).isDone();
-                // Answer at once: the drain proceeds; its result is in the snapshot and
-                // transitions.
-                return done(
-                        new Answer(
-                                HttpResponseStatus.ACCEPTED,
-                                Map.of(
-                                        "pool",
-                                        pool.name(),
-                                        "endpoint",
-                                        id,
-                                        "draining",
-                                        true,
-                                        "timeout",
-                                        timeout.toString(),
-                                        "done",
-                                        done),
-                                Map.of()));
-            }
-            case "undrain" -> {
-                only(params, "undrain", Set.of());
-                return pool.balancer()
-                        .undrain(id)
-                        .thenApply(v -> endpointAnswer(pool, id, "draining", false));
-            }
-            default -> {
-                Map<String, String> p = only(params, "maint", Set.of("on", "reason"));
-                String on = p.get("on");
-                if (on == null || !(on.equals("true") || on.equals("false"))) {
-                    throw new BadInput("query parameter 'on' must be true or false");
-                }
-                String reason = p.get("reason");
-                if (reason != null && (reason.isBlank() || reason.length() > MAX_REASON_LENGTH)) {
-                    throw new BadInput(
-                            "query parameter 'reason' must be 1.."
-                                    + MAX_REASON_LENGTH
-                                    + " characters");
-                }
-                boolean value = on.equals("true");
-                return pool.balancer()
-                        .maintenance(id, value, reason == null ? "admin" : reason)
-                        .thenApply(v -> endpointAnswer(pool, id, "maintenance", value));
-            }
+        if (!Strategies.names().contains(name)) {
+          throw new BadInput(
+              "query parameter 'name': unknown strategy "
+                  + AdminAuth.quote(name)
+                  + "; known: "
+                  + Strategies.names());
         }
+        return pool.balancer()
+            .switchStrategy(name, "admin")
+            .thenApply(
+                after -> {
+                  // lastSwitch is null on a pool never switched (a no-op switch
+                  // to its strategy).
+                  Map<String, Object> body = new LinkedHashMap<>();
+                  body.put("pool", pool.name());
+                  body.put("strategy", after.strategy());
+                  body.put("lastSwitch", after.lastSwitch());
+                  return Answer.ok(body);
+                });
+      }
+      if (parts.size() == 6 && parts.get(3).equals("endpoints")) {
+        return endpointAction(method, pool, parts.get(4), parts.get(5), t.params());
+      }
     }
+    return done(
+        Answer.error(HttpResponseStatus.NOT_FOUND, "no route " + AdminAuth.quote(t.path())));
+  }
 
-    /** An endpoint action's answer: the pool, the endpoint and what is now true of it. */
-    private static Answer endpointAnswer(ManagedPool pool, String id, String what, boolean value) {
-        return Answer.ok(Map.of("pool", pool.name(), "endpoint", id, what, value));
+  CompletableFuture<Answer> endpointAction(
+      HttpMethod method,
+      ManagedPool pool,
+      String id,
+      String action,
+      Map<String, List<String>> params) {
+    if (!List.of("drain", "undrain", "maint").contains(action)) {
+      return done(
+          Answer.error(
+              HttpResponseStatus.NOT_FOUND,
+              "no action " + AdminAuth.quote(action) + "; actions: drain, undrain, maint"));
     }
-
-    /**
-     * The parameters of a write route: only {@code known} names, each at most once.
-     *
-     * @throws BadInput naming an unknown or repeated parameter
-     */
-    static Map<String, String> only(
-            Map<String, List<String>> params, String action, Set<String> known) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (Map.Entry<String, List<String>> p : params.entrySet()) {
-            if (!known.contains(p.getKey())) {
-                throw new BadInput(
-                        "unknown query parameter "
-                                + AdminAuth.quote(p.getKey())
-                                + " for "
-                                + action
-                                + "; known: "
-                                + (known.isEmpty() ? "none" : known.stream().sorted().toList()));
-            }
-            if (p.getValue().size() > 1) {
-                throw new BadInput(
-                        "query parameter '"
-                                + p.getKey()
-                                + "' is given "
-                                + p.getValue().size()
-                                + " times");
-            }
-            out.put(p.getKey(), p.getValue().get(0));
+    if (!method.equals(HttpMethod.POST)) {
+      return done(Answer.methodNotAllowed("POST"));
+    }
+    if (pool.balancer().snapshot().endpoint(id).isEmpty()) {
+      return done(
+          Answer.error(
+              HttpResponseStatus.NOT_FOUND,
+              "no endpoint " + AdminAuth.quote(id) + " in pool '" + pool.name() + "'"));
+    }
+    switch (action) {
+      case "drain" -> {
+        String raw = only(params, "drain", Set.of("timeout")).get("timeout");
+        Duration timeout =
+            raw == null ? DEFAULT_DRAIN_TIMEOUT : duration(raw, "timeout", MAX_DRAIN_TIMEOUT);
+        boolean done = pool.balancer().drain(id, timeout).isDone();
+        // Answer at once: the drain proceeds; its result is in the snapshot and
+        // transitions.
+        return done(
+            new Answer(
+                HttpResponseStatus.ACCEPTED,
+                Map.of(
+                    "pool",
+                    pool.name(),
+                    "endpoint",
+                    id,
+                    "draining",
+                    true,
+                    "timeout",
+                    timeout.toString(),
+                    "done",
+                    done),
+                Map.of()));
+      }
+      case "undrain" -> {
+        only(params, "undrain", Set.of());
+        return pool.balancer()
+            .undrain(id)
+            .thenApply(v -> endpointAnswer(pool, id, "draining", false));
+      }
+      default -> {
+        Map<String, String> p = only(params, "maint", Set.of("on", "reason"));
+        String on = p.get("on");
+        if (on == null || !(on.equals("true") || on.equals("false"))) {
+          throw new BadInput("query parameter 'on' must be true or false");
         }
-        return out;
-    }
-
-    /**
-     * A duration parameter in the admin plane's one syntax, at most {@code max}.
-     *
-     * @throws BadInput naming {@code name} when malformed or above {@code max}
-     */
-    static Duration duration(String raw, String name, Duration max) {
-        Matcher m = DURATION.matcher(raw);
-        if (!m.matches()) {
-            throw new BadInput(
-                    "query parameter '"
-                            + name
-                            + "': "
-                            + AdminAuth.quote(raw)
-                            + " is not a duration like 500ms, 30s, 5m or 1h (digits and a unit, no"
-                            + " sign)");
+        String reason = p.get("reason");
+        if (reason != null && (reason.isBlank() || reason.length() > MAX_REASON_LENGTH)) {
+          throw new BadInput(
+              "query parameter 'reason' must be 1.." + MAX_REASON_LENGTH + " characters");
         }
-        long n = Long.parseLong(m.group(1));
-        Duration d =
-                switch (m.group(2)) {
-                    case "ms" -> Duration.ofMillis(n);
-                    case "s" -> Duration.ofSeconds(n);
-                    case "m" -> Duration.ofMinutes(n);
-                    default -> Duration.ofHours(n);
-                };
-        if (d.compareTo(max) > 0) {
-            throw new BadInput(
-                    "query parameter '"
-                            + name
-                            + "': "
-                            + raw
-                            + " is above the maximum "
-                            + max.toMinutes()
-                            + "m");
-        }
-        return d;
+        boolean value = on.equals("true");
+        return pool.balancer()
+            .maintenance(id, value, reason == null ? "admin" : reason)
+            .thenApply(v -> endpointAnswer(pool, id, "maintenance", value));
+      }
     }
+  }
 
-    static CompletableFuture<Answer> done(Answer a) {
-        return CompletableFuture.completedFuture(a);
-    }
+  /** An endpoint action's answer: the pool, the endpoint and what is now true of it. */
+  private static Answer endpointAnswer(ManagedPool pool, String id, String what, boolean value) {
+    return Answer.ok(Map.of("pool", pool.name(), "endpoint", id, what, value));
+  }
 
-    static CompletableFuture<Answer> read(HttpMethod method, Supplier<Object> body) {
-        if (!Answer.isRead(method)) {
-            return done(Answer.methodNotAllowed("GET, HEAD"));
-        }
-        return done(Answer.ok(body.get()));
+  /**
+   * The parameters of a write route: only {@code known} names, each at most once.
+   *
+   * @throws BadInput naming an unknown or repeated parameter
+   */
+  static Map<String, String> only(
+      Map<String, List<String>> params, String action, Set<String> known) {
+    Map<String, String> out = new LinkedHashMap<>();
+    for (Map.Entry<String, List<String>> p : params.entrySet()) {
+      if (!known.contains(p.getKey())) {
+        throw new BadInput(
+            "unknown query parameter "
+                + AdminAuth.quote(p.getKey())
+                + " for "
+                + action
+                + "; known: "
+                + (known.isEmpty() ? "none" : known.stream().sorted().toList()));
+      }
+      if (p.getValue().size() > 1) {
+        throw new BadInput(
+            "query parameter '" + p.getKey() + "' is given " + p.getValue().size() + " times");
+      }
+      out.put(p.getKey(), p.getValue().get(0));
     }
+    return out;
+  }
+
+  /**
+   * A duration parameter in the admin plane's one syntax, at most {@code max}.
+   *
+   * @throws BadInput naming {@code name} when malformed or above {@code max}
+   */
+  static Duration duration(String raw, String name, Duration max) {
+    Matcher m = DURATION.matcher(raw);
+    if (!m.matches()) {
+      throw new BadInput(
+          "query parameter '"
+              + name
+              + "': "
+              + AdminAuth.quote(raw)
+              + " is not a duration like 500ms, 30s, 5m or 1h (digits and a unit, no"
+              + " sign)");
+    }
+    long n = Long.parseLong(m.group(1));
+    Duration d =
+        switch (m.group(2)) {
+          case "ms" -> Duration.ofMillis(n);
+          case "s" -> Duration.ofSeconds(n);
+          case "m" -> Duration.ofMinutes(n);
+          default -> Duration.ofHours(n);
+        };
+    if (d.compareTo(max) > 0) {
+      throw new BadInput(
+          "query parameter '"
+              + name
+              + "': "
+              + raw
+              + " is above the maximum "
+              + max.toMinutes()
+              + "m");
+    }
+    return d;
+  }
+
+  static CompletableFuture<Answer> done(Answer a) {
+    return CompletableFuture.completedFuture(a);
+  }
+
+  static CompletableFuture<Answer> read(HttpMethod method, Supplier<Object> body) {
+    if (!Answer.isRead(method)) {
+      return done(Answer.methodNotAllowed("GET, HEAD"));
+    }
+    return done(Answer.ok(body.get()));
+  }
 }

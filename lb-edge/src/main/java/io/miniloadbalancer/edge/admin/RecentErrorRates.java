@@ -25,63 +25,62 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 final class RecentErrorRates {
 
-    /** The window: 10 s, long enough to hold ten 1 s dashboard polls, short enough to be "now". */
-    static final int WINDOW_SECONDS = 10;
+  /** The window: 10 s, long enough to hold ten 1 s dashboard polls, short enough to be "now". */
+  static final int WINDOW_SECONDS = 10;
 
-    private static final long WINDOW_NANOS = WINDOW_SECONDS * 1_000_000_000L;
-    private static final long SAMPLE_EVERY_NANOS = 1_000_000_000L;
+  private static final long WINDOW_NANOS = WINDOW_SECONDS * 1_000_000_000L;
+  private static final long SAMPLE_EVERY_NANOS = 1_000_000_000L;
 
-    private record Counts(long ok, long errors) {}
+  private record Counts(long ok, long errors) {}
 
-    private record Sample(long nanos, Map<String, Counts> byEndpoint) {}
+  private record Sample(long nanos, Map<String, Counts> byEndpoint) {}
 
-    private final Map<String, ArrayDeque<Sample>> pools = new ConcurrentHashMap<>();
+  private final Map<String, ArrayDeque<Sample>> pools = new ConcurrentHashMap<>();
 
-    /**
-     * The rates for {@code snapshot}'s pool as of {@code nowNanos}: {@code windowSeconds} (the span
-     * really covered; 0 on the very first read) and per endpoint {@code requests}, {@code errors}
-     * and {@code rate} (null when it served nothing in the window).
-     */
-    Map<String, Object> observe(BalancerSnapshot snapshot, long nowNanos) {
-        Map<String, Counts> now = new HashMap<>();
-        for (EndpointSnapshot e : snapshot.endpoints()) {
-            now.put(e.id(), new Counts(e.successes(), e.failures() + e.overloaded()));
-        }
-        ArrayDeque<Sample> samples =
-                pools.computeIfAbsent(snapshot.name(), k -> new ArrayDeque<>());
-        Sample base;
-        synchronized (samples) {
-            if (samples.isEmpty() || nowNanos - samples.peekLast().nanos() >= SAMPLE_EVERY_NANOS) {
-                samples.addLast(new Sample(nowNanos, now));
-            }
-            // Keep the newest sample that is at least a window old as the base; drop older ones.
-            while (samples.size() > 1 && nowNanos - second(samples).nanos() >= WINDOW_NANOS) {
-                samples.removeFirst();
-            }
-            base = samples.peekFirst();
-        }
-        Map<String, Object> endpoints = new LinkedHashMap<>();
-        for (EndpointSnapshot e : snapshot.endpoints()) {
-            Counts c = now.get(e.id());
-            Counts b = base.byEndpoint().getOrDefault(e.id(), new Counts(0, 0));
-            long ok = Math.max(0, c.ok() - b.ok());
-            long errors = Math.max(0, c.errors() - b.errors());
-            long requests = ok + errors;
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("requests", requests);
-            m.put("errors", errors);
-            m.put("rate", requests == 0 ? null : (double) errors / requests);
-            endpoints.put(e.id(), m);
-        }
-        Map<String, Object> out = new LinkedHashMap<>();
-        out.put("windowSeconds", Math.round((nowNanos - base.nanos()) / 1e8) / 10.0);
-        out.put("endpoints", endpoints);
-        return out;
+  /**
+   * The rates for {@code snapshot}'s pool as of {@code nowNanos}: {@code windowSeconds} (the span
+   * really covered; 0 on the very first read) and per endpoint {@code requests}, {@code errors} and
+   * {@code rate} (null when it served nothing in the window).
+   */
+  Map<String, Object> observe(BalancerSnapshot snapshot, long nowNanos) {
+    Map<String, Counts> now = new HashMap<>();
+    for (EndpointSnapshot e : snapshot.endpoints()) {
+      now.put(e.id(), new Counts(e.successes(), e.failures() + e.overloaded()));
     }
-
-    private static Sample second(ArrayDeque<Sample> samples) {
-        var it = samples.iterator();
-        it.next();
-        return it.next();
+    ArrayDeque<Sample> samples = pools.computeIfAbsent(snapshot.name(), k -> new ArrayDeque<>());
+    Sample base;
+    synchronized (samples) {
+      if (samples.isEmpty() || nowNanos - samples.peekLast().nanos() >= SAMPLE_EVERY_NANOS) {
+        samples.addLast(new Sample(nowNanos, now));
+      }
+      // Keep the newest sample that is at least a window old as the base; drop older ones.
+      while (samples.size() > 1 && nowNanos - second(samples).nanos() >= WINDOW_NANOS) {
+        samples.removeFirst();
+      }
+      base = samples.peekFirst();
     }
+    Map<String, Object> endpoints = new LinkedHashMap<>();
+    for (EndpointSnapshot e : snapshot.endpoints()) {
+      Counts c = now.get(e.id());
+      Counts b = base.byEndpoint().getOrDefault(e.id(), new Counts(0, 0));
+      long ok = Math.max(0, c.ok() - b.ok());
+      long errors = Math.max(0, c.errors() - b.errors());
+      long requests = ok + errors;
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("requests", requests);
+      m.put("errors", errors);
+      m.put("rate", requests == 0 ? null : (double) errors / requests);
+      endpoints.put(e.id(), m);
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("windowSeconds", Math.round((nowNanos - base.nanos()) / 1e8) / 10.0);
+    out.put("endpoints", endpoints);
+    return out;
+  }
+
+  private static Sample second(ArrayDeque<Sample> samples) {
+    var it = samples.iterator();
+    it.next();
+    return it.next();
+  }
 }

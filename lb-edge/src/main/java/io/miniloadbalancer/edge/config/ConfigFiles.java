@@ -10,40 +10,39 @@ import java.util.Map;
  */
 public final class ConfigFiles {
 
-    private ConfigFiles() {}
+  private ConfigFiles() {}
 
-    /**
-     * Loads {@code file} and applies {@code env}.
-     *
-     * @param file the YAML file
-     * @param env the process environment; only {@code EDGE_*} variables are read
-     * @return the validated configuration
-     * @throws InvalidConfigException naming the key and line, or the variable, that is wrong
-     */
-    public static EdgeConfig load(Path file, Map<String, String> env)
-            throws InvalidConfigException {
-        try {
-            return new ConfigLoader().load(file, env);
-        } catch (ConfigLoader.ConfigException e) {
-            throw new InvalidConfigException(e);
-        }
+  /**
+   * Loads {@code file} and applies {@code env}.
+   *
+   * @param file the YAML file
+   * @param env the process environment; only {@code EDGE_*} variables are read
+   * @return the validated configuration
+   * @throws InvalidConfigException naming the key and line, or the variable, that is wrong
+   */
+  public static EdgeConfig load(Path file, Map<String, String> env) throws InvalidConfigException {
+    try {
+      return new ConfigLoader().load(file, env);
+    } catch (ConfigLoader.ConfigException e) {
+      throw new InvalidConfigException(e);
     }
+  }
 
-    /**
-     * Loads YAML {@code text} and applies {@code env}.
-     *
-     * @param text the YAML text (blank: every default)
-     * @param source the text's name in error messages
-     * @param env the process environment; only {@code EDGE_*} variables are read
-     * @return the validated configuration
-     * @throws InvalidConfigException naming the key and line, or the variable, that is wrong
-     */
-    public static EdgeConfig parse(String text, String source, Map<String, String> env)
-            throws InvalidConfigException {
-        try {
-            return new ConfigLoader().load(text, source, env);
-        } catch (ConfigLoader.ConfigException e) {
-            throw new InvalidConfigException(e);
-        }
+  /**
+   * Loads YAML {@code text} and applies {@code env}.
+   *
+   * @param text the YAML text (blank: every default)
+   * @param source the text's name in error messages
+   * @param env the process environment; only {@code EDGE_*} variables are read
+   * @return the validated configuration
+   * @throws InvalidConfigException naming the key and line, or the variable, that is wrong
+   */
+  public static EdgeConfig parse(String text, String source, Map<String, String> env)
+      throws InvalidConfigException {
+    try {
+      return new ConfigLoader().load(text, source, env);
+    } catch (ConfigLoader.ConfigException e) {
+      throw new InvalidConfigException(e);
     }
+  }
 }

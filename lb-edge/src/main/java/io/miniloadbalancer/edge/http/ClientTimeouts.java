@@ -20,143 +20,143 @@ import org.jspecify.annotations.Nullable;
  */
 public final class ClientTimeouts extends ChannelInboundHandlerAdapter {
 
-    /** The phase whose deadline passed. */
-    public enum Expired {
-        /** The request head was not complete within {@code server.requestHeadTimeout}. */
-        HEAD,
-        /** The request body was idle past {@code server.bodyIdleTimeout}. */
-        BODY
-    }
+  /** The phase whose deadline passed. */
+  public enum Expired {
+    /** The request head was not complete within {@code server.requestHeadTimeout}. */
+    HEAD,
+    /** The request body was idle past {@code server.bodyIdleTimeout}. */
+    BODY
+  }
 
-    private enum Phase {
-        BETWEEN_REQUESTS,
-        HEAD,
-        BODY,
-        WAITING
-    }
+  private enum Phase {
+    BETWEEN_REQUESTS,
+    HEAD,
+    BODY,
+    WAITING
+  }
 
-    private final long headNanos;
-    private final long bodyIdleNanos;
-    private @Nullable ChannelHandlerContext ctx;
-    private Phase phase = Phase.BETWEEN_REQUESTS;
-    private long phaseStart;
-    private long lastProgress;
-    private @Nullable ScheduledFuture<?> timer;
-    private long timerDeadline;
+  private final long headNanos;
+  private final long bodyIdleNanos;
+  private @Nullable ChannelHandlerContext ctx;
+  private Phase phase = Phase.BETWEEN_REQUESTS;
+  private long phaseStart;
+  private long lastProgress;
+  private @Nullable ScheduledFuture<?> timer;
+  private long timerDeadline;
 
-    /**
-     * Deadlines for one connection.
-     *
-     * @param head how long a request head may take from its first byte
-     * @param bodyIdle how long a request body may go without a byte
-     */
-    public ClientTimeouts(java.time.Duration head, java.time.Duration bodyIdle) {
-        this.headNanos = head.toNanos();
-        this.bodyIdleNanos = bodyIdle.toNanos();
-    }
+  /**
+   * Deadlines for one connection.
+   *
+   * @param head how long a request head may take from its first byte
+   * @param bodyIdle how long a request body may go without a byte
+   */
+  public ClientTimeouts(java.time.Duration head, java.time.Duration bodyIdle) {
+    this.headNanos = head.toNanos();
+    this.bodyIdleNanos = bodyIdle.toNanos();
+  }
 
-    @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        this.ctx = ctx;
-    }
+  @Override
+  public void handlerAdded(ChannelHandlerContext ctx) {
+    this.ctx = ctx;
+  }
 
-    @Override
-    public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (msg instanceof ByteBuf buf && buf.isReadable()) {
-            long now = System.nanoTime();
-            if (phase == Phase.BETWEEN_REQUESTS) {
-                phase = Phase.HEAD;
-                phaseStart = now;
-                arm(headNanos);
-            }
-            lastProgress = now;
-        }
-        ctx.fireChannelRead(msg);
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    if (msg instanceof ByteBuf buf && buf.isReadable()) {
+      long now = System.nanoTime();
+      if (phase == Phase.BETWEEN_REQUESTS) {
+        phase = Phase.HEAD;
+        phaseStart = now;
+        arm(headNanos);
+      }
+      lastProgress = now;
     }
+    ctx.fireChannelRead(msg);
+  }
 
-    /**
-     * The decoder produced a request head.
-     *
-     * @param bodyPending whether a body follows
-     */
-    public void headComplete(boolean bodyPending) {
-        if (bodyPending) {
-            phase = Phase.BODY;
-            lastProgress = System.nanoTime();
-            arm(bodyIdleNanos);
-        } else {
-            phase = Phase.WAITING;
-        }
+  /**
+   * The decoder produced a request head.
+   *
+   * @param bodyPending whether a body follows
+   */
+  public void headComplete(boolean bodyPending) {
+    if (bodyPending) {
+      phase = Phase.BODY;
+      lastProgress = System.nanoTime();
+      arm(bodyIdleNanos);
+    } else {
+      phase = Phase.WAITING;
     }
+  }
 
-    /** The request body ended. */
-    public void bodyComplete() {
-        if (phase == Phase.BODY) {
-            phase = Phase.WAITING;
-        }
+  /** The request body ended. */
+  public void bodyComplete() {
+    if (phase == Phase.BODY) {
+      phase = Phase.WAITING;
     }
+  }
 
-    /** The exchange ended; the connection waits for the next request. */
-    public void exchangeDone() {
-        phase = Phase.BETWEEN_REQUESTS;
-    }
+  /** The exchange ended; the connection waits for the next request. */
+  public void exchangeDone() {
+    phase = Phase.BETWEEN_REQUESTS;
+  }
 
-    private void arm(long delayNanos) {
-        ChannelHandlerContext c = ctx;
-        if (c == null) {
-            return;
-        }
-        long deadline = System.nanoTime() + delayNanos;
-        ScheduledFuture<?> t = timer;
-        if (t != null) {
-            if (deadline - timerDeadline >= 0) {
-                return; // the pending check comes first and re-arms for this phase
-            }
-            t.cancel(false); // a shorter deadline (body after head) must not wait for a longer one
-        }
-        timerDeadline = deadline;
-        timer = c.executor().schedule(this::check, delayNanos, TimeUnit.NANOSECONDS);
+  private void arm(long delayNanos) {
+    ChannelHandlerContext c = ctx;
+    if (c == null) {
+      return;
     }
+    long deadline = System.nanoTime() + delayNanos;
+    ScheduledFuture<?> t = timer;
+    if (t != null) {
+      if (deadline - timerDeadline >= 0) {
+        return; // the pending check comes first and re-arms for this phase
+      }
+      t.cancel(false); // a shorter deadline (body after head) must not wait for a longer one
+    }
+    timerDeadline = deadline;
+    timer = c.executor().schedule(this::check, delayNanos, TimeUnit.NANOSECONDS);
+  }
 
-    private void check() {
-        timer = null;
-        ChannelHandlerContext c = ctx;
-        if (c == null || !c.channel().isActive()) {
-            return;
-        }
-        long now = System.nanoTime();
-        if (phase == Phase.HEAD) {
-            long left = phaseStart + headNanos - now;
-            if (left <= 0) {
-                phase = Phase.WAITING;
-                c.fireUserEventTriggered(Expired.HEAD);
-            } else {
-                arm(left);
-            }
-        } else if (phase == Phase.BODY) {
-            if (!c.channel().config().isAutoRead()) {
-                // Reads are paused by the proxy (the backend is slow to take the body): not the
-                // client's
-                // silence, so the clock restarts.
-                lastProgress = now;
-            }
-            long left = lastProgress + bodyIdleNanos - now;
-            if (left <= 0) {
-                phase = Phase.WAITING;
-                c.fireUserEventTriggered(Expired.BODY);
-            } else {
-                arm(left);
-            }
-        }
+  private void check() {
+    timer = null;
+    ChannelHandlerContext c = ctx;
+    if (c == null || !c.channel().isActive()) {
+      return;
     }
+    long now = System.nanoTime();
+    if (phase == Phase.HEAD) {
+      long left = phaseStart + headNanos - now;
+      if (left <= 0) {
+        phase = Phase.WAITING;
+        c.fireUserEventTriggered(Expired.HEAD);
+      } else {
+        arm(left);
+      }
+    } else if (phase == Phase.BODY) {
+      if (!c.channel().config().isAutoRead()) {
+        // Reads are paused by the proxy (the backend is slow to take the body): not the
+        // client's
+        // silence, so the clock restarts.
+        lastProgress = now;
+      }
+      long left = lastProgress + bodyIdleNanos - now;
+      if (left <= 0) {
+        phase = Phase.WAITING;
+        c.fireUserEventTriggered(Expired.BODY);
+      } else {
+        arm(left);
+      }
+    }
+  }
 
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-        ScheduledFuture<?> t = timer;
-        if (t != null) {
-            t.cancel(false);
-            timer = null;
-        }
-        ctx.fireChannelInactive();
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    ScheduledFuture<?> t = timer;
+    if (t != null) {
+      t.cancel(false);
+      timer = null;
     }
+    ctx.fireChannelInactive();
+  }
 }

@@ -9,42 +9,42 @@ import java.util.function.LongSupplier;
  */
 public final class LogRateLimit {
 
-    private final int perSecond;
-    private final LongSupplier millis;
-    private long second = Long.MIN_VALUE;
-    private int used;
-    private long dropped;
+  private final int perSecond;
+  private final LongSupplier millis;
+  private long second = Long.MIN_VALUE;
+  private int used;
+  private long dropped;
 
-    /**
-     * A limit of {@code perSecond} lines.
-     *
-     * @param perSecond lines admitted in each clock second
-     * @param millis the clock, in milliseconds
-     */
-    public LogRateLimit(int perSecond, LongSupplier millis) {
-        this.perSecond = perSecond;
-        this.millis = millis;
-    }
+  /**
+   * A limit of {@code perSecond} lines.
+   *
+   * @param perSecond lines admitted in each clock second
+   * @param millis the clock, in milliseconds
+   */
+  public LogRateLimit(int perSecond, LongSupplier millis) {
+    this.perSecond = perSecond;
+    this.millis = millis;
+  }
 
-    /**
-     * Asks to log one line now.
-     *
-     * @return -1 when this line must be dropped; else how many were dropped since the last admitted
-     *     one
-     */
-    public synchronized long admit() {
-        long now = millis.getAsLong() / 1000;
-        if (now != second) {
-            second = now;
-            used = 0;
-        }
-        if (used >= perSecond) {
-            dropped++;
-            return -1;
-        }
-        used++;
-        long out = dropped;
-        dropped = 0;
-        return out;
+  /**
+   * Asks to log one line now.
+   *
+   * @return -1 when this line must be dropped; else how many were dropped since the last admitted
+   *     one
+   */
+  public synchronized long admit() {
+    long now = millis.getAsLong() / 1000;
+    if (now != second) {
+      second = now;
+      used = 0;
     }
+    if (used >= perSecond) {
+      dropped++;
+      return -1;
+    }
+    used++;
+    long out = dropped;
+    dropped = 0;
+    return out;
+  }
 }

@@ -7,21 +7,21 @@ package io.miniloadbalancer.edge.http;
  */
 public interface Readiness {
 
-    /**
-     * The process's state now.
-     *
-     * @return {@code starting}, {@code ready}, {@code draining} or {@code stopped}
-     */
-    String state();
+  /**
+   * The process's state now.
+   *
+   * @return {@code starting}, {@code ready}, {@code draining} or {@code stopped}
+   */
+  String state();
 
-    /**
-     * Whether the proxy is shutting down: past {@code ready}, so connections close after their
-     * answer.
-     *
-     * @return true once draining or stopped
-     */
-    default boolean draining() {
-        String s = state();
-        return !s.equals("ready") && !s.equals("starting");
-    }
+  /**
+   * Whether the proxy is shutting down: past {@code ready}, so connections close after their
+   * answer.
+   *
+   * @return true once draining or stopped
+   */
+  default boolean draining() {
+    String s = state();
+    return !s.equals("ready") && !s.equals("starting");
+  }
 }

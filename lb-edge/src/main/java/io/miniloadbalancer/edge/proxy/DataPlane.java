@@ -28,94 +28,89 @@ import org.jspecify.annotations.Nullable;
  */
 public final class DataPlane implements AutoCloseable {
 
-    private final Map<String, PoolRuntime> pools = new LinkedHashMap<>();
-    private final MeterRegistry registry;
-    private final ProxyParts parts;
+  private final Map<String, PoolRuntime> pools = new LinkedHashMap<>();
+  private final MeterRegistry registry;
+  private final ProxyParts parts;
 
-    /**
-     * The data plane for {@code config}.
-     *
-     * @param config the proxy's configuration (server, upstream and routes are read)
-     * @param transport the transport upstream connections use
-     * @param registry where protocol errors and affinity decisions are counted
-     * @param readiness the process's state: a draining proxy closes connections after answers
-     */
-    public DataPlane(
-            EdgeConfig config, Transport transport, MeterRegistry registry, Readiness readiness) {
-        EdgeConfig.Server s = config.server();
-        this.registry = registry;
-        ProtocolLog protocolLog = new ProtocolLog(registry);
-        this.parts =
-                new ProxyParts(
-                        new Router(pools, config.routes()),
-                        new UpstreamConnections(
-                                transport,
-                                config.upstream(),
-                                s.workers(),
-                                s.maxHeaderBytes(),
-                                protocolLog),
-                        protocolLog,
-                        new ClientConnectionCap(s.maxConnectionsPerClient()),
-                        AddressRanges.parse(s.trustedProxies(), "server.trustedProxies"),
-                        readiness,
-                        s.maxBodyBytes(),
-                        config.upstream().responseTimeout(),
-                        new DefaultChannelGroup(GlobalEventExecutor.INSTANCE),
-                        new AtomicInteger());
-    }
+  /**
+   * The data plane for {@code config}.
+   *
+   * @param config the proxy's configuration (server, upstream and routes are read)
+   * @param transport the transport upstream connections use
+   * @param registry where protocol errors and affinity decisions are counted
+   * @param readiness the process's state: a draining proxy closes connections after answers
+   */
+  public DataPlane(
+      EdgeConfig config, Transport transport, MeterRegistry registry, Readiness readiness) {
+    EdgeConfig.Server s = config.server();
+    this.registry = registry;
+    ProtocolLog protocolLog = new ProtocolLog(registry);
+    this.parts =
+        new ProxyParts(
+            new Router(pools, config.routes()),
+            new UpstreamConnections(
+                transport, config.upstream(), s.workers(), s.maxHeaderBytes(), protocolLog),
+            protocolLog,
+            new ClientConnectionCap(s.maxConnectionsPerClient()),
+            AddressRanges.parse(s.trustedProxies(), "server.trustedProxies"),
+            readiness,
+            s.maxBodyBytes(),
+            config.upstream().responseTimeout(),
+            new DefaultChannelGroup(GlobalEventExecutor.INSTANCE),
+            new AtomicInteger());
+  }
 
-    /**
-     * Adds a pool the data path routes to.
-     *
-     * @param name the pool's name, as in {@code /proxy/<name>/}
-     * @param balancer the pool's balancer
-     * @param retries the pool's retry policy and budget
-     * @param hashKey where the request's hash key comes from, or null for none
-     * @param sticky the pool's affinity cookie, or null for none
-     */
-    public void addPool(
-            String name,
-            LoadBalancer balancer,
-            RetryExecutor retries,
-            @Nullable String hashKey,
-            EdgeConfig.@Nullable Sticky sticky) {
-        StickySessions sessions =
-                sticky == null ? null : new StickySessions(name, sticky, registry);
-        pools.put(name, new PoolRuntime(name, balancer, retries, hashKey, sessions));
-    }
+  /**
+   * Adds a pool the data path routes to.
+   *
+   * @param name the pool's name, as in {@code /proxy/<name>/}
+   * @param balancer the pool's balancer
+   * @param retries the pool's retry policy and budget
+   * @param hashKey where the request's hash key comes from, or null for none
+   * @param sticky the pool's affinity cookie, or null for none
+   */
+  public void addPool(
+      String name,
+      LoadBalancer balancer,
+      RetryExecutor retries,
+      @Nullable String hashKey,
+      EdgeConfig.@Nullable Sticky sticky) {
+    StickySessions sessions = sticky == null ? null : new StickySessions(name, sticky, registry);
+    pools.put(name, new PoolRuntime(name, balancer, retries, hashKey, sessions));
+  }
 
-    /**
-     * Closes the connection pools of an endpoint that left its pool.
-     *
-     * @param endpoint the endpoint, by its address
-     */
-    public void forget(Endpoint endpoint) {
-        parts.upstream().forget(endpoint.host(), endpoint.port());
-    }
+  /**
+   * Closes the connection pools of an endpoint that left its pool.
+   *
+   * @param endpoint the endpoint, by its address
+   */
+  public void forget(Endpoint endpoint) {
+    parts.upstream().forget(endpoint.host(), endpoint.port());
+  }
 
-    /**
-     * A handler for one new client connection of the proxy listener.
-     *
-     * @param timeouts the connection's request-head and body deadlines
-     * @return the connection's last handler
-     */
-    public ChannelHandler newHandler(ClientTimeouts timeouts) {
-        return new ProxyHandler(parts, timeouts);
-    }
+  /**
+   * A handler for one new client connection of the proxy listener.
+   *
+   * @param timeouts the connection's request-head and body deadlines
+   * @return the connection's last handler
+   */
+  public ChannelHandler newHandler(ClientTimeouts timeouts) {
+    return new ProxyHandler(parts, timeouts);
+  }
 
-    /**
-     * Exchanges in flight now (a drain waits for them).
-     *
-     * @return the number of exchanges begun and not yet ended
-     */
-    public int inFlight() {
-        return parts.inFlight().get();
-    }
+  /**
+   * Exchanges in flight now (a drain waits for them).
+   *
+   * @return the number of exchanges begun and not yet ended
+   */
+  public int inFlight() {
+    return parts.inFlight().get();
+  }
 
-    /** Closes every client connection, then every upstream connection (bounded waits). */
-    @Override
-    public void close() {
-        parts.clients().close().awaitUninterruptibly(2, TimeUnit.SECONDS);
-        parts.upstream().close();
-    }
+  /** Closes every client connection, then every upstream connection (bounded waits). */
+  @Override
+  public void close() {
+    parts.clients().close().awaitUninterruptibly(2, TimeUnit.SECONDS);
+    parts.upstream().close();
+  }
 }

@@ -19,279 +19,267 @@ import org.jspecify.annotations.Nullable;
  */
 final class ExchangeEndings {
 
-    private final ProxyExchange ex;
+  private final ProxyExchange ex;
 
-    ExchangeEndings(ProxyExchange ex) {
-        this.ex = ex;
-    }
+  ExchangeEndings(ProxyExchange ex) {
+    this.ex = ex;
+  }
 
-    /** The backend's connection ended (closed, reset, idle, or a write failed). */
-    void onUpstreamClosed(Channel ch, String why) {
-        if (ch != ex.upstream || ex.done) {
-            return;
-        }
-        if (ex.tunnel != null) {
-            endTunnel();
-            return;
-        }
-        ex.upstreamReusable = false;
-        ex.upstream = null;
-        ch.attr(UpstreamHandler.EXCHANGE).set(null);
-        release(ch, false);
-        ex.relay.cancelTimer();
-        if (!ex.responseStarted
-                && !ex.interim
-                && ex.reusedConnection
-                && ex.bodyless
-                && ex.idempotent
-                && ex.staleRetries < ProxyExchange.MAX_STALE_RETRIES) {
-            // A pooled keep-alive connection the backend had closed (or reset) while it sat idle:
-            // the
-            // race every HTTP/1.1 client has. Nothing was answered, so the request goes again to
-            // the
-            // same endpoint on another connection, not charged to the endpoint or the retry budget
-            // (as OkHttp, nginx and Envoy do for a stale pooled connection).
-            ex.staleRetries++;
-            int sameAttempt = ex.attempt;
-            ex.upstreamPool
-                    .acquire()
-                    .addListener((Future<Channel> f) -> ex.onAcquired(f, sameAttempt));
-            return;
-        }
-        endLease(Outcome.FAILURE);
-        if (!ex.responseStarted) {
-            retryOrFail(
-                    HttpResponseStatus.BAD_GATEWAY,
-                    "reset",
-                    "backend " + ex.describeEndpoint() + ": " + why);
-        } else {
-            // Part of the response is out: the only honest signal left is closing the connection.
-            ex.parts
-                    .protocolLog()
-                    .record(
-                            ProtocolLog.Side.UPSTREAM,
-                            "truncated",
-                            ex.requestId(),
-                            ch.remoteAddress(),
-                            "backend "
-                                    + ex.describeEndpoint()
-                                    + " ended the response early: "
-                                    + why);
-            abortClient();
-        }
+  /** The backend's connection ended (closed, reset, idle, or a write failed). */
+  void onUpstreamClosed(Channel ch, String why) {
+    if (ch != ex.upstream || ex.done) {
+      return;
     }
+    if (ex.tunnel != null) {
+      endTunnel();
+      return;
+    }
+    ex.upstreamReusable = false;
+    ex.upstream = null;
+    ch.attr(UpstreamHandler.EXCHANGE).set(null);
+    release(ch, false);
+    ex.relay.cancelTimer();
+    if (!ex.responseStarted
+        && !ex.interim
+        && ex.reusedConnection
+        && ex.bodyless
+        && ex.idempotent
+        && ex.staleRetries < ProxyExchange.MAX_STALE_RETRIES) {
+      // A pooled keep-alive connection the backend had closed (or reset) while it sat idle:
+      // the
+      // race every HTTP/1.1 client has. Nothing was answered, so the request goes again to
+      // the
+      // same endpoint on another connection, not charged to the endpoint or the retry budget
+      // (as OkHttp, nginx and Envoy do for a stale pooled connection).
+      ex.staleRetries++;
+      int sameAttempt = ex.attempt;
+      ex.upstreamPool.acquire().addListener((Future<Channel> f) -> ex.onAcquired(f, sameAttempt));
+      return;
+    }
+    endLease(Outcome.FAILURE);
+    if (!ex.responseStarted) {
+      retryOrFail(
+          HttpResponseStatus.BAD_GATEWAY, "reset", "backend " + ex.describeEndpoint() + ": " + why);
+    } else {
+      // Part of the response is out: the only honest signal left is closing the connection.
+      ex.parts
+          .protocolLog()
+          .record(
+              ProtocolLog.Side.UPSTREAM,
+              "truncated",
+              ex.requestId(),
+              ch.remoteAddress(),
+              "backend " + ex.describeEndpoint() + " ended the response early: " + why);
+      abortClient();
+    }
+  }
 
-    /**
-     * The backend broke HTTP: its connection closes (never back to the pool), the endpoint is
-     * charged a failure, and the client gets a 502 (or, with the response under way, a closed
-     * connection, so the truncation is visible).
-     */
-    void upstreamFault(Channel ch, String kind, String what) {
-        String why = "backend " + ex.describeEndpoint() + ": " + what;
-        ex.upstreamReusable = false;
-        closeUpstream();
-        ex.relay.cancelTimer();
-        endLease(Outcome.FAILURE);
-        ex.parts
-                .protocolLog()
-                .record(ProtocolLog.Side.UPSTREAM, kind, ex.requestId(), ch.remoteAddress(), what);
-        if (!ex.responseStarted) {
-            retryOrFail(HttpResponseStatus.BAD_GATEWAY, null, why);
-        } else {
-            abortClient();
-        }
+  /**
+   * The backend broke HTTP: its connection closes (never back to the pool), the endpoint is charged
+   * a failure, and the client gets a 502 (or, with the response under way, a closed connection, so
+   * the truncation is visible).
+   */
+  void upstreamFault(Channel ch, String kind, String what) {
+    String why = "backend " + ex.describeEndpoint() + ": " + what;
+    ex.upstreamReusable = false;
+    closeUpstream();
+    ex.relay.cancelTimer();
+    endLease(Outcome.FAILURE);
+    ex.parts
+        .protocolLog()
+        .record(ProtocolLog.Side.UPSTREAM, kind, ex.requestId(), ch.remoteAddress(), what);
+    if (!ex.responseStarted) {
+      retryOrFail(HttpResponseStatus.BAD_GATEWAY, null, why);
+    } else {
+      abortClient();
     }
+  }
 
-    /** The client went away (or the proxy is closing it). */
-    void onClientClosed() {
-        if (ex.done) {
-            return;
-        }
-        if (ex.tunnel != null) {
-            endTunnel();
-            return;
-        }
-        ex.stop();
-        ex.upstreamReusable = false;
-        closeUpstream();
-        endLease(Outcome.CANCELLED);
+  /** The client went away (or the proxy is closing it). */
+  void onClientClosed() {
+    if (ex.done) {
+      return;
     }
+    if (ex.tunnel != null) {
+      endTunnel();
+      return;
+    }
+    ex.stop();
+    ex.upstreamReusable = false;
+    closeUpstream();
+    endLease(Outcome.CANCELLED);
+  }
 
-    /**
-     * The client broke the protocol or a client deadline passed mid-exchange: the attempt is
-     * cancelled (not the endpoint's fault), and the client gets {@code status} and a close, or just
-     * the close once the response has begun.
-     */
-    void clientFault(HttpResponseStatus status, String why) {
-        if (ex.done) {
-            return;
-        }
-        if (ex.tunnel != null) {
-            endTunnel(); // an idle tunnel: closed, as any idle connection
-            return;
-        }
-        ex.parts
-                .protocolLog()
-                .record(
-                        ProtocolLog.Side.CLIENT,
-                        status.code() == 408 ? "timeout" : "request",
-                        ex.requestId(),
-                        ex.client.channel().remoteAddress(),
-                        status.code() + " " + why);
-        ex.upstreamReusable = false;
-        closeUpstream();
-        endLease(Outcome.CANCELLED);
-        if (ex.responseStarted) {
-            ex.stop();
-            ex.owner.exchangeDone(ex, false);
-            return;
-        }
-        ex.stop();
-        ex.status = status.code();
-        ex.owner.sendError(ex.client, status, why, ex.requestId(), false);
-        ex.owner.exchangeDone(ex, false);
+  /**
+   * The client broke the protocol or a client deadline passed mid-exchange: the attempt is
+   * cancelled (not the endpoint's fault), and the client gets {@code status} and a close, or just
+   * the close once the response has begun.
+   */
+  void clientFault(HttpResponseStatus status, String why) {
+    if (ex.done) {
+      return;
     }
+    if (ex.tunnel != null) {
+      endTunnel(); // an idle tunnel: closed, as any idle connection
+      return;
+    }
+    ex.parts
+        .protocolLog()
+        .record(
+            ProtocolLog.Side.CLIENT,
+            status.code() == 408 ? "timeout" : "request",
+            ex.requestId(),
+            ex.client.channel().remoteAddress(),
+            status.code() + " " + why);
+    ex.upstreamReusable = false;
+    closeUpstream();
+    endLease(Outcome.CANCELLED);
+    if (ex.responseStarted) {
+      ex.stop();
+      ex.owner.exchangeDone(ex, false);
+      return;
+    }
+    ex.stop();
+    ex.status = status.code();
+    ex.owner.sendError(ex.client, status, why, ex.requestId(), false);
+    ex.owner.exchangeDone(ex, false);
+  }
 
-    /**
-     * Either side of a tunnel closed: the other closes, the lease ends with the handshake's time.
-     */
-    void endTunnel() {
-        if (ex.done) {
-            return;
-        }
-        ex.done = true;
-        Channel up = ex.upstream;
-        ex.upstream = null;
-        if (up != null) {
-            up.attr(UpstreamHandler.EXCHANGE).set(null);
-            release(up, false);
-        }
-        Lease l = ex.lease;
-        if (l != null && !l.isDone()) {
-            l.complete(Outcome.SUCCESS, ex.headLatencyNanos);
-        }
-        ex.owner.exchangeDone(ex, false);
+  /** Either side of a tunnel closed: the other closes, the lease ends with the handshake's time. */
+  void endTunnel() {
+    if (ex.done) {
+      return;
     }
+    ex.done = true;
+    Channel up = ex.upstream;
+    ex.upstream = null;
+    if (up != null) {
+      up.attr(UpstreamHandler.EXCHANGE).set(null);
+      release(up, false);
+    }
+    Lease l = ex.lease;
+    if (l != null && !l.isDone()) {
+      l.complete(Outcome.SUCCESS, ex.headLatencyNanos);
+    }
+    ex.owner.exchangeDone(ex, false);
+  }
 
-    boolean retryPossible() {
-        return ex.bodyless && ex.requestComplete;
-    }
+  boolean retryPossible() {
+    return ex.bodyless && ex.requestComplete;
+  }
 
-    /**
-     * Another endpoint when the policy, the budget and the request allow; else the client's answer.
-     * {@code kind} counts and logs the failure as the backend's (null: the caller did, or there is
-     * nothing to log).
-     */
-    void retryOrFail(HttpResponseStatus status, @Nullable String kind, String why) {
-        if (ex.done) {
-            return;
-        }
-        logUpstream(kind, why);
-        long backoff = retryPossible() ? ex.retries.grant() : -1;
-        if (backoff < 0) {
-            fail(
-                    status,
-                    null,
-                    why + (ex.retries.budgetExhausted() ? " (retry budget exhausted)" : ""));
-            return;
-        }
-        if (ex.lease != null) {
-            ex.context = ex.context.excluding(ex.lease.endpoint().id());
-        }
-        ex.upstream = null;
-        if (backoff == 0) {
-            ex.connect();
-        } else {
-            ex.client.executor().schedule(ex::connect, backoff, TimeUnit.NANOSECONDS);
-        }
+  /**
+   * Another endpoint when the policy, the budget and the request allow; else the client's answer.
+   * {@code kind} counts and logs the failure as the backend's (null: the caller did, or there is
+   * nothing to log).
+   */
+  void retryOrFail(HttpResponseStatus status, @Nullable String kind, String why) {
+    if (ex.done) {
+      return;
     }
+    logUpstream(kind, why);
+    long backoff = retryPossible() ? ex.retries.grant() : -1;
+    if (backoff < 0) {
+      fail(status, null, why + (ex.retries.budgetExhausted() ? " (retry budget exhausted)" : ""));
+      return;
+    }
+    if (ex.lease != null) {
+      ex.context = ex.context.excluding(ex.lease.endpoint().id());
+    }
+    ex.upstream = null;
+    if (backoff == 0) {
+      ex.connect();
+    } else {
+      ex.client.executor().schedule(ex::connect, backoff, TimeUnit.NANOSECONDS);
+    }
+  }
 
-    /** The request cannot be served: the client gets {@code status}, the log gets {@code why}. */
-    void fail(HttpResponseStatus status, @Nullable String kind, String why) {
-        if (ex.done) {
-            return;
-        }
-        logUpstream(kind, why);
-        ex.stop();
-        if (ex.responseStarted) {
-            ex.owner.exchangeDone(ex, false);
-            return;
-        }
-        ex.status = status.code();
-        boolean keep = ex.clientKeepAlive && ex.requestComplete;
-        ex.owner.sendError(ex.client, status, why, ex.requestId(), keep);
-        ex.owner.exchangeDone(ex, keep);
+  /** The request cannot be served: the client gets {@code status}, the log gets {@code why}. */
+  void fail(HttpResponseStatus status, @Nullable String kind, String why) {
+    if (ex.done) {
+      return;
     }
+    logUpstream(kind, why);
+    ex.stop();
+    if (ex.responseStarted) {
+      ex.owner.exchangeDone(ex, false);
+      return;
+    }
+    ex.status = status.code();
+    boolean keep = ex.clientKeepAlive && ex.requestComplete;
+    ex.owner.sendError(ex.client, status, why, ex.requestId(), keep);
+    ex.owner.exchangeDone(ex, keep);
+  }
 
-    /** Ends the client connection mid-response: no terminating chunk, so the cut is visible. */
-    void abortClient() {
-        ex.stop();
-        ex.owner.exchangeDone(ex, false);
-    }
+  /** Ends the client connection mid-response: no terminating chunk, so the cut is visible. */
+  void abortClient() {
+    ex.stop();
+    ex.owner.exchangeDone(ex, false);
+  }
 
-    void finish() {
-        ex.done = true;
-        ex.relay.cancelTimer();
-        Outcome outcome = ex.status >= 500 ? Outcome.FAILURE : Outcome.SUCCESS;
-        endLease(outcome);
-        Channel up = ex.upstream;
-        ex.upstream = null;
-        if (up != null) {
-            up.attr(UpstreamHandler.EXCHANGE).set(null);
-            up.config().setAutoRead(true);
-            release(up, ex.upstreamReusable && ex.requestComplete);
-        }
-        ex.owner.exchangeDone(
-                ex,
-                ex.clientKeepAlive
-                        && ex.requestComplete
-                        && !ex.closeDelimited
-                        && !ex.parts.readiness().draining());
+  void finish() {
+    ex.done = true;
+    ex.relay.cancelTimer();
+    Outcome outcome = ex.status >= 500 ? Outcome.FAILURE : Outcome.SUCCESS;
+    endLease(outcome);
+    Channel up = ex.upstream;
+    ex.upstream = null;
+    if (up != null) {
+      up.attr(UpstreamHandler.EXCHANGE).set(null);
+      up.config().setAutoRead(true);
+      release(up, ex.upstreamReusable && ex.requestComplete);
     }
+    ex.owner.exchangeDone(
+        ex,
+        ex.clientKeepAlive
+            && ex.requestComplete
+            && !ex.closeDelimited
+            && !ex.parts.readiness().draining());
+  }
 
-    void endLease(Outcome outcome) {
-        Lease l = ex.lease;
-        if (l != null && !l.isDone()) {
-            if (outcome == Outcome.CANCELLED) {
-                l.close();
-            } else {
-                l.complete(outcome, System.nanoTime() - l.startNanos());
-            }
-        }
+  void endLease(Outcome outcome) {
+    Lease l = ex.lease;
+    if (l != null && !l.isDone()) {
+      if (outcome == Outcome.CANCELLED) {
+        l.close();
+      } else {
+        l.complete(outcome, System.nanoTime() - l.startNanos());
+      }
     }
+  }
 
-    void closeUpstream() {
-        Channel up = ex.upstream;
-        ex.upstream = null;
-        if (up != null) {
-            up.attr(UpstreamHandler.EXCHANGE).set(null);
-            release(up, false);
-        }
+  void closeUpstream() {
+    Channel up = ex.upstream;
+    ex.upstream = null;
+    if (up != null) {
+      up.attr(UpstreamHandler.EXCHANGE).set(null);
+      release(up, false);
     }
+  }
 
-    void release(Channel ch, boolean reusable) {
-        FixedChannelPool p = ex.upstreamPool;
-        if (!reusable) {
-            ch.close();
-        }
-        if (p != null) {
-            p.release(ch);
-        } else {
-            ch.close();
-        }
+  void release(Channel ch, boolean reusable) {
+    FixedChannelPool p = ex.upstreamPool;
+    if (!reusable) {
+      ch.close();
     }
+    if (p != null) {
+      p.release(ch);
+    } else {
+      ch.close();
+    }
+  }
 
-    /** Counts and logs a failure as the backend's; null {@code kind}: nothing to log. */
-    private void logUpstream(@Nullable String kind, String why) {
-        if (kind != null) {
-            ex.parts
-                    .protocolLog()
-                    .record(
-                            ProtocolLog.Side.UPSTREAM,
-                            kind,
-                            ex.requestId(),
-                            ex.client.channel().remoteAddress(),
-                            why);
-        }
+  /** Counts and logs a failure as the backend's; null {@code kind}: nothing to log. */
+  private void logUpstream(@Nullable String kind, String why) {
+    if (kind != null) {
+      ex.parts
+          .protocolLog()
+          .record(
+              ProtocolLog.Side.UPSTREAM,
+              kind,
+              ex.requestId(),
+              ex.client.channel().remoteAddress(),
+              why);
     }
+  }
 }

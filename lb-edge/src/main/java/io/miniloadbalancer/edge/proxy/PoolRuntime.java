@@ -16,38 +16,38 @@ import org.jspecify.annotations.Nullable;
  * affinity cookie, if any.
  */
 record PoolRuntime(
-        String name,
-        LoadBalancer balancer,
-        RetryExecutor retries,
-        @Nullable String hashKey,
-        @Nullable StickySessions sticky) {
+    String name,
+    LoadBalancer balancer,
+    RetryExecutor retries,
+    @Nullable String hashKey,
+    @Nullable StickySessions sticky) {
 
-    /** The request's hash key per the pool's {@code hashKey} setting; none when absent. */
-    RequestContext context(HttpRequest request, SocketAddress remote) {
-        String key = key(request, remote);
-        return key == null ? RequestContext.none() : RequestContext.ofKey(key);
-    }
+  /** The request's hash key per the pool's {@code hashKey} setting; none when absent. */
+  RequestContext context(HttpRequest request, SocketAddress remote) {
+    String key = key(request, remote);
+    return key == null ? RequestContext.none() : RequestContext.ofKey(key);
+  }
 
-    @Nullable String key(HttpRequest request, SocketAddress remote) {
-        if (hashKey == null) {
-            return null;
-        }
-        if (hashKey.equals("client-address")) {
-            return remote instanceof InetSocketAddress a && a.getAddress() != null
-                    ? a.getAddress().getHostAddress()
-                    : null;
-        }
-        if (hashKey.startsWith("header:")) {
-            return request.headers().get(hashKey.substring("header:".length()));
-        }
-        String cookieName = hashKey.substring("cookie:".length());
-        for (String header : request.headers().getAll(HttpHeaderNames.COOKIE)) {
-            for (Cookie c : ServerCookieDecoder.LAX.decode(header)) {
-                if (c.name().equals(cookieName)) {
-                    return c.value();
-                }
-            }
-        }
-        return null;
+  @Nullable String key(HttpRequest request, SocketAddress remote) {
+    if (hashKey == null) {
+      return null;
     }
+    if (hashKey.equals("client-address")) {
+      return remote instanceof InetSocketAddress a && a.getAddress() != null
+          ? a.getAddress().getHostAddress()
+          : null;
+    }
+    if (hashKey.startsWith("header:")) {
+      return request.headers().get(hashKey.substring("header:".length()));
+    }
+    String cookieName = hashKey.substring("cookie:".length());
+    for (String header : request.headers().getAll(HttpHeaderNames.COOKIE)) {
+      for (Cookie c : ServerCookieDecoder.LAX.decode(header)) {
+        if (c.name().equals(cookieName)) {
+          return c.value();
+        }
+      }
+    }
+    return null;
+  }
 }

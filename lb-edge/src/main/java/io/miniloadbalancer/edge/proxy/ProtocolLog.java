@@ -21,56 +21,54 @@ import org.slf4j.LoggerFactory;
  */
 final class ProtocolLog {
 
-    static final String METER = "edge.protocol.errors";
-    private static final Logger LOG = LoggerFactory.getLogger("io.miniloadbalancer.edge.protocol");
-    private static final int LINES_PER_SECOND = 20;
-    private static final long ID_PREFIX = new SecureRandom().nextLong() & 0xFFFF_FFFFL;
+  static final String METER = "edge.protocol.errors";
+  private static final Logger LOG = LoggerFactory.getLogger("io.miniloadbalancer.edge.protocol");
+  private static final int LINES_PER_SECOND = 20;
+  private static final long ID_PREFIX = new SecureRandom().nextLong() & 0xFFFF_FFFFL;
 
-    private final AtomicLong ids = new AtomicLong();
-    private final LogRateLimit lines =
-            new LogRateLimit(LINES_PER_SECOND, System::currentTimeMillis);
-    private final ConcurrentMap<String, Counter> counters = new ConcurrentHashMap<>();
-    private final MeterRegistry registry;
+  private final AtomicLong ids = new AtomicLong();
+  private final LogRateLimit lines = new LogRateLimit(LINES_PER_SECOND, System::currentTimeMillis);
+  private final ConcurrentMap<String, Counter> counters = new ConcurrentHashMap<>();
+  private final MeterRegistry registry;
 
-    ProtocolLog(MeterRegistry registry) {
-        this.registry = registry;
+  ProtocolLog(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  /** The client-side sides of the proxy; the kind is a short fixed word (a metric tag). */
+  enum Side {
+    CLIENT,
+    UPSTREAM
+  }
+
+  /** A new request id: 8 hex digits of this process, 8 of a counter. Unique per process run. */
+  String newRequestId() {
+    return String.format("%08x%08x", ID_PREFIX, ids.incrementAndGet() & 0xFFFF_FFFFL);
+  }
+
+  /** Counts and (rate permitting) logs one error. {@code kind} must come from a fixed set. */
+  void record(Side side, String kind, String requestId, SocketAddress peer, String what) {
+    counters
+        .computeIfAbsent(
+            side.name() + kind,
+            k ->
+                Counter.builder(METER)
+                    .description("Protocol errors and unserved requests, by the side" + " at fault")
+                    .tag("side", side.name().toLowerCase(java.util.Locale.ROOT))
+                    .tag("kind", kind)
+                    .register(registry))
+        .increment();
+    long dropped = lines.admit();
+    if (dropped < 0) {
+      return;
     }
-
-    /** The client-side sides of the proxy; the kind is a short fixed word (a metric tag). */
-    enum Side {
-        CLIENT,
-        UPSTREAM
-    }
-
-    /** A new request id: 8 hex digits of this process, 8 of a counter. Unique per process run. */
-    String newRequestId() {
-        return String.format("%08x%08x", ID_PREFIX, ids.incrementAndGet() & 0xFFFF_FFFFL);
-    }
-
-    /** Counts and (rate permitting) logs one error. {@code kind} must come from a fixed set. */
-    void record(Side side, String kind, String requestId, SocketAddress peer, String what) {
-        counters.computeIfAbsent(
-                        side.name() + kind,
-                        k ->
-                                Counter.builder(METER)
-                                        .description(
-                                                "Protocol errors and unserved requests, by the side"
-                                                        + " at fault")
-                                        .tag("side", side.name().toLowerCase(java.util.Locale.ROOT))
-                                        .tag("kind", kind)
-                                        .register(registry))
-                .increment();
-        long dropped = lines.admit();
-        if (dropped < 0) {
-            return;
-        }
-        LOG.warn(
-                "{} {} request {} peer {}: {}{}",
-                side.name().toLowerCase(java.util.Locale.ROOT),
-                kind,
-                requestId,
-                peer,
-                MessageRules.printable(what),
-                dropped > 0 ? " (" + dropped + " similar lines left out)" : "");
-    }
+    LOG.warn(
+        "{} {} request {} peer {}: {}{}",
+        side.name().toLowerCase(java.util.Locale.ROOT),
+        kind,
+        requestId,
+        peer,
+        MessageRules.printable(what),
+        dropped > 0 ? " (" + dropped + " similar lines left out)" : "");
+  }
 }

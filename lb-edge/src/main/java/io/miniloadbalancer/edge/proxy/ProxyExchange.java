@@ -61,399 +61,395 @@ import org.jspecify.annotations.Nullable;
  */
 final class ProxyExchange implements ChannelFutureListener {
 
-    /**
-     * Re-sends on another pooled connection after stale ones (see onUpstreamClosed); then a new one
-     * is made.
-     */
-    static final int MAX_STALE_RETRIES = 3;
+  /**
+   * Re-sends on another pooled connection after stale ones (see onUpstreamClosed); then a new one
+   * is made.
+   */
+  static final int MAX_STALE_RETRIES = 3;
 
-    final ProxyHandler owner;
-    final ProxyParts parts;
-    final ResponseRelay relay = new ResponseRelay(this);
-    final ExchangeEndings endings = new ExchangeEndings(this);
-    final ChannelHandlerContext client;
-    final PoolRuntime pool;
-    final HttpRequest request;
-    final String upstreamUri;
-    final boolean clientKeepAlive;
-    final boolean http10Client;
-    final boolean bodyless;
-    final boolean headRequest;
-    final boolean chunkedRequest;
-    final boolean upgradeAsked;
-    final boolean idempotent;
-    final RetryExecutor.RetryTracker retries;
-    final ArrayDeque<HttpContent> pending = new ArrayDeque<>();
+  final ProxyHandler owner;
+  final ProxyParts parts;
+  final ResponseRelay relay = new ResponseRelay(this);
+  final ExchangeEndings endings = new ExchangeEndings(this);
+  final ChannelHandlerContext client;
+  final PoolRuntime pool;
+  final HttpRequest request;
+  final String upstreamUri;
+  final boolean clientKeepAlive;
+  final boolean http10Client;
+  final boolean bodyless;
+  final boolean headRequest;
+  final boolean chunkedRequest;
+  final boolean upgradeAsked;
+  final boolean idempotent;
+  final RetryExecutor.RetryTracker retries;
+  final ArrayDeque<HttpContent> pending = new ArrayDeque<>();
 
-    RequestContext context;
-    @Nullable String affinityToken;
-    @Nullable String pinnedEndpoint;
-    @Nullable Lease lease;
-    @Nullable Channel upstream;
-    @Nullable FixedChannelPool upstreamPool;
-    @Nullable String requestId;
+  RequestContext context;
+  @Nullable String affinityToken;
+  @Nullable String pinnedEndpoint;
+  @Nullable Lease lease;
+  @Nullable Channel upstream;
+  @Nullable FixedChannelPool upstreamPool;
+  @Nullable String requestId;
 
-    /**
-     * Whether {@code request.headers()} now hold the upstream's headers (hop-by-hop removed,
-     * forwarding headers added; see upstreamHead): read what the client sent before the first
-     * attempt.
-     */
-    boolean upstreamHeadersReady;
+  /**
+   * Whether {@code request.headers()} now hold the upstream's headers (hop-by-hop removed,
+   * forwarding headers added; see upstreamHead): read what the client sent before the first
+   * attempt.
+   */
+  boolean upstreamHeadersReady;
 
-    boolean requestComplete;
-    boolean responseStarted;
+  boolean requestComplete;
+  boolean responseStarted;
 
-    /** A 1xx head was relayed; the decoder's empty end of it is not the response's end. */
-    boolean interim;
+  /** A 1xx head was relayed; the decoder's empty end of it is not the response's end. */
+  boolean interim;
 
-    /** The response goes to the client close-delimited (HTTP/1.0 client, unknown length). */
-    boolean closeDelimited;
+  /** The response goes to the client close-delimited (HTTP/1.0 client, unknown length). */
+  boolean closeDelimited;
 
-    @Nullable WebSocketTunnel tunnel;
-    boolean upstreamReusable = true;
-    boolean done;
-    long bodyBytes;
-    long headLatencyNanos;
-    int status;
-    int attempt;
+  @Nullable WebSocketTunnel tunnel;
+  boolean upstreamReusable = true;
+  boolean done;
+  long bodyBytes;
+  long headLatencyNanos;
+  int status;
+  int attempt;
 
-    /**
-     * Whether the current attempt's connection came back from the pool (served a request before).
-     */
-    boolean reusedConnection;
+  /** Whether the current attempt's connection came back from the pool (served a request before). */
+  boolean reusedConnection;
 
-    int staleRetries;
+  int staleRetries;
 
-    ProxyExchange(
-            ProxyHandler owner,
-            ChannelHandlerContext client,
-            PoolRuntime pool,
-            HttpRequest request,
-            String upstreamUri,
-            RequestContext context) {
-        this.owner = owner;
-        this.parts = owner.parts();
-        this.client = client;
-        this.pool = pool;
-        this.request = request;
-        this.upstreamUri = upstreamUri;
-        this.context = context;
-        this.clientKeepAlive = HttpUtil.isKeepAlive(request);
-        this.http10Client = request.protocolVersion().minorVersion() == 0;
-        this.chunkedRequest = HttpUtil.isTransferEncodingChunked(request);
-        long length = HttpUtil.getContentLength(request, 0L);
-        this.bodyless = !chunkedRequest && length == 0;
-        // A request without a body is complete with its head: every attempt writes its end itself,
-        // so
-        // even an attempt that fails before the decoder hands on the (empty) end may be retried.
-        this.requestComplete = bodyless;
-        this.headRequest = request.method().equals(HttpMethod.HEAD);
-        this.upgradeAsked = WebSocketTunnel.isUpgrade(request) && bodyless;
-        this.idempotent = RetryPolicy.isIdempotent(request.method().name());
-        this.retries =
-                pool.retries().track(bodyless && RetryPolicy.isIdempotent(request.method().name()));
-        StickySessions sticky = pool.sticky();
-        if (sticky != null) {
-            this.affinityToken = sticky.token(request.headers());
-            this.pinnedEndpoint = sticky.pinnedEndpoint(affinityToken);
+  ProxyExchange(
+      ProxyHandler owner,
+      ChannelHandlerContext client,
+      PoolRuntime pool,
+      HttpRequest request,
+      String upstreamUri,
+      RequestContext context) {
+    this.owner = owner;
+    this.parts = owner.parts();
+    this.client = client;
+    this.pool = pool;
+    this.request = request;
+    this.upstreamUri = upstreamUri;
+    this.context = context;
+    this.clientKeepAlive = HttpUtil.isKeepAlive(request);
+    this.http10Client = request.protocolVersion().minorVersion() == 0;
+    this.chunkedRequest = HttpUtil.isTransferEncodingChunked(request);
+    long length = HttpUtil.getContentLength(request, 0L);
+    this.bodyless = !chunkedRequest && length == 0;
+    // A request without a body is complete with its head: every attempt writes its end itself,
+    // so
+    // even an attempt that fails before the decoder hands on the (empty) end may be retried.
+    this.requestComplete = bodyless;
+    this.headRequest = request.method().equals(HttpMethod.HEAD);
+    this.upgradeAsked = WebSocketTunnel.isUpgrade(request) && bodyless;
+    this.idempotent = RetryPolicy.isIdempotent(request.method().name());
+    this.retries =
+        pool.retries().track(bodyless && RetryPolicy.isIdempotent(request.method().name()));
+    StickySessions sticky = pool.sticky();
+    if (sticky != null) {
+      this.affinityToken = sticky.token(request.headers());
+      this.pinnedEndpoint = sticky.pinnedEndpoint(affinityToken);
+    }
+  }
+
+  // ---- start and (re)connect
+  // ---------------------------------------------------------------------
+
+  void start() {
+    connect();
+  }
+
+  void connect() {
+    if (done) {
+      return;
+    }
+    Lease l = null;
+    if (attempt == 0 && pinnedEndpoint != null) {
+      // The session's endpoint, while routable or draining; else balanced anew and re-pinned.
+      l = pool.balancer().acquirePinned(pinnedEndpoint);
+      pool.sticky().pinnedResult(l != null);
+    }
+    try {
+      if (l == null) {
+        l = pool.balancer().acquire(context);
+      }
+    } catch (NoEndpointAvailableException e) {
+      if (attempt == 0) {
+        endings.fail(
+            HttpResponseStatus.SERVICE_UNAVAILABLE,
+            "unserved",
+            "no endpoint available in pool '" + pool.name() + "': " + e.getMessage());
+      } else {
+        retries.refund();
+        endings.fail(
+            HttpResponseStatus.BAD_GATEWAY,
+            "unserved",
+            "no untried endpoint left in pool '" + pool.name() + "'");
+      }
+      return;
+    }
+    lease = l;
+    attempt++;
+    Endpoint endpoint = l.endpoint();
+    FixedChannelPool p = parts.upstream().pool(client.channel().eventLoop(), endpoint);
+    upstreamPool = p;
+    int thisAttempt = attempt;
+    p.acquire().addListener((Future<Channel> f) -> onAcquired(f, thisAttempt));
+  }
+
+  void onAcquired(Future<Channel> f, int forAttempt) {
+    if (!f.isSuccess()) {
+      if (forAttempt == attempt && !done) {
+        if (f.cause() instanceof java.util.concurrent.TimeoutException) {
+          // Every connection of upstream.maxConnectionsPerEndpoint is busy: the proxy's
+          // own
+          // limit, not the endpoint's failure (503, as for a full queue; never charged to
+          // it).
+          endings.endLease(Outcome.CANCELLED);
+          endings.fail(
+              HttpResponseStatus.SERVICE_UNAVAILABLE,
+              "pool_full",
+              "no free connection to "
+                  + describeEndpoint()
+                  + " within upstream.connectTimeout"
+                  + " (upstream.maxConnectionsPerEndpoint in use)");
+          return;
         }
+        endings.endLease(Outcome.FAILURE);
+        endings.retryOrFail(
+            HttpResponseStatus.BAD_GATEWAY,
+            "connect",
+            "connect to " + describeEndpoint() + " failed: " + f.cause().getMessage());
+      }
+      return;
     }
-
-    // ---- start and (re)connect
-    // ---------------------------------------------------------------------
-
-    void start() {
-        connect();
+    Channel ch = f.getNow();
+    if (done || forAttempt != attempt) {
+      endings.release(ch, true);
+      return;
     }
-
-    void connect() {
-        if (done) {
-            return;
-        }
-        Lease l = null;
-        if (attempt == 0 && pinnedEndpoint != null) {
-            // The session's endpoint, while routable or draining; else balanced anew and re-pinned.
-            l = pool.balancer().acquirePinned(pinnedEndpoint);
-            pool.sticky().pinnedResult(l != null);
-        }
-        try {
-            if (l == null) {
-                l = pool.balancer().acquire(context);
-            }
-        } catch (NoEndpointAvailableException e) {
-            if (attempt == 0) {
-                endings.fail(
-                        HttpResponseStatus.SERVICE_UNAVAILABLE,
-                        "unserved",
-                        "no endpoint available in pool '" + pool.name() + "': " + e.getMessage());
-            } else {
-                retries.refund();
-                endings.fail(
-                        HttpResponseStatus.BAD_GATEWAY,
-                        "unserved",
-                        "no untried endpoint left in pool '" + pool.name() + "'");
-            }
-            return;
-        }
-        lease = l;
-        attempt++;
-        Endpoint endpoint = l.endpoint();
-        FixedChannelPool p = parts.upstream().pool(client.channel().eventLoop(), endpoint);
-        upstreamPool = p;
-        int thisAttempt = attempt;
-        p.acquire().addListener((Future<Channel> f) -> onAcquired(f, thisAttempt));
+    upstream = ch;
+    upstreamReusable = true;
+    reusedConnection = ch.attr(UpstreamHandler.USED).getAndSet(Boolean.TRUE) != null;
+    ch.attr(UpstreamHandler.EXCHANGE).set(this);
+    ch.config().setAutoRead(true);
+    UpstreamConnections.decoder(ch).expectResponseTo(headRequest);
+    ChannelFuture headWritten;
+    if (bodyless) {
+      // The whole request, head and end, on every attempt: a retry that wrote only the head
+      // would
+      // leave the connection's encoder mid-message, and the next request on it would never go
+      // out.
+      ch.write(upstreamHead(), ch.voidPromise());
+      headWritten = ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+      relay.startTimer();
+    } else {
+      headWritten = ch.write(upstreamHead());
+      while (!pending.isEmpty()) {
+        ch.write(pending.poll(), ch.voidPromise());
+      }
+      ch.flush();
+      if (!requestComplete) {
+        client.channel().config().setAutoRead(ch.isWritable());
+      } else {
+        relay.startTimer();
+      }
     }
+    // A write that fails (a pooled connection the backend reset a moment ago) ends the attempt
+    // at
+    // once, instead of waiting for a response that cannot come.
+    headWritten.addListener(this);
+  }
 
-    void onAcquired(Future<Channel> f, int forAttempt) {
-        if (!f.isSuccess()) {
-            if (forAttempt == attempt && !done) {
-                if (f.cause() instanceof java.util.concurrent.TimeoutException) {
-                    // Every connection of upstream.maxConnectionsPerEndpoint is busy: the proxy's
-                    // own
-                    // limit, not the endpoint's failure (503, as for a full queue; never charged to
-                    // it).
-                    endings.endLease(Outcome.CANCELLED);
-                    endings.fail(
-                            HttpResponseStatus.SERVICE_UNAVAILABLE,
-                            "pool_full",
-                            "no free connection to "
-                                    + describeEndpoint()
-                                    + " within upstream.connectTimeout"
-                                    + " (upstream.maxConnectionsPerEndpoint in use)");
-                    return;
-                }
-                endings.endLease(Outcome.FAILURE);
-                endings.retryOrFail(
-                        HttpResponseStatus.BAD_GATEWAY,
-                        "connect",
-                        "connect to " + describeEndpoint() + " failed: " + f.cause().getMessage());
-            }
-            return;
-        }
-        Channel ch = f.getNow();
-        if (done || forAttempt != attempt) {
-            endings.release(ch, true);
-            return;
-        }
-        upstream = ch;
-        upstreamReusable = true;
-        reusedConnection = ch.attr(UpstreamHandler.USED).getAndSet(Boolean.TRUE) != null;
-        ch.attr(UpstreamHandler.EXCHANGE).set(this);
-        ch.config().setAutoRead(true);
-        UpstreamConnections.decoder(ch).expectResponseTo(headRequest);
-        ChannelFuture headWritten;
-        if (bodyless) {
-            // The whole request, head and end, on every attempt: a retry that wrote only the head
-            // would
-            // leave the connection's encoder mid-message, and the next request on it would never go
-            // out.
-            ch.write(upstreamHead(), ch.voidPromise());
-            headWritten = ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
-            relay.startTimer();
-        } else {
-            headWritten = ch.write(upstreamHead());
-            while (!pending.isEmpty()) {
-                ch.write(pending.poll(), ch.voidPromise());
-            }
-            ch.flush();
-            if (!requestComplete) {
-                client.channel().config().setAutoRead(ch.isWritable());
-            } else {
-                relay.startTimer();
-            }
-        }
-        // A write that fails (a pooled connection the backend reset a moment ago) ends the attempt
-        // at
-        // once, instead of waiting for a response that cannot come.
-        headWritten.addListener(this);
+  /** The request head's write finished; a failure ends the attempt (see onAcquired). */
+  @Override
+  public void operationComplete(ChannelFuture future) {
+    if (!future.isSuccess()) {
+      Channel ch = future.channel();
+      onUpstreamClosed(ch, "writing the request failed: " + future.cause());
     }
+  }
 
-    /** The request head's write finished; a failure ends the attempt (see onAcquired). */
-    @Override
-    public void operationComplete(ChannelFuture future) {
-        if (!future.isSuccess()) {
-            Channel ch = future.channel();
-            onUpstreamClosed(ch, "writing the request failed: " + future.cause());
-        }
+  private HttpRequest upstreamHead() {
+    HttpHeaders h = request.headers();
+    if (!upstreamHeadersReady) {
+      upstreamHeadersReady = true;
+      Channel ch = client.channel();
+      ForwardingHeaders.rewriteRequest(
+          request,
+          ch,
+          parts.trustedProxies().contains(ch.remoteAddress()),
+          upgradeAsked,
+          chunkedRequest,
+          pool.sticky());
     }
+    h.set(HttpHeaderNames.HOST, lease.endpoint().authority());
+    return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), upstreamUri, h);
+  }
 
-    private HttpRequest upstreamHead() {
-        HttpHeaders h = request.headers();
-        if (!upstreamHeadersReady) {
-            upstreamHeadersReady = true;
-            Channel ch = client.channel();
-            ForwardingHeaders.rewriteRequest(
-                    request,
-                    ch,
-                    parts.trustedProxies().contains(ch.remoteAddress()),
-                    upgradeAsked,
-                    chunkedRequest,
-                    pool.sticky());
-        }
-        h.set(HttpHeaderNames.HOST, lease.endpoint().authority());
-        return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), upstreamUri, h);
+  // ---- request body
+  // ------------------------------------------------------------------------------
+
+  /** A piece of the request body from the client. Takes ownership of {@code content}. */
+  void onClientContent(HttpContent content) {
+    if (done) {
+      ReferenceCountUtil.release(content);
+      return;
     }
-
-    // ---- request body
-    // ------------------------------------------------------------------------------
-
-    /** A piece of the request body from the client. Takes ownership of {@code content}. */
-    void onClientContent(HttpContent content) {
-        if (done) {
-            ReferenceCountUtil.release(content);
-            return;
-        }
-        boolean last = content instanceof LastHttpContent;
-        if (last) {
-            // Reads go on: a pipelined next request is held by the ProxyHandler until this one is
-            // done.
-            requestComplete = true;
-        }
-        if (bodyless) {
-            // Nothing to forward: every attempt writes its own end (see onAcquired).
-            ReferenceCountUtil.release(content);
-            return;
-        }
-        bodyBytes += content.content().readableBytes();
-        if (bodyBytes > parts.maxBodyBytes()) {
-            ReferenceCountUtil.release(content);
-            endings.clientFault(
-                    HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
-                    "request body exceeds server.maxBodyBytes (" + parts.maxBodyBytes() + ")");
-            return;
-        }
-        if (last && !((LastHttpContent) content).trailingHeaders().isEmpty()) {
-            // Trailer fields are never forwarded (RFC 9110 6.5.1 lets a proxy drop them): a trailer
-            // could otherwise carry what the header checks refused (a second Host, say).
-            ((LastHttpContent) content).trailingHeaders().clear();
-        }
-        Channel up = upstream;
-        if (up == null) {
-            pending.add(content);
-            client.channel().config().setAutoRead(false);
-            return;
-        }
-        up.writeAndFlush(content, up.voidPromise());
-        if (last) {
-            relay.startTimer();
-        } else if (!up.isWritable()) {
-            client.channel().config().setAutoRead(false);
-        }
+    boolean last = content instanceof LastHttpContent;
+    if (last) {
+      // Reads go on: a pipelined next request is held by the ProxyHandler until this one is
+      // done.
+      requestComplete = true;
     }
-
-    void onUpstreamWritabilityChanged(Channel ch) {
-        if (ch == upstream && (!requestComplete || tunnel != null) && !done) {
-            client.channel().config().setAutoRead(ch.isWritable());
-        }
+    if (bodyless) {
+      // Nothing to forward: every attempt writes its own end (see onAcquired).
+      ReferenceCountUtil.release(content);
+      return;
     }
-
-    void onClientWritabilityChanged() {
-        Channel up = upstream;
-        if (up != null && (responseStarted || tunnel != null) && !done) {
-            up.config().setAutoRead(client.channel().isWritable());
-        }
+    bodyBytes += content.content().readableBytes();
+    if (bodyBytes > parts.maxBodyBytes()) {
+      ReferenceCountUtil.release(content);
+      endings.clientFault(
+          HttpResponseStatus.REQUEST_ENTITY_TOO_LARGE,
+          "request body exceeds server.maxBodyBytes (" + parts.maxBodyBytes() + ")");
+      return;
     }
-
-    // ---- response
-    // ----------------------------------------------------------------------------------
-
-    // ---- events from the handlers, for the stages
-    // ------------------------------------------------------
-
-    /** A response head from the upstream connection {@code ch}. */
-    void onResponseHead(Channel ch, HttpResponse response) {
-        relay.onResponseHead(ch, response);
+    if (last && !((LastHttpContent) content).trailingHeaders().isEmpty()) {
+      // Trailer fields are never forwarded (RFC 9110 6.5.1 lets a proxy drop them): a trailer
+      // could otherwise carry what the header checks refused (a second Host, say).
+      ((LastHttpContent) content).trailingHeaders().clear();
     }
-
-    /** A piece of the response body. Takes ownership of {@code content}. */
-    void onResponseContent(Channel ch, HttpContent content) {
-        relay.onResponseContent(ch, content);
+    Channel up = upstream;
+    if (up == null) {
+      pending.add(content);
+      client.channel().config().setAutoRead(false);
+      return;
     }
-
-    /** The backend's connection ended (closed, reset, idle, or a write failed). */
-    void onUpstreamClosed(Channel ch, String why) {
-        endings.onUpstreamClosed(ch, why);
+    up.writeAndFlush(content, up.voidPromise());
+    if (last) {
+      relay.startTimer();
+    } else if (!up.isWritable()) {
+      client.channel().config().setAutoRead(false);
     }
+  }
 
-    /** The client went away (or the proxy is closing it). */
-    void onClientClosed() {
-        endings.onClientClosed();
+  void onUpstreamWritabilityChanged(Channel ch) {
+    if (ch == upstream && (!requestComplete || tunnel != null) && !done) {
+      client.channel().config().setAutoRead(ch.isWritable());
     }
+  }
 
-    /** The client broke the protocol or a client deadline passed mid-exchange. */
-    void clientFault(HttpResponseStatus status, String why) {
-        endings.clientFault(status, why);
+  void onClientWritabilityChanged() {
+    Channel up = upstream;
+    if (up != null && (responseStarted || tunnel != null) && !done) {
+      up.config().setAutoRead(client.channel().isWritable());
     }
+  }
 
-    /** Marks the exchange over: drops buffered request pieces and the response timer. */
-    void stop() {
-        done = true;
-        pending.forEach(ReferenceCountUtil::release);
-        pending.clear();
-        relay.cancelTimer();
+  // ---- response
+  // ----------------------------------------------------------------------------------
+
+  // ---- events from the handlers, for the stages
+  // ------------------------------------------------------
+
+  /** A response head from the upstream connection {@code ch}. */
+  void onResponseHead(Channel ch, HttpResponse response) {
+    relay.onResponseHead(ch, response);
+  }
+
+  /** A piece of the response body. Takes ownership of {@code content}. */
+  void onResponseContent(Channel ch, HttpContent content) {
+    relay.onResponseContent(ch, content);
+  }
+
+  /** The backend's connection ended (closed, reset, idle, or a write failed). */
+  void onUpstreamClosed(Channel ch, String why) {
+    endings.onUpstreamClosed(ch, why);
+  }
+
+  /** The client went away (or the proxy is closing it). */
+  void onClientClosed() {
+    endings.onClientClosed();
+  }
+
+  /** The client broke the protocol or a client deadline passed mid-exchange. */
+  void clientFault(HttpResponseStatus status, String why) {
+    endings.clientFault(status, why);
+  }
+
+  /** Marks the exchange over: drops buffered request pieces and the response timer. */
+  void stop() {
+    done = true;
+    pending.forEach(ReferenceCountUtil::release);
+    pending.clear();
+    relay.cancelTimer();
+  }
+
+  // ---- websocket tunnel
+  // --------------------------------------------------------------------------
+
+  /** Bytes from the client of a tunnel. Takes ownership. */
+  void onClientBytes(ByteBuf bytes) {
+    WebSocketTunnel t = tunnel;
+    if (t == null || done || upstream == null) {
+      ReferenceCountUtil.release(bytes);
+      return;
     }
+    t.fromClient(bytes);
+  }
 
-    // ---- websocket tunnel
-    // --------------------------------------------------------------------------
-
-    /** Bytes from the client of a tunnel. Takes ownership. */
-    void onClientBytes(ByteBuf bytes) {
-        WebSocketTunnel t = tunnel;
-        if (t == null || done || upstream == null) {
-            ReferenceCountUtil.release(bytes);
-            return;
-        }
-        t.fromClient(bytes);
+  /** Bytes from the backend of a tunnel. Takes ownership. */
+  void onUpstreamBytes(Channel ch, ByteBuf bytes) {
+    WebSocketTunnel t = tunnel;
+    if (t == null || done || ch != upstream) {
+      ReferenceCountUtil.release(bytes);
+      return;
     }
+    t.fromUpstream(bytes);
+  }
 
-    /** Bytes from the backend of a tunnel. Takes ownership. */
-    void onUpstreamBytes(Channel ch, ByteBuf bytes) {
-        WebSocketTunnel t = tunnel;
-        if (t == null || done || ch != upstream) {
-            ReferenceCountUtil.release(bytes);
-            return;
-        }
-        t.fromUpstream(bytes);
+  boolean isTunnel() {
+    return tunnel != null;
+  }
+
+  // ---- endings
+  // -----------------------------------------------------------------------------------
+
+  /** This exchange's id for logs and the client's error body; made when first needed. */
+  String requestId() {
+    if (requestId == null) {
+      requestId = parts.protocolLog().newRequestId();
     }
+    return requestId;
+  }
 
-    boolean isTunnel() {
-        return tunnel != null;
-    }
+  String describeEndpoint() {
+    return lease == null ? "?" : lease.endpoint().id() + " (" + lease.endpoint().authority() + ")";
+  }
 
-    // ---- endings
-    // -----------------------------------------------------------------------------------
+  boolean isDone() {
+    return done;
+  }
 
-    /** This exchange's id for logs and the client's error body; made when first needed. */
-    String requestId() {
-        if (requestId == null) {
-            requestId = parts.protocolLog().newRequestId();
-        }
-        return requestId;
-    }
-
-    String describeEndpoint() {
-        return lease == null
-                ? "?"
-                : lease.endpoint().id() + " (" + lease.endpoint().authority() + ")";
-    }
-
-    boolean isDone() {
-        return done;
-    }
-
-    @Override
-    public String toString() {
-        return request.method()
-                + " "
-                + request.uri()
-                + " -> "
-                + pool.name()
-                + "/"
-                + describeEndpoint()
-                + " attempt "
-                + attempt
-                + (done ? " done" : "")
-                + " "
-                + String.valueOf(status).toLowerCase(Locale.ROOT);
-    }
+  @Override
+  public String toString() {
+    return request.method()
+        + " "
+        + request.uri()
+        + " -> "
+        + pool.name()
+        + "/"
+        + describeEndpoint()
+        + " attempt "
+        + attempt
+        + (done ? " done" : "")
+        + " "
+        + String.valueOf(status).toLowerCase(Locale.ROOT);
+  }
 }

@@ -12,13 +12,13 @@ import java.util.concurrent.atomic.AtomicInteger;
  * settings the exchanges read, and the count of exchanges in flight.
  */
 record ProxyParts(
-        Router router,
-        UpstreamConnections upstream,
-        ProtocolLog protocolLog,
-        ClientConnectionCap clientCap,
-        AddressRanges trustedProxies,
-        Readiness readiness,
-        long maxBodyBytes,
-        Duration responseTimeout,
-        ChannelGroup clients,
-        AtomicInteger inFlight) {}
+    Router router,
+    UpstreamConnections upstream,
+    ProtocolLog protocolLog,
+    ClientConnectionCap clientCap,
+    AddressRanges trustedProxies,
+    Readiness readiness,
+    long maxBodyBytes,
+    Duration responseTimeout,
+    ChannelGroup clients,
+    AtomicInteger inFlight) {}

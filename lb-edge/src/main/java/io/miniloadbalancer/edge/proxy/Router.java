@@ -12,37 +12,37 @@ import org.jspecify.annotations.Nullable;
  */
 final class Router {
 
-    /** Where a request goes: the pool, and the target to send upstream. */
-    record Route(PoolRuntime pool, String upstreamUri) {}
+  /** Where a request goes: the pool, and the target to send upstream. */
+  record Route(PoolRuntime pool, String upstreamUri) {}
 
-    private final Map<String, PoolRuntime> pools;
-    private final List<EdgeConfig.Route> routes;
+  private final Map<String, PoolRuntime> pools;
+  private final List<EdgeConfig.Route> routes;
 
-    Router(Map<String, PoolRuntime> pools, List<EdgeConfig.Route> routes) {
-        this.pools = pools;
-        this.routes = routes;
-    }
+  Router(Map<String, PoolRuntime> pools, List<EdgeConfig.Route> routes) {
+    this.pools = pools;
+    this.routes = routes;
+  }
 
-    /** The route for {@code uri} (whose decoded path is {@code path}), or null when none. */
-    @Nullable Route route(String uri, String path) {
-        if (path.startsWith("/proxy/")) {
-            int slash = path.indexOf('/', "/proxy/".length());
-            String name = slash < 0 ? path.substring(7) : path.substring(7, slash);
-            PoolRuntime pool = pools.get(name);
-            if (pool == null) {
-                return null;
-            }
-            String rest = uri.substring(Math.min(uri.length(), 7 + name.length()));
-            if (rest.isEmpty() || rest.charAt(0) == '?') {
-                rest = "/" + rest;
-            }
-            return new Route(pool, rest);
-        }
-        for (EdgeConfig.Route r : routes) {
-            if (path.startsWith(r.prefix())) {
-                return new Route(pools.get(r.pool()), uri);
-            }
-        }
+  /** The route for {@code uri} (whose decoded path is {@code path}), or null when none. */
+  @Nullable Route route(String uri, String path) {
+    if (path.startsWith("/proxy/")) {
+      int slash = path.indexOf('/', "/proxy/".length());
+      String name = slash < 0 ? path.substring(7) : path.substring(7, slash);
+      PoolRuntime pool = pools.get(name);
+      if (pool == null) {
         return null;
+      }
+      String rest = uri.substring(Math.min(uri.length(), 7 + name.length()));
+      if (rest.isEmpty() || rest.charAt(0) == '?') {
+        rest = "/" + rest;
+      }
+      return new Route(pool, rest);
     }
+    for (EdgeConfig.Route r : routes) {
+      if (path.startsWith(r.prefix())) {
+        return new Route(pools.get(r.pool()), uri);
+      }
+    }
+    return null;
+  }
 }

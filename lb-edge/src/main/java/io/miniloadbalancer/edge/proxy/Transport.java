@@ -23,38 +23,35 @@ import io.netty.channel.socket.nio.NioSocketChannel;
  * @param socketChannel the upstream connections' channel type
  */
 public record Transport(
-        String name,
-        IoHandlerFactory ioHandlerFactory,
-        Class<? extends ServerChannel> serverChannel,
-        Class<? extends SocketChannel> socketChannel) {
+    String name,
+    IoHandlerFactory ioHandlerFactory,
+    Class<? extends ServerChannel> serverChannel,
+    Class<? extends SocketChannel> socketChannel) {
 
-    /**
-     * The best transport this machine offers.
-     *
-     * @return epoll when available, else NIO
-     */
-    public static Transport best() {
-        if (Epoll.isAvailable()) {
-            return new Transport(
-                    "epoll",
-                    EpollIoHandler.newFactory(),
-                    EpollServerSocketChannel.class,
-                    EpollSocketChannel.class);
-        }
-        return new Transport(
-                "nio",
-                NioIoHandler.newFactory(),
-                NioServerSocketChannel.class,
-                NioSocketChannel.class);
+  /**
+   * The best transport this machine offers.
+   *
+   * @return epoll when available, else NIO
+   */
+  public static Transport best() {
+    if (Epoll.isAvailable()) {
+      return new Transport(
+          "epoll",
+          EpollIoHandler.newFactory(),
+          EpollServerSocketChannel.class,
+          EpollSocketChannel.class);
     }
+    return new Transport(
+        "nio", NioIoHandler.newFactory(), NioServerSocketChannel.class, NioSocketChannel.class);
+  }
 
-    /**
-     * A group of event loops of this transport.
-     *
-     * @param threads how many loops
-     * @return the group; its owner shuts it down
-     */
-    public EventLoopGroup group(int threads) {
-        return new MultiThreadIoEventLoopGroup(threads, ioHandlerFactory);
-    }
+  /**
+   * A group of event loops of this transport.
+   *
+   * @param threads how many loops
+   * @return the group; its owner shuts it down
+   */
+  public EventLoopGroup group(int threads) {
+    return new MultiThreadIoEventLoopGroup(threads, ioHandlerFactory);
+  }
 }

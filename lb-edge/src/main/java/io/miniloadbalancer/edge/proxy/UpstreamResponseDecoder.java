@@ -15,50 +15,50 @@ import io.netty.util.AsciiString;
  */
 final class UpstreamResponseDecoder extends HttpResponseDecoder {
 
-    private boolean headRequest;
+  private boolean headRequest;
 
-    UpstreamResponseDecoder(int maxHeaderBytes) {
-        super(
-                new HttpDecoderConfig()
-                        .setMaxInitialLineLength(4096)
-                        .setMaxHeaderSize(maxHeaderBytes)
-                        .setMaxChunkSize(65_536));
-    }
+  UpstreamResponseDecoder(int maxHeaderBytes) {
+    super(
+        new HttpDecoderConfig()
+            .setMaxInitialLineLength(4096)
+            .setMaxHeaderSize(maxHeaderBytes)
+            .setMaxChunkSize(65_536));
+  }
 
-    /** Set before each request is written: the one request in flight on this connection. */
-    void expectResponseTo(boolean head) {
-        this.headRequest = head;
-    }
+  /** Set before each request is written: the one request in flight on this connection. */
+  void expectResponseTo(boolean head) {
+    this.headRequest = head;
+  }
 
-    /** Bytes received and not yet decoded into a message (read at the end of a response). */
-    boolean hasLeftoverBytes() {
-        return actualReadableBytes() > 0;
-    }
+  /** Bytes received and not yet decoded into a message (read at the end of a response). */
+  boolean hasLeftoverBytes() {
+    return actualReadableBytes() > 0;
+  }
 
-    /**
-     * Netty ends a response field name at the first space and reads on to the colon, so {@code Bad
-     * Name: x} would become {@code Bad: x}. Only whitespace may stand between a name and its colon
-     * (RFC 9112 5.1, which a proxy then removes); anything else makes the head malformed.
-     */
-    @Override
-    protected AsciiString splitHeaderName(byte[] line, int start, int length) {
-        for (int i = start + length; i < line.length; i++) {
-            byte b = line[i];
-            if (b == ':') {
-                break;
-            }
-            if (b != ' ' && b != '\t') {
-                throw new IllegalArgumentException("invalid field name in a response");
-            }
-        }
-        return super.splitHeaderName(line, start, length);
+  /**
+   * Netty ends a response field name at the first space and reads on to the colon, so {@code Bad
+   * Name: x} would become {@code Bad: x}. Only whitespace may stand between a name and its colon
+   * (RFC 9112 5.1, which a proxy then removes); anything else makes the head malformed.
+   */
+  @Override
+  protected AsciiString splitHeaderName(byte[] line, int start, int length) {
+    for (int i = start + length; i < line.length; i++) {
+      byte b = line[i];
+      if (b == ':') {
+        break;
+      }
+      if (b != ' ' && b != '\t') {
+        throw new IllegalArgumentException("invalid field name in a response");
+      }
     }
+    return super.splitHeaderName(line, start, length);
+  }
 
-    @Override
-    protected boolean isContentAlwaysEmpty(HttpMessage msg) {
-        if (headRequest && msg instanceof HttpResponse r && r.status().code() >= 200) {
-            return true;
-        }
-        return super.isContentAlwaysEmpty(msg);
+  @Override
+  protected boolean isContentAlwaysEmpty(HttpMessage msg) {
+    if (headRequest && msg instanceof HttpResponse r && r.status().code() >= 200) {
+      return true;
     }
+    return super.isContentAlwaysEmpty(msg);
+  }
 }

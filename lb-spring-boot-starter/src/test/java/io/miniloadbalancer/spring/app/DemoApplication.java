@@ -22,50 +22,48 @@ import org.springframework.web.reactive.function.client.WebClient;
 @SpringBootApplication
 public class DemoApplication {
 
-    public static void main(String[] args) {
-        SpringApplication.run(DemoApplication.class, args);
+  public static void main(String[] args) {
+    SpringApplication.run(DemoApplication.class, args);
+  }
+
+  /** Spring Cloud's way: an existing @LoadBalanced client, unchanged, now served by the pool. */
+  @Bean
+  @LoadBalanced
+  RestTemplate cloudRestTemplate(RestTemplateBuilder builder) {
+    return builder.build();
+  }
+
+  @RestController
+  static class Calls {
+    private final RestClient restClient;
+    private final WebClient webClient;
+    private final RestTemplate restTemplate;
+    private final RestTemplate cloud;
+
+    Calls(
+        RestClient.Builder restClients,
+        WebClient.Builder webClients,
+        RestTemplateBuilder restTemplates,
+        EdgeBalancerInterceptor edgeBalancer,
+        EdgeBalancerExchangeFilter edgeBalancerFilter,
+        @LoadBalanced RestTemplate cloudRestTemplate) {
+      this.restClient =
+          restClients.requestInterceptor(edgeBalancer).baseUrl("http://orders").build();
+      this.webClient = webClients.filter(edgeBalancerFilter).baseUrl("http://orders").build();
+      this.restTemplate = restTemplates.additionalInterceptors(edgeBalancer).build();
+      this.cloud = cloudRestTemplate;
     }
 
-    /** Spring Cloud's way: an existing @LoadBalanced client, unchanged, now served by the pool. */
-    @Bean
-    @LoadBalanced
-    RestTemplate cloudRestTemplate(RestTemplateBuilder builder) {
-        return builder.build();
+    @GetMapping("/via/{client}")
+    String via(@PathVariable String client) {
+      return switch (client) {
+        case "rest-client" -> restClient.get().uri("/items/7").retrieve().body(String.class);
+        case "web-client" ->
+            webClient.get().uri("/items/7").retrieve().bodyToMono(String.class).block();
+        case "rest-template" -> restTemplate.getForObject("http://orders/items/7", String.class);
+        case "spring-cloud" -> cloud.getForObject("http://orders/items/7", String.class);
+        default -> throw new IllegalArgumentException(client);
+      };
     }
-
-    @RestController
-    static class Calls {
-        private final RestClient restClient;
-        private final WebClient webClient;
-        private final RestTemplate restTemplate;
-        private final RestTemplate cloud;
-
-        Calls(
-                RestClient.Builder restClients,
-                WebClient.Builder webClients,
-                RestTemplateBuilder restTemplates,
-                EdgeBalancerInterceptor edgeBalancer,
-                EdgeBalancerExchangeFilter edgeBalancerFilter,
-                @LoadBalanced RestTemplate cloudRestTemplate) {
-            this.restClient =
-                    restClients.requestInterceptor(edgeBalancer).baseUrl("http://orders").build();
-            this.webClient = webClients.filter(edgeBalancerFilter).baseUrl("http://orders").build();
-            this.restTemplate = restTemplates.additionalInterceptors(edgeBalancer).build();
-            this.cloud = cloudRestTemplate;
-        }
-
-        @GetMapping("/via/{client}")
-        String via(@PathVariable String client) {
-            return switch (client) {
-                case "rest-client" ->
-                        restClient.get().uri("/items/7").retrieve().body(String.class);
-                case "web-client" ->
-                        webClient.get().uri("/items/7").retrieve().bodyToMono(String.class).block();
-                case "rest-template" ->
-                        restTemplate.getForObject("http://orders/items/7", String.class);
-                case "spring-cloud" -> cloud.getForObject("http://orders/items/7", String.class);
-                default -> throw new IllegalArgumentException(client);
-            };
-        }
-    }
+  }
 }

@@ -30,65 +30,63 @@ import org.springframework.web.client.RestClient;
 @SpringBootApplication
 public class OrdersApplication {
 
-    /**
-     * Runs the service.
-     *
-     * @param args Spring Boot arguments
-     */
-    public static void main(String[] args) {
-        SpringApplication.run(OrdersApplication.class, args);
+  /**
+   * Runs the service.
+   *
+   * @param args Spring Boot arguments
+   */
+  public static void main(String[] args) {
+    SpringApplication.run(OrdersApplication.class, args);
+  }
+
+  /** The service's one endpoint: it calls the pool. */
+  @RestController
+  static class Hello {
+    private final RestClient orders;
+
+    Hello(RestClient.Builder builder, EdgeBalancerInterceptor edgeBalancer) {
+      // Opt-in per client: this one goes through the pool, the application's others do not.
+      this.orders = builder.requestInterceptor(edgeBalancer).baseUrl("http://orders").build();
     }
 
-    /** The service's one endpoint: it calls the pool. */
-    @RestController
-    static class Hello {
-        private final RestClient orders;
+    @GetMapping("/hello")
+    String hello() {
+      return orders.get().uri("/hello").retrieve().body(String.class);
+    }
+  }
 
-        Hello(RestClient.Builder builder, EdgeBalancerInterceptor edgeBalancer) {
-            // Opt-in per client: this one goes through the pool, the application's others do not.
-            this.orders = builder.requestInterceptor(edgeBalancer).baseUrl("http://orders").build();
-        }
+  /** Three stand-in backends on 9001..9003, so the example runs on its own. */
+  @Bean(destroyMethod = "close")
+  @ConditionalOnProperty("demo.backends")
+  DemoBackends demoBackends() throws IOException {
+    return new DemoBackends(9001, 9002, 9003);
+  }
 
-        @GetMapping("/hello")
-        String hello() {
-            return orders.get().uri("/hello").retrieve().body(String.class);
-        }
+  /** Tiny HTTP servers that answer with their port. */
+  static final class DemoBackends implements AutoCloseable {
+    private final List<HttpServer> servers = new ArrayList<>();
+
+    DemoBackends(int... ports) throws IOException {
+      for (int port : ports) {
+        HttpServer server =
+            HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 50);
+        byte[] body = ("hello from backend " + port + "\n").getBytes(StandardCharsets.UTF_8);
+        server.createContext(
+            "/",
+            exchange -> {
+              exchange.sendResponseHeaders(200, body.length);
+              try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+              }
+            });
+        server.start();
+        servers.add(server);
+      }
     }
 
-    /** Three stand-in backends on 9001..9003, so the example runs on its own. */
-    @Bean(destroyMethod = "close")
-    @ConditionalOnProperty("demo.backends")
-    DemoBackends demoBackends() throws IOException {
-        return new DemoBackends(9001, 9002, 9003);
+    @Override
+    public void close() {
+      servers.forEach(s -> s.stop(0));
     }
-
-    /** Tiny HTTP servers that answer with their port. */
-    static final class DemoBackends implements AutoCloseable {
-        private final List<HttpServer> servers = new ArrayList<>();
-
-        DemoBackends(int... ports) throws IOException {
-            for (int port : ports) {
-                HttpServer server =
-                        HttpServer.create(
-                                new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 50);
-                byte[] body =
-                        ("hello from backend " + port + "\n").getBytes(StandardCharsets.UTF_8);
-                server.createContext(
-                        "/",
-                        exchange -> {
-                            exchange.sendResponseHeaders(200, body.length);
-                            try (OutputStream out = exchange.getResponseBody()) {
-                                out.write(body);
-                            }
-                        });
-                server.start();
-                servers.add(server);
-            }
-        }
-
-        @Override
-        public void close() {
-            servers.forEach(s -> s.stop(0));
-        }
-    }
+  }
 }

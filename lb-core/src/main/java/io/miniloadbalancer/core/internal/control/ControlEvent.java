@@ -11,30 +11,30 @@ import io.miniloadbalancer.core.spi.BalancerListener;
  */
 public sealed interface ControlEvent {
 
-    /** Hands this event to the callback of {@code listener} that takes it. */
-    void deliverTo(BalancerListener listener);
+  /** Hands this event to the callback of {@code listener} that takes it. */
+  void deliverTo(BalancerListener listener);
 
-    /** An endpoint changed state. */
-    record Transitioned(Transition transition) implements ControlEvent {
-        @Override
-        public void deliverTo(BalancerListener listener) {
-            listener.onTransition(transition);
-        }
+  /** An endpoint changed state. */
+  record Transitioned(Transition transition) implements ControlEvent {
+    @Override
+    public void deliverTo(BalancerListener listener) {
+      listener.onTransition(transition);
     }
+  }
 
-    /** Something happened to the pool or to one endpoint that is not a state change. */
-    record Raised(PoolEvent event) implements ControlEvent {
-        @Override
-        public void deliverTo(BalancerListener listener) {
-            listener.onPoolEvent(event);
-        }
+  /** Something happened to the pool or to one endpoint that is not a state change. */
+  record Raised(PoolEvent event) implements ControlEvent {
+    @Override
+    public void deliverTo(BalancerListener listener) {
+      listener.onPoolEvent(event);
     }
+  }
 
-    /** The strategy changed. */
-    record Switched(StrategySwitch strategySwitch) implements ControlEvent {
-        @Override
-        public void deliverTo(BalancerListener listener) {
-            listener.onStrategySwitch(strategySwitch);
-        }
+  /** The strategy changed. */
+  record Switched(StrategySwitch strategySwitch) implements ControlEvent {
+    @Override
+    public void deliverTo(BalancerListener listener) {
+      listener.onStrategySwitch(strategySwitch);
     }
+  }
 }

@@ -10,13 +10,13 @@ import java.util.List;
  */
 public final class Effects {
 
-    private final List<ControlEvent> fired = new ArrayList<>();
+  private final List<ControlEvent> fired = new ArrayList<>();
 
-    void add(ControlEvent event) {
-        fired.add(event);
-    }
+  void add(ControlEvent event) {
+    fired.add(event);
+  }
 
-    List<ControlEvent> fired() {
-        return fired;
-    }
+  List<ControlEvent> fired() {
+    return fired;
+  }
 }

@@ -20,90 +20,82 @@ import org.slf4j.LoggerFactory;
  */
 public final class Journal {
 
-    private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
+  private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
 
-    private final String pool;
-    private final Ticker ticker;
-    private final Clock clock;
-    private final List<BalancerListener> listeners;
-    private final EventLog<Transition> transitions;
-    private final EventLog<PoolEvent> events;
+  private final String pool;
+  private final Ticker ticker;
+  private final Clock clock;
+  private final List<BalancerListener> listeners;
+  private final EventLog<Transition> transitions;
+  private final EventLog<PoolEvent> events;
 
-    /** A journal keeping the last {@code logSize} transitions and, apart, the last events. */
-    public Journal(
-            String pool,
-            Ticker ticker,
-            Clock clock,
-            int logSize,
-            List<BalancerListener> listeners) {
-        this.pool = pool;
-        this.ticker = ticker;
-        this.clock = clock;
-        this.listeners = listeners;
-        this.transitions = new EventLog<>(logSize);
-        this.events = new EventLog<>(logSize);
-    }
+  /** A journal keeping the last {@code logSize} transitions and, apart, the last events. */
+  public Journal(
+      String pool, Ticker ticker, Clock clock, int logSize, List<BalancerListener> listeners) {
+    this.pool = pool;
+    this.ticker = ticker;
+    this.clock = clock;
+    this.listeners = listeners;
+    this.transitions = new EventLog<>(logSize);
+    this.events = new EventLog<>(logSize);
+  }
 
-    /** Records a state change of endpoint {@code id} and returns it. */
-    Transition transition(
-            Effects fx,
-            String id,
-            @Nullable EndpointState from,
-            EndpointState to,
-            Transition.Cause cause,
-            String reason,
-            long now) {
-        Transition t = new Transition(id, from, to, cause, reason, now, clock.instant());
-        transitions.add(t);
-        fx.add(new ControlEvent.Transitioned(t));
-        LOG.info("pool '{}': endpoint {} {} -> {} ({})", pool, id, from, to, reason);
-        return t;
-    }
+  /** Records a state change of endpoint {@code id} and returns it. */
+  Transition transition(
+      Effects fx,
+      String id,
+      @Nullable EndpointState from,
+      EndpointState to,
+      Transition.Cause cause,
+      String reason,
+      long now) {
+    Transition t = new Transition(id, from, to, cause, reason, now, clock.instant());
+    transitions.add(t);
+    fx.add(new ControlEvent.Transitioned(t));
+    LOG.info("pool '{}': endpoint {} {} -> {} ({})", pool, id, from, to, reason);
+    return t;
+  }
 
-    /** Records a pool event, about one endpoint or (with a null id) about the pool. */
-    void event(Effects fx, PoolEvent.Kind kind, @Nullable String endpointId, String reason) {
-        PoolEvent e = new PoolEvent(kind, endpointId, reason, ticker.read(), clock.instant());
-        events.add(e);
-        fx.add(new ControlEvent.Raised(e));
-        LOG.info(
-                "pool '{}': {}{} ({})",
-                pool,
-                kind,
-                endpointId == null ? "" : " " + endpointId,
-                reason);
-    }
+  /** Records a pool event, about one endpoint or (with a null id) about the pool. */
+  void event(Effects fx, PoolEvent.Kind kind, @Nullable String endpointId, String reason) {
+    PoolEvent e = new PoolEvent(kind, endpointId, reason, ticker.read(), clock.instant());
+    events.add(e);
+    fx.add(new ControlEvent.Raised(e));
+    LOG.info(
+        "pool '{}': {}{} ({})", pool, kind, endpointId == null ? "" : " " + endpointId, reason);
+  }
 
-    /** Records a strategy switch and returns it. */
-    StrategySwitch strategySwitch(Effects fx, String from, String to, String reason, long now) {
-        StrategySwitch s = new StrategySwitch(from, to, reason, now, clock.instant());
-        LOG.info("pool '{}': strategy {} -> {} ({})", pool, from, to, reason);
-        fx.add(new ControlEvent.Switched(s));
-        return s;
-    }
+  /** Records a strategy switch and returns it. */
+  StrategySwitch strategySwitch(Effects fx, String from, String to, String reason, long now) {
+    StrategySwitch s = new StrategySwitch(from, to, reason, now, clock.instant());
+    LOG.info("pool '{}': strategy {} -> {} ({})", pool, from, to, reason);
+    fx.add(new ControlEvent.Switched(s));
+    return s;
+  }
 
-    /**
-     * Tells every listener of every event the step fired, in order. A listener that throws is
-     * logged and skipped: listeners cannot break the balancer.
-     */
-    void deliver(Effects fx) {
-        for (ControlEvent event : fx.fired()) {
-            for (BalancerListener listener : listeners) {
-                try {
-                    event.deliverTo(listener);
-                } catch (RuntimeException e) {
-                    LOG.warn("pool '{}': listener {} failed on {}", pool, listener, event, e);
-                }
-            }
+  /**
+   * Tells every listener of every event the step fired, in order. A listener that throws is logged
+   * and skipped: listeners cannot break the balancer.
+   */
+  void deliver(Effects fx) {
+    for (ControlEvent event : fx.fired()) {
+      for (BalancerListener listener : listeners) {
+        try {
+          event.deliverTo(listener);
+        } catch (RuntimeException e) {
+          LOG.warn("pool '{}': listener {} failed on {}", pool, listener, event, e);
         }
+      }
     }
+  }
 
-    /** The retained transitions, oldest first. */
-    List<Transition> transitions() {
-        return transitions.toList();
-    }
+  /** The retained transitions, oldest first. */
+  List<Transition> transitions() {
+    return transitions.toList();
+  }
 
-    /** The retained pool events, oldest first. */
-    List<PoolEvent> events() {
-        return events.toList();
-    }
+  /** The retained pool events, oldest first. */
+  List<PoolEvent> events() {
+    return events.toList();
+  }
 }

@@ -23,113 +23,113 @@ import org.slf4j.LoggerFactory;
  */
 public final class Membership {
 
-    private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
+  private static final Logger LOG = LoggerFactory.getLogger(Membership.class);
 
-    /** What a new endpoint's data-path object is built with. */
-    public record RuntimeSettings(
-            double ewmaTauNanos, long ewmaDefaultRttNanos, EndpointRuntime.Signals signals) {}
+  /** What a new endpoint's data-path object is built with. */
+  public record RuntimeSettings(
+      double ewmaTauNanos, long ewmaDefaultRttNanos, EndpointRuntime.Signals signals) {}
 
-    private final Pool pool;
-    private final Journal journal;
-    private final ActiveHealth activeHealth;
-    private final Drains drains;
-    private final @Nullable SlowStart slowStart;
-    private final @Nullable OutlierDetection od;
-    private final RuntimeSettings runtimeSettings;
-    private boolean initialized;
+  private final Pool pool;
+  private final Journal journal;
+  private final ActiveHealth activeHealth;
+  private final Drains drains;
+  private final @Nullable SlowStart slowStart;
+  private final @Nullable OutlierDetection od;
+  private final RuntimeSettings runtimeSettings;
+  private boolean initialized;
 
-    /** Membership of {@code pool}; new members are checked by {@code activeHealth}. */
-    public Membership(
-            Pool pool,
-            Journal journal,
-            ActiveHealth activeHealth,
-            Drains drains,
-            @Nullable SlowStart slowStart,
-            @Nullable OutlierDetection od,
-            RuntimeSettings runtimeSettings) {
-        this.pool = pool;
-        this.journal = journal;
-        this.activeHealth = activeHealth;
-        this.drains = drains;
-        this.slowStart = slowStart;
-        this.od = od;
-        this.runtimeSettings = runtimeSettings;
+  /** Membership of {@code pool}; new members are checked by {@code activeHealth}. */
+  public Membership(
+      Pool pool,
+      Journal journal,
+      ActiveHealth activeHealth,
+      Drains drains,
+      @Nullable SlowStart slowStart,
+      @Nullable OutlierDetection od,
+      RuntimeSettings runtimeSettings) {
+    this.pool = pool;
+    this.journal = journal;
+    this.activeHealth = activeHealth;
+    this.drains = drains;
+    this.slowStart = slowStart;
+    this.od = od;
+    this.runtimeSettings = runtimeSettings;
+  }
+
+  /**
+   * Applies one endpoint set; returns false, changing nothing, when it was refused. The caller
+   * publishes and settles drains after.
+   */
+  public boolean apply(Effects fx, List<Endpoint> endpoints, Map<String, SourceHealth> health) {
+    Map<String, Endpoint> next = new LinkedHashMap<>();
+    for (Endpoint e : endpoints) {
+      if (next.put(e.id(), e) != null) {
+        LOG.warn(
+            "pool '{}': rejected an endpoint set with duplicate id '{}'; keeping the"
+                + " last good set of {} endpoints",
+            pool.name(),
+            e.id(),
+            pool.size());
+        return false;
+      }
     }
-
-    /**
-     * Applies one endpoint set; returns false, changing nothing, when it was refused. The caller
-     * publishes and settles drains after.
-     */
-    public boolean apply(Effects fx, List<Endpoint> endpoints, Map<String, SourceHealth> health) {
-        Map<String, Endpoint> next = new LinkedHashMap<>();
-        for (Endpoint e : endpoints) {
-            if (next.put(e.id(), e) != null) {
-                LOG.warn(
-                        "pool '{}': rejected an endpoint set with duplicate id '{}'; keeping the"
-                                + " last good set of {} endpoints",
-                        pool.name(),
-                        e.id(),
-                        pool.size());
-                return false;
-            }
-        }
-        long now = pool.now();
-        boolean joinedLater = initialized;
-        initialized = true;
-        for (Endpoint e : next.values()) {
-            Member m = pool.get(e.id());
-            if (m == null) {
-                join(fx, e, health.get(e.id()), joinedLater, now);
-            } else {
-                update(fx, m, e, health.get(e.id()), now);
-            }
-        }
-        for (Member m : pool.copy()) {
-            if (!next.containsKey(m.id()) && !m.health().held(Hold.REMOVAL)) {
-                drains.startRemoval(fx, m, now);
-            }
-        }
-        return true;
+    long now = pool.now();
+    boolean joinedLater = initialized;
+    initialized = true;
+    for (Endpoint e : next.values()) {
+      Member m = pool.get(e.id());
+      if (m == null) {
+        join(fx, e, health.get(e.id()), joinedLater, now);
+      } else {
+        update(fx, m, e, health.get(e.id()), now);
+      }
     }
-
-    private void join(
-            Effects fx, Endpoint e, @Nullable SourceHealth said, boolean joinedLater, long now) {
-        int consecutiveFailures = od == null ? 0 : od.consecutiveFailures();
-        EndpointRuntime r =
-                new EndpointRuntime(
-                        e,
-                        EndpointState.HEALTHY,
-                        runtimeSettings.ewmaTauNanos(),
-                        runtimeSettings.ewmaDefaultRttNanos(),
-                        consecutiveFailures,
-                        now,
-                        runtimeSettings.signals());
-        Member m = new Member(r, new EndpointHealth(r, journal, slowStart, od));
-        pool.add(m);
-        EndpointHealth h = m.health();
-        h.source(said);
-        String reason = "added by source";
-        if (h.sourceHolds()) {
-            reason += "; source says " + h.sourceDetail();
-        }
-        reason += activeHealth.admit(m, joinedLater);
-        h.join(fx, reason, joinedLater, now);
-        activeHealth.startProbing(m);
+    for (Member m : pool.copy()) {
+      if (!next.containsKey(m.id()) && !m.health().held(Hold.REMOVAL)) {
+        drains.startRemoval(fx, m, now);
+      }
     }
+    return true;
+  }
 
-    private void update(Effects fx, Member m, Endpoint e, @Nullable SourceHealth said, long now) {
-        EndpointRuntime r = m.runtime();
-        if (!r.endpoint().equals(e)) {
-            LOG.debug("pool '{}': endpoint {} updated to {}", pool.name(), e.id(), e);
-            r.endpoint(e);
-        }
-        EndpointHealth h = m.health();
-        if (h.held(Hold.REMOVAL)) {
-            drains.cancelRemoval(m);
-            h.source(said);
-            h.reconcile(fx, Transition.Cause.SOURCE, "re-added by source while draining", now);
-        } else if (h.source(said)) {
-            h.reconcile(fx, Transition.Cause.SOURCE, "source says " + h.sourceDetail(), now);
-        }
+  private void join(
+      Effects fx, Endpoint e, @Nullable SourceHealth said, boolean joinedLater, long now) {
+    int consecutiveFailures = od == null ? 0 : od.consecutiveFailures();
+    EndpointRuntime r =
+        new EndpointRuntime(
+            e,
+            EndpointState.HEALTHY,
+            runtimeSettings.ewmaTauNanos(),
+            runtimeSettings.ewmaDefaultRttNanos(),
+            consecutiveFailures,
+            now,
+            runtimeSettings.signals());
+    Member m = new Member(r, new EndpointHealth(r, journal, slowStart, od));
+    pool.add(m);
+    EndpointHealth h = m.health();
+    h.source(said);
+    String reason = "added by source";
+    if (h.sourceHolds()) {
+      reason += "; source says " + h.sourceDetail();
     }
+    reason += activeHealth.admit(m, joinedLater);
+    h.join(fx, reason, joinedLater, now);
+    activeHealth.startProbing(m);
+  }
+
+  private void update(Effects fx, Member m, Endpoint e, @Nullable SourceHealth said, long now) {
+    EndpointRuntime r = m.runtime();
+    if (!r.endpoint().equals(e)) {
+      LOG.debug("pool '{}': endpoint {} updated to {}", pool.name(), e.id(), e);
+      r.endpoint(e);
+    }
+    EndpointHealth h = m.health();
+    if (h.held(Hold.REMOVAL)) {
+      drains.cancelRemoval(m);
+      h.source(said);
+      h.reconcile(fx, Transition.Cause.SOURCE, "re-added by source while draining", now);
+    } else if (h.source(said)) {
+      h.reconcile(fx, Transition.Cause.SOURCE, "source says " + h.sourceDetail(), now);
+    }
+  }
 }

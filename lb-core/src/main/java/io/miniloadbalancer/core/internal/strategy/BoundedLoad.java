@@ -16,42 +16,42 @@ import java.util.concurrent.atomic.LongAdder;
  */
 final class BoundedLoad {
 
-    private static final long ADMISSION_SEED = 0x6A09E667F3BCC909L;
+  private static final long ADMISSION_SEED = 0x6A09E667F3BCC909L;
 
-    /**
-     * Whether a ramping endpoint (slow start) takes this key: it takes the keys whose second hash
-     * falls below its ramp factor, so as the factor grows it takes a growing, nested set of its own
-     * keys, and the keys it declines walk on exactly as a full endpoint's do. Other endpoints' keys
-     * never move.
-     */
-    static boolean admits(double admission, long keyHash) {
-        if (admission >= 1.0) {
-            return true;
-        }
-        long h = Hashing.mix(keyHash ^ ADMISSION_SEED) >>> 11;
-        return h * 0x1.0p-53 < admission;
+  /**
+   * Whether a ramping endpoint (slow start) takes this key: it takes the keys whose second hash
+   * falls below its ramp factor, so as the factor grows it takes a growing, nested set of its own
+   * keys, and the keys it declines walk on exactly as a full endpoint's do. Other endpoints' keys
+   * never move.
+   */
+  static boolean admits(double admission, long keyHash) {
+    if (admission >= 1.0) {
+      return true;
     }
+    long h = Hashing.mix(keyHash ^ ADMISSION_SEED) >>> 11;
+    return h * 0x1.0p-53 < admission;
+  }
 
-    private final double[] capacityPerRequest;
-    private final LongAdder totalInFlight;
+  private final double[] capacityPerRequest;
+  private final LongAdder totalInFlight;
 
-    BoundedLoad(double[] weights, int factorPercent, LongAdder totalInFlight) {
-        double sum = 0;
-        for (double w : weights) {
-            sum += w;
-        }
-        capacityPerRequest = new double[weights.length];
-        for (int i = 0; i < weights.length; i++) {
-            capacityPerRequest[i] = factorPercent / 100.0 * weights[i] / sum;
-        }
-        this.totalInFlight = totalInFlight;
+  BoundedLoad(double[] weights, int factorPercent, LongAdder totalInFlight) {
+    double sum = 0;
+    for (double w : weights) {
+      sum += w;
     }
-
-    long total() {
-        return totalInFlight.sum();
+    capacityPerRequest = new double[weights.length];
+    for (int i = 0; i < weights.length; i++) {
+      capacityPerRequest[i] = factorPercent / 100.0 * weights[i] / sum;
     }
+    this.totalInFlight = totalInFlight;
+  }
 
-    boolean hasRoom(EndpointRuntime endpoint, int index, long total) {
-        return endpoint.inFlight() < Math.ceil((total + 1) * capacityPerRequest[index]);
-    }
+  long total() {
+    return totalInFlight.sum();
+  }
+
+  boolean hasRoom(EndpointRuntime endpoint, int index, long total) {
+    return endpoint.inFlight() < Math.ceil((total + 1) * capacityPerRequest[index]);
+  }
 }

@@ -13,56 +13,45 @@ import java.util.List;
  */
 record BuiltInStrategy(String name, Factory factory) implements Strategy {
 
-    /** Builds a picker over the balancer's own table. */
-    @FunctionalInterface
-    interface Factory {
-        Picker create(TableView table);
-    }
+  /** Builds a picker over the balancer's own table. */
+  @FunctionalInterface
+  interface Factory {
+    Picker create(TableView table);
+  }
 
-    /** The seven, in {@link Strategies#names()} order. */
-    static final List<Strategy> ALL =
-            List.of(
-                    new BuiltInStrategy(
-                            Strategies.ROUND_ROBIN,
-                            t ->
-                                    new SmoothRoundRobinPicker(
-                                            t.endpoints,
-                                            t.effective,
-                                            t.config.random().getAsLong())),
-                    new BuiltInStrategy(
-                            Strategies.RANDOM,
-                            t -> new WeightedRandomPicker(t.effective, t.config.random())),
-                    new BuiltInStrategy(
-                            Strategies.LEAST_CONNECTIONS,
-                            t ->
-                                    new LeastConnectionsPicker(
-                                            t.endpoints, t.effective, t.config.random())),
-                    new BuiltInStrategy(
-                            Strategies.LEAST_CONNECTIONS_P2C,
-                            t ->
-                                    new LeastConnectionsP2cPicker(
-                                            t.endpoints, t.effective, t.config.random())),
-                    new BuiltInStrategy(
-                            Strategies.P2C_EWMA,
-                            t -> new PeakEwmaPicker(t.endpoints, t.effective, t.config.random())),
-                    new BuiltInStrategy(
-                            Strategies.RING_HASH,
-                            t ->
-                                    new RingHashPicker(
-                                            t.endpoints, t.configured, t.admission(), t.config)),
-                    new BuiltInStrategy(
-                            Strategies.MAGLEV,
-                            t ->
-                                    new MaglevPicker(
-                                            t.endpoints, t.configured, t.admission(), t.config)));
+  /** The seven, in {@link Strategies#names()} order. */
+  static final List<Strategy> ALL =
+      List.of(
+          new BuiltInStrategy(
+              Strategies.ROUND_ROBIN,
+              t ->
+                  new SmoothRoundRobinPicker(
+                      t.endpoints, t.effective, t.config.random().getAsLong())),
+          new BuiltInStrategy(
+              Strategies.RANDOM, t -> new WeightedRandomPicker(t.effective, t.config.random())),
+          new BuiltInStrategy(
+              Strategies.LEAST_CONNECTIONS,
+              t -> new LeastConnectionsPicker(t.endpoints, t.effective, t.config.random())),
+          new BuiltInStrategy(
+              Strategies.LEAST_CONNECTIONS_P2C,
+              t -> new LeastConnectionsP2cPicker(t.endpoints, t.effective, t.config.random())),
+          new BuiltInStrategy(
+              Strategies.P2C_EWMA,
+              t -> new PeakEwmaPicker(t.endpoints, t.effective, t.config.random())),
+          new BuiltInStrategy(
+              Strategies.RING_HASH,
+              t -> new RingHashPicker(t.endpoints, t.configured, t.admission(), t.config)),
+          new BuiltInStrategy(
+              Strategies.MAGLEV,
+              t -> new MaglevPicker(t.endpoints, t.configured, t.admission(), t.config)));
 
-    @Override
-    public Picker newPicker(EndpointTable table) {
-        return factory.create(TableView.of(table, name));
-    }
+  @Override
+  public Picker newPicker(EndpointTable table) {
+    return factory.create(TableView.of(table, name));
+  }
 
-    @Override
-    public String toString() {
-        return name;
-    }
+  @Override
+  public String toString() {
+    return name;
+  }
 }

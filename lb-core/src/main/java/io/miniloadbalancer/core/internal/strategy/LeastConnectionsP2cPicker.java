@@ -12,22 +12,22 @@ import java.util.function.LongSupplier;
  */
 final class LeastConnectionsP2cPicker implements Picker {
 
-    private final EndpointRuntime[] endpoints;
-    private final double[] inverseWeights;
-    private final PowerOfTwoChoices choices;
+  private final EndpointRuntime[] endpoints;
+  private final double[] inverseWeights;
+  private final PowerOfTwoChoices choices;
 
-    LeastConnectionsP2cPicker(EndpointRuntime[] endpoints, double[] weights, LongSupplier random) {
-        this.endpoints = endpoints;
-        this.inverseWeights = LeastConnectionsPicker.inverse(weights);
-        this.choices = new PowerOfTwoChoices(weights, random);
-    }
+  LeastConnectionsP2cPicker(EndpointRuntime[] endpoints, double[] weights, LongSupplier random) {
+    this.endpoints = endpoints;
+    this.inverseWeights = LeastConnectionsPicker.inverse(weights);
+    this.choices = new PowerOfTwoChoices(weights, random);
+  }
 
-    @Override
-    public int pick(RequestContext context, long nowNanos, int attempt) {
-        int a = choices.first();
-        int b = choices.second(a);
-        double loadA = endpoints[a].inFlight() * inverseWeights[a];
-        double loadB = endpoints[b].inFlight() * inverseWeights[b];
-        return loadB < loadA ? b : a;
-    }
+  @Override
+  public int pick(RequestContext context, long nowNanos, int attempt) {
+    int a = choices.first();
+    int b = choices.second(a);
+    double loadA = endpoints[a].inFlight() * inverseWeights[a];
+    double loadB = endpoints[b].inFlight() * inverseWeights[b];
+    return loadB < loadA ? b : a;
+  }
 }

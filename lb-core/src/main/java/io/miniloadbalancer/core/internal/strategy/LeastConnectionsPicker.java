@@ -16,42 +16,42 @@ import java.util.function.LongSupplier;
  */
 final class LeastConnectionsPicker implements Picker {
 
-    private final EndpointRuntime[] endpoints;
-    private final double[] inverseWeights;
-    private final AliasTable start;
-    private final LongSupplier random;
+  private final EndpointRuntime[] endpoints;
+  private final double[] inverseWeights;
+  private final AliasTable start;
+  private final LongSupplier random;
 
-    LeastConnectionsPicker(EndpointRuntime[] endpoints, double[] weights, LongSupplier random) {
-        this.endpoints = endpoints;
-        this.inverseWeights = inverse(weights);
-        this.start = new AliasTable(weights);
-        this.random = random;
-    }
+  LeastConnectionsPicker(EndpointRuntime[] endpoints, double[] weights, LongSupplier random) {
+    this.endpoints = endpoints;
+    this.inverseWeights = inverse(weights);
+    this.start = new AliasTable(weights);
+    this.random = random;
+  }
 
-    static double[] inverse(double[] weights) {
-        double[] inverse = new double[weights.length];
-        for (int i = 0; i < weights.length; i++) {
-            inverse[i] = 1.0 / weights[i];
-        }
-        return inverse;
+  static double[] inverse(double[] weights) {
+    double[] inverse = new double[weights.length];
+    for (int i = 0; i < weights.length; i++) {
+      inverse[i] = 1.0 / weights[i];
     }
+    return inverse;
+  }
 
-    @Override
-    public int pick(RequestContext context, long nowNanos, int attempt) {
-        int n = endpoints.length;
-        int i = start.sample(random.getAsLong());
-        int best = i;
-        double bestLoad = endpoints[i].inFlight() * inverseWeights[i];
-        for (int k = 1; k < n && bestLoad > 0; k++) {
-            if (++i == n) {
-                i = 0;
-            }
-            double load = endpoints[i].inFlight() * inverseWeights[i];
-            if (load < bestLoad) {
-                bestLoad = load;
-                best = i;
-            }
-        }
-        return best;
+  @Override
+  public int pick(RequestContext context, long nowNanos, int attempt) {
+    int n = endpoints.length;
+    int i = start.sample(random.getAsLong());
+    int best = i;
+    double bestLoad = endpoints[i].inFlight() * inverseWeights[i];
+    for (int k = 1; k < n && bestLoad > 0; k++) {
+      if (++i == n) {
+        i = 0;
+      }
+      double load = endpoints[i].inFlight() * inverseWeights[i];
+      if (load < bestLoad) {
+        bestLoad = load;
+        best = i;
+      }
     }
+    return best;
+  }
 }

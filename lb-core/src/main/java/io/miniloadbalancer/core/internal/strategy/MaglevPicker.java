@@ -22,150 +22,146 @@ import org.jspecify.annotations.Nullable;
  */
 final class MaglevPicker implements Picker {
 
-    private static final long OFFSET_SEED = 0x9E3779B97F4A7C15L;
-    private static final long SKIP_SEED = 0xC2B2AE3D27D4EB4FL;
+  private static final long OFFSET_SEED = 0x9E3779B97F4A7C15L;
+  private static final long SKIP_SEED = 0xC2B2AE3D27D4EB4FL;
 
-    private final EndpointRuntime[] endpoints;
-    private final int[] table;
-    private final LongSupplier random;
-    private final @Nullable BoundedLoad boundedLoad;
-    private final double[] admission;
-    private final boolean walks;
+  private final EndpointRuntime[] endpoints;
+  private final int[] table;
+  private final LongSupplier random;
+  private final @Nullable BoundedLoad boundedLoad;
+  private final double[] admission;
+  private final boolean walks;
 
-    /**
-     * @param weights configured weights (the table's shape)
-     * @param admission per endpoint, the share of its keys it takes now (slow start; 1 = all)
-     */
-    MaglevPicker(
-            EndpointRuntime[] endpoints,
-            double[] weights,
-            double[] admission,
-            StrategyConfig config) {
-        this.endpoints = endpoints;
-        this.random = config.random();
-        int size = nextPrime(Math.max(config.maglevMinTableSize(), 100L * endpoints.length));
-        this.table = buildTable(endpoints, weights, size);
-        this.boundedLoad =
-                config.hashBalanceFactor() > 0
-                        ? new BoundedLoad(
-                                weights, config.hashBalanceFactor(), config.totalInFlight())
-                        : null;
-        this.admission = admission;
-        this.walks = boundedLoad != null || RingHashPicker.ramping(admission);
+  /**
+   * @param weights configured weights (the table's shape)
+   * @param admission per endpoint, the share of its keys it takes now (slow start; 1 = all)
+   */
+  MaglevPicker(
+      EndpointRuntime[] endpoints, double[] weights, double[] admission, StrategyConfig config) {
+    this.endpoints = endpoints;
+    this.random = config.random();
+    int size = nextPrime(Math.max(config.maglevMinTableSize(), 100L * endpoints.length));
+    this.table = buildTable(endpoints, weights, size);
+    this.boundedLoad =
+        config.hashBalanceFactor() > 0
+            ? new BoundedLoad(weights, config.hashBalanceFactor(), config.totalInFlight())
+            : null;
+    this.admission = admission;
+    this.walks = boundedLoad != null || RingHashPicker.ramping(admission);
+  }
+
+  private static int[] buildTable(EndpointRuntime[] endpoints, double[] weights, int m) {
+    int n = endpoints.length;
+    double max = 0;
+    for (double w : weights) {
+      max = Math.max(max, w);
     }
-
-    private static int[] buildTable(EndpointRuntime[] endpoints, double[] weights, int m) {
-        int n = endpoints.length;
-        double max = 0;
-        for (double w : weights) {
-            max = Math.max(max, w);
-        }
-        int[] offset = new int[n];
-        int[] skip = new int[n];
-        int[] next = new int[n];
-        double[] normalized = new double[n];
-        double[] target = new double[n];
-        for (int i = 0; i < n; i++) {
-            String id = endpoints[i].id();
-            offset[i] = Hashing.reduce(Hashing.hash64(id, OFFSET_SEED), m);
-            skip[i] = Hashing.reduce(Hashing.hash64(id, SKIP_SEED), m - 1) + 1;
-            normalized[i] = weights[i] / max;
-        }
-        int[] table = new int[m];
-        java.util.Arrays.fill(table, -1);
-        int filled = 0;
-        for (long round = 1; filled < m; round++) {
-            for (int i = 0; i < n && filled < m; i++) {
-                if (round * normalized[i] < target[i]) {
-                    continue;
-                }
-                target[i] += 1.0;
-                int slot = (int) ((offset[i] + (long) next[i] * skip[i]) % m);
-                while (table[slot] >= 0) {
-                    next[i]++;
-                    slot = (int) ((offset[i] + (long) next[i] * skip[i]) % m);
-                }
-                table[slot] = i;
-                next[i]++;
-                filled++;
-            }
-        }
-        return table;
+    int[] offset = new int[n];
+    int[] skip = new int[n];
+    int[] next = new int[n];
+    double[] normalized = new double[n];
+    double[] target = new double[n];
+    for (int i = 0; i < n; i++) {
+      String id = endpoints[i].id();
+      offset[i] = Hashing.reduce(Hashing.hash64(id, OFFSET_SEED), m);
+      skip[i] = Hashing.reduce(Hashing.hash64(id, SKIP_SEED), m - 1) + 1;
+      normalized[i] = weights[i] / max;
     }
-
-    static int nextPrime(long atLeast) {
-        long candidate = Math.max(2, atLeast);
-        while (!isPrime(candidate)) {
-            candidate++;
+    int[] table = new int[m];
+    java.util.Arrays.fill(table, -1);
+    int filled = 0;
+    for (long round = 1; filled < m; round++) {
+      for (int i = 0; i < n && filled < m; i++) {
+        if (round * normalized[i] < target[i]) {
+          continue;
         }
-        if (candidate > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("maglev table too large: " + candidate);
+        target[i] += 1.0;
+        int slot = (int) ((offset[i] + (long) next[i] * skip[i]) % m);
+        while (table[slot] >= 0) {
+          next[i]++;
+          slot = (int) ((offset[i] + (long) next[i] * skip[i]) % m);
         }
-        return (int) candidate;
+        table[slot] = i;
+        next[i]++;
+        filled++;
+      }
     }
+    return table;
+  }
 
-    private static boolean isPrime(long x) {
-        if (x < 4) {
-            return x >= 2;
-        }
-        if (x % 2 == 0) {
-            return false;
-        }
-        for (long d = 3; d * d <= x; d += 2) {
-            if (x % d == 0) {
-                return false;
-            }
-        }
-        return true;
+  static int nextPrime(long atLeast) {
+    long candidate = Math.max(2, atLeast);
+    while (!isPrime(candidate)) {
+      candidate++;
     }
+    if (candidate > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("maglev table too large: " + candidate);
+    }
+    return (int) candidate;
+  }
 
-    @Override
-    public int pick(RequestContext context, long nowNanos, int attempt) {
-        long hash = context.hasKey() ? context.keyHash() : Hashing.mix(random.getAsLong());
-        if (attempt > 0) {
-            hash = Hashing.mix(hash + attempt);
-        }
-        int slot = Hashing.reduce(hash, table.length);
-        int owner = table[slot];
-        if (!walks) {
-            return owner;
-        }
-        BoundedLoad load = boundedLoad;
-        long total = load == null ? 0 : load.total();
-        for (int step = 0; step < table.length; step++) {
-            EndpointRuntime candidate = endpoints[owner];
-            if (BoundedLoad.admits(admission[owner], hash)
-                    && (load == null || load.hasRoom(candidate, owner, total))) {
-                return owner;
-            }
-            if (++slot == table.length) {
-                slot = 0;
-            }
-            owner = table[slot];
-        }
-        return table[Hashing.reduce(hash, table.length)];
+  private static boolean isPrime(long x) {
+    if (x < 4) {
+      return x >= 2;
     }
+    if (x % 2 == 0) {
+      return false;
+    }
+    for (long d = 3; d * d <= x; d += 2) {
+      if (x % d == 0) {
+        return false;
+      }
+    }
+    return true;
+  }
 
-    @Override
-    public boolean readsTotalInFlight() {
-        return boundedLoad != null;
+  @Override
+  public int pick(RequestContext context, long nowNanos, int attempt) {
+    long hash = context.hasKey() ? context.keyHash() : Hashing.mix(random.getAsLong());
+    if (attempt > 0) {
+      hash = Hashing.mix(hash + attempt);
     }
+    int slot = Hashing.reduce(hash, table.length);
+    int owner = table[slot];
+    if (!walks) {
+      return owner;
+    }
+    BoundedLoad load = boundedLoad;
+    long total = load == null ? 0 : load.total();
+    for (int step = 0; step < table.length; step++) {
+      EndpointRuntime candidate = endpoints[owner];
+      if (BoundedLoad.admits(admission[owner], hash)
+          && (load == null || load.hasRoom(candidate, owner, total))) {
+        return owner;
+      }
+      if (++slot == table.length) {
+        slot = 0;
+      }
+      owner = table[slot];
+    }
+    return table[Hashing.reduce(hash, table.length)];
+  }
 
-    int tableSize() {
-        return table.length;
-    }
+  @Override
+  public boolean readsTotalInFlight() {
+    return boundedLoad != null;
+  }
 
-    /** How many slots each endpoint owns (for tests). */
-    int[] slotCounts() {
-        int[] counts = new int[endpoints.length];
-        for (int owner : table) {
-            counts[owner]++;
-        }
-        return counts;
-    }
+  int tableSize() {
+    return table.length;
+  }
 
-    @Override
-    public String toString() {
-        return "maglev[" + endpoints.length + " endpoints, table " + table.length + "]";
+  /** How many slots each endpoint owns (for tests). */
+  int[] slotCounts() {
+    int[] counts = new int[endpoints.length];
+    for (int owner : table) {
+      counts[owner]++;
     }
+    return counts;
+  }
+
+  @Override
+  public String toString() {
+    return "maglev[" + endpoints.length + " endpoints, table " + table.length + "]";
+  }
 }

@@ -16,30 +16,30 @@ import java.util.function.LongSupplier;
  */
 final class PeakEwmaPicker implements Picker {
 
-    private final EndpointRuntime[] endpoints;
-    private final double[] inverseWeights;
-    private final PowerOfTwoChoices choices;
+  private final EndpointRuntime[] endpoints;
+  private final double[] inverseWeights;
+  private final PowerOfTwoChoices choices;
 
-    PeakEwmaPicker(EndpointRuntime[] endpoints, double[] weights, LongSupplier random) {
-        this.endpoints = endpoints;
-        this.inverseWeights = LeastConnectionsPicker.inverse(weights);
-        this.choices = new PowerOfTwoChoices(weights, random);
-    }
+  PeakEwmaPicker(EndpointRuntime[] endpoints, double[] weights, LongSupplier random) {
+    this.endpoints = endpoints;
+    this.inverseWeights = LeastConnectionsPicker.inverse(weights);
+    this.choices = new PowerOfTwoChoices(weights, random);
+  }
 
-    @Override
-    public int pick(RequestContext context, long nowNanos, int attempt) {
-        int a = choices.first();
-        int b = choices.second(a);
-        return cost(b, nowNanos) < cost(a, nowNanos) ? b : a;
-    }
+  @Override
+  public int pick(RequestContext context, long nowNanos, int attempt) {
+    int a = choices.first();
+    int b = choices.second(a);
+    return cost(b, nowNanos) < cost(a, nowNanos) ? b : a;
+  }
 
-    private double cost(int i, long nowNanos) {
-        EndpointRuntime e = endpoints[i];
-        double latency = e.ewmaNanosAt(nowNanos);
-        long penaltyUntil = e.penaltyUntilNanos();
-        if (penaltyUntil > nowNanos) {
-            latency += penaltyUntil - nowNanos;
-        }
-        return latency * (e.inFlight() + 1) * inverseWeights[i];
+  private double cost(int i, long nowNanos) {
+    EndpointRuntime e = endpoints[i];
+    double latency = e.ewmaNanosAt(nowNanos);
+    long penaltyUntil = e.penaltyUntilNanos();
+    if (penaltyUntil > nowNanos) {
+      latency += penaltyUntil - nowNanos;
     }
+    return latency * (e.inFlight() + 1) * inverseWeights[i];
+  }
 }

@@ -9,25 +9,25 @@ import java.util.function.LongSupplier;
  */
 final class PowerOfTwoChoices {
 
-    private static final int REDRAWS = 4;
+  private static final int REDRAWS = 4;
 
-    private final AliasTable alias;
-    private final LongSupplier random;
+  private final AliasTable alias;
+  private final LongSupplier random;
 
-    PowerOfTwoChoices(double[] weights, LongSupplier random) {
-        this.alias = new AliasTable(weights);
-        this.random = random;
+  PowerOfTwoChoices(double[] weights, LongSupplier random) {
+    this.alias = new AliasTable(weights);
+    this.random = random;
+  }
+
+  int first() {
+    return alias.sample(random.getAsLong());
+  }
+
+  int second(int first) {
+    int second = alias.sample(random.getAsLong());
+    for (int k = 0; second == first && k < REDRAWS && alias.size() > 1; k++) {
+      second = alias.sample(random.getAsLong());
     }
-
-    int first() {
-        return alias.sample(random.getAsLong());
-    }
-
-    int second(int first) {
-        int second = alias.sample(random.getAsLong());
-        for (int k = 0; second == first && k < REDRAWS && alias.size() > 1; k++) {
-            second = alias.sample(random.getAsLong());
-        }
-        return second;
-    }
+    return second;
+  }
 }

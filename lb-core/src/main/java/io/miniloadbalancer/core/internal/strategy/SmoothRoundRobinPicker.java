@@ -26,113 +26,113 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class SmoothRoundRobinPicker implements Picker {
 
-    static final int MAX_SCHEDULE = 1 << 16;
+  static final int MAX_SCHEDULE = 1 << 16;
 
-    private final EndpointRuntime[] endpoints;
-    private final int[] schedule;
-    private final long length;
-    private final long modMagic;
-    private final AtomicInteger next;
+  private final EndpointRuntime[] endpoints;
+  private final int[] schedule;
+  private final long length;
+  private final long modMagic;
+  private final AtomicInteger next;
 
-    SmoothRoundRobinPicker(EndpointRuntime[] endpoints, double[] weights, long randomStart) {
-        this.endpoints = endpoints;
-        this.schedule = buildSchedule(weights);
-        this.length = schedule.length;
-        this.modMagic = Long.divideUnsigned(-1L, length) + 1;
-        this.next = new AtomicInteger((int) (randomStart & Integer.MAX_VALUE));
+  SmoothRoundRobinPicker(EndpointRuntime[] endpoints, double[] weights, long randomStart) {
+    this.endpoints = endpoints;
+    this.schedule = buildSchedule(weights);
+    this.length = schedule.length;
+    this.modMagic = Long.divideUnsigned(-1L, length) + 1;
+    this.next = new AtomicInteger((int) (randomStart & Integer.MAX_VALUE));
+  }
+
+  @Override
+  public int pick(RequestContext context, long nowNanos, int attempt) {
+    int i = next.getAndIncrement() & Integer.MAX_VALUE;
+    return schedule[mod(i)];
+  }
+
+  /**
+   * {@code i % length} without a division (Lemire, Kaser and Kurz, "Faster remainder by direct
+   * computation", 2019): exact for {@code 0 <= i < 2^31} and {@code length < 2^31}. An integer
+   * division costs about as much as the rest of the pick.
+   */
+  int mod(int i) {
+    long fraction = modMagic * i;
+    // Unsigned high half of fraction * length, from the signed one (length is positive).
+    return (int) (Math.multiplyHigh(fraction, length) + ((fraction >> 63) & length));
+  }
+
+  static int[] buildSchedule(double[] weights) {
+    int n = weights.length;
+    long[] counts = slotCounts(weights);
+    long total = 0;
+    boolean uniform = true;
+    for (long c : counts) {
+      total += c;
+      uniform &= c == counts[0];
     }
-
-    @Override
-    public int pick(RequestContext context, long nowNanos, int attempt) {
-        int i = next.getAndIncrement() & Integer.MAX_VALUE;
-        return schedule[mod(i)];
+    if (uniform) {
+      int[] identity = new int[n];
+      Arrays.setAll(identity, i -> i);
+      return identity;
     }
-
-    /**
-     * {@code i % length} without a division (Lemire, Kaser and Kurz, "Faster remainder by direct
-     * computation", 2019): exact for {@code 0 <= i < 2^31} and {@code length < 2^31}. An integer
-     * division costs about as much as the rest of the pick.
-     */
-    int mod(int i) {
-        long fraction = modMagic * i;
-        // Unsigned high half of fraction * length, from the signed one (length is positive).
-        return (int) (Math.multiplyHigh(fraction, length) + ((fraction >> 63) & length));
+    // Key = deadline in the top 44 bits (fixed point, 40 fractional bits), endpoint index
+    // below.
+    long[] keys = new long[(int) total];
+    int k = 0;
+    for (int i = 0; i < n; i++) {
+      for (long j = 0; j < counts[i]; j++) {
+        long deadline = (long) ((j + 0.5) / counts[i] * 0x1p40);
+        keys[k++] = deadline << 20 | i;
+      }
     }
-
-    static int[] buildSchedule(double[] weights) {
-        int n = weights.length;
-        long[] counts = slotCounts(weights);
-        long total = 0;
-        boolean uniform = true;
-        for (long c : counts) {
-            total += c;
-            uniform &= c == counts[0];
-        }
-        if (uniform) {
-            int[] identity = new int[n];
-            Arrays.setAll(identity, i -> i);
-            return identity;
-        }
-        // Key = deadline in the top 44 bits (fixed point, 40 fractional bits), endpoint index
-        // below.
-        long[] keys = new long[(int) total];
-        int k = 0;
-        for (int i = 0; i < n; i++) {
-            for (long j = 0; j < counts[i]; j++) {
-                long deadline = (long) ((j + 0.5) / counts[i] * 0x1p40);
-                keys[k++] = deadline << 20 | i;
-            }
-        }
-        Arrays.sort(keys);
-        int[] schedule = new int[keys.length];
-        for (int j = 0; j < keys.length; j++) {
-            schedule[j] = (int) (keys[j] & 0xFFFFF);
-        }
-        return schedule;
+    Arrays.sort(keys);
+    int[] schedule = new int[keys.length];
+    for (int j = 0; j < keys.length; j++) {
+      schedule[j] = (int) (keys[j] & 0xFFFFF);
     }
+    return schedule;
+  }
 
-    private static long[] slotCounts(double[] weights) {
-        int n = weights.length;
-        long[] counts = new long[n];
-        boolean integral = true;
-        long gcd = 0;
-        double sum = 0;
-        for (int i = 0; i < n; i++) {
-            sum += weights[i];
-            integral &= weights[i] == Math.rint(weights[i]) && weights[i] >= 1;
-            if (integral) {
-                counts[i] = (long) weights[i];
-                gcd = gcd(gcd, counts[i]);
-            }
-        }
-        if (integral) {
-            long total = 0;
-            for (int i = 0; i < n; i++) {
-                counts[i] /= gcd;
-                total += counts[i];
-            }
-            if (total <= Math.max(MAX_SCHEDULE, n)) {
-                return counts;
-            }
-        }
-        int budget = Math.max(MAX_SCHEDULE, n);
-        for (int i = 0; i < n; i++) {
-            counts[i] = Math.max(1L, Math.round(weights[i] * budget / sum));
-        }
+  private static long[] slotCounts(double[] weights) {
+    int n = weights.length;
+    long[] counts = new long[n];
+    boolean integral = true;
+    long gcd = 0;
+    double sum = 0;
+    for (int i = 0; i < n; i++) {
+      sum += weights[i];
+      integral &= weights[i] == Math.rint(weights[i]) && weights[i] >= 1;
+      if (integral) {
+        counts[i] = (long) weights[i];
+        gcd = gcd(gcd, counts[i]);
+      }
+    }
+    if (integral) {
+      long total = 0;
+      for (int i = 0; i < n; i++) {
+        counts[i] /= gcd;
+        total += counts[i];
+      }
+      if (total <= Math.max(MAX_SCHEDULE, n)) {
         return counts;
+      }
     }
+    int budget = Math.max(MAX_SCHEDULE, n);
+    for (int i = 0; i < n; i++) {
+      counts[i] = Math.max(1L, Math.round(weights[i] * budget / sum));
+    }
+    return counts;
+  }
 
-    private static long gcd(long a, long b) {
-        while (b != 0) {
-            long t = a % b;
-            a = b;
-            b = t;
-        }
-        return a;
+  private static long gcd(long a, long b) {
+    while (b != 0) {
+      long t = a % b;
+      a = b;
+      b = t;
     }
+    return a;
+  }
 
-    @Override
-    public String toString() {
-        return "round-robin[" + endpoints.length + " endpoints, cycle " + schedule.length + "]";
-    }
+  @Override
+  public String toString() {
+    return "round-robin[" + endpoints.length + " endpoints, cycle " + schedule.length + "]";
+  }
 }

@@ -19,11 +19,11 @@ import java.util.function.LongSupplier;
  *     larger of this and 100 x endpoints
  */
 public record StrategyConfig(
-        StrategyRegistry registry,
-        LongSupplier random,
-        LongAdder totalInFlight,
-        int hashBalanceFactor,
-        int ringPointsPerEndpoint,
-        int minRingSize,
-        int maxRingSize,
-        int maglevMinTableSize) {}
+    StrategyRegistry registry,
+    LongSupplier random,
+    LongAdder totalInFlight,
+    int hashBalanceFactor,
+    int ringPointsPerEndpoint,
+    int minRingSize,
+    int maxRingSize,
+    int maglevMinTableSize) {}

@@ -11,67 +11,64 @@ import io.miniloadbalancer.core.strategy.EndpointTable;
  */
 final class TableView implements EndpointTable {
 
-    final EndpointRuntime[] endpoints;
-    final double[] configured;
-    final double[] effective;
-    final StrategyConfig config;
+  final EndpointRuntime[] endpoints;
+  final double[] configured;
+  final double[] effective;
+  final StrategyConfig config;
 
-    TableView(
-            EndpointRuntime[] endpoints,
-            double[] configured,
-            double[] effective,
-            StrategyConfig config) {
-        this.endpoints = endpoints;
-        this.configured = configured;
-        this.effective = effective;
-        this.config = config;
-    }
+  TableView(
+      EndpointRuntime[] endpoints, double[] configured, double[] effective, StrategyConfig config) {
+    this.endpoints = endpoints;
+    this.configured = configured;
+    this.effective = effective;
+    this.config = config;
+  }
 
-    /** The balancer's own view behind {@code table}; a built-in strategy needs its internals. */
-    static TableView of(EndpointTable table, String strategy) {
-        if (table instanceof TableView view) {
-            return view;
-        }
-        throw new IllegalArgumentException(
-                "built-in strategy '" + strategy + "' picks only over a balancer's own tables");
+  /** The balancer's own view behind {@code table}; a built-in strategy needs its internals. */
+  static TableView of(EndpointTable table, String strategy) {
+    if (table instanceof TableView view) {
+      return view;
     }
+    throw new IllegalArgumentException(
+        "built-in strategy '" + strategy + "' picks only over a balancer's own tables");
+  }
 
-    /** Per endpoint, the share of its keys a ramping endpoint takes now (1 = all). */
-    double[] admission() {
-        double[] admission = new double[configured.length];
-        for (int i = 0; i < admission.length; i++) {
-            admission[i] = Math.min(1.0, effective[i] / configured[i]);
-        }
-        return admission;
+  /** Per endpoint, the share of its keys a ramping endpoint takes now (1 = all). */
+  double[] admission() {
+    double[] admission = new double[configured.length];
+    for (int i = 0; i < admission.length; i++) {
+      admission[i] = Math.min(1.0, effective[i] / configured[i]);
     }
+    return admission;
+  }
 
-    @Override
-    public int size() {
-        return endpoints.length;
-    }
+  @Override
+  public int size() {
+    return endpoints.length;
+  }
 
-    @Override
-    public Endpoint endpoint(int index) {
-        return endpoints[index].endpoint();
-    }
+  @Override
+  public Endpoint endpoint(int index) {
+    return endpoints[index].endpoint();
+  }
 
-    @Override
-    public double weight(int index) {
-        return effective[index];
-    }
+  @Override
+  public double weight(int index) {
+    return effective[index];
+  }
 
-    @Override
-    public int inFlight(int index) {
-        return endpoints[index].inFlight();
-    }
+  @Override
+  public int inFlight(int index) {
+    return endpoints[index].inFlight();
+  }
 
-    @Override
-    public long totalInFlight() {
-        return config.totalInFlight().sum();
-    }
+  @Override
+  public long totalInFlight() {
+    return config.totalInFlight().sum();
+  }
 
-    @Override
-    public long nextRandom() {
-        return config.random().getAsLong();
-    }
+  @Override
+  public long nextRandom() {
+    return config.random().getAsLong();
+  }
 }

@@ -7,16 +7,16 @@ import java.util.function.LongSupplier;
 /** Weighted random: one random long and one alias-table lookup per pick. */
 final class WeightedRandomPicker implements Picker {
 
-    private final AliasTable alias;
-    private final LongSupplier random;
+  private final AliasTable alias;
+  private final LongSupplier random;
 
-    WeightedRandomPicker(double[] weights, LongSupplier random) {
-        this.alias = new AliasTable(weights);
-        this.random = random;
-    }
+  WeightedRandomPicker(double[] weights, LongSupplier random) {
+    this.alias = new AliasTable(weights);
+    this.random = random;
+  }
 
-    @Override
-    public int pick(RequestContext context, long nowNanos, int attempt) {
-        return alias.sample(random.getAsLong());
-    }
+  @Override
+  public int pick(RequestContext context, long nowNanos, int attempt) {
+    return alias.sample(random.getAsLong());
+  }
 }
