@@ -14,8 +14,6 @@ import java.util.List;
 import okhttp3.OkHttpClient;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Qualifier;
-import org.springframework.boot.actuate.autoconfigure.metrics.MetricsAutoConfiguration;
-import org.springframework.boot.actuate.autoconfigure.metrics.export.simple.SimpleMetricsExportAutoConfiguration;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
@@ -24,12 +22,36 @@ import org.springframework.context.annotation.Configuration;
 import org.springframework.http.client.ClientHttpRequestInterceptor;
 import org.springframework.web.reactive.function.client.ExchangeFilterFunction;
 
-/** Conditions, properties, metadata and failure messages, without a server. */
-class EdgeBalancerAutoConfigurationTest {
+/**
+ * Conditions, properties, metadata, health and failure messages, without a server. Each starter
+ * runs these on its Boot line, naming its auto-configurations and the classes that moved.
+ */
+public abstract class AbstractAutoConfigurationTest {
+
+  /**
+   * The starter's auto-configurations, as its {@code AutoConfiguration.imports} lists them.
+   *
+   * @return the auto-configuration classes
+   */
+  protected abstract Class<?>[] autoConfigurations();
+
+  /**
+   * Boot's metrics auto-configurations with a simple registry (their package differs by line).
+   *
+   * @return the auto-configuration classes
+   */
+  protected abstract Class<?>[] simpleMetricsAutoConfigurations();
+
+  /**
+   * The line's {@code HealthIndicator} type: filtered out, the health contributor must go.
+   *
+   * @return the health indicator interface
+   */
+  protected abstract Class<?> healthIndicatorType();
 
   private final ApplicationContextRunner runner =
       new ApplicationContextRunner()
-          .withConfiguration(AutoConfigurations.of(EdgeBalancerAutoConfiguration.class))
+          .withConfiguration(AutoConfigurations.of(autoConfigurations()))
           .withUserConfiguration(InjectedConfig.class);
 
   private static final String[] TWO_POOLS = {
@@ -102,7 +124,7 @@ class EdgeBalancerAutoConfigurationTest {
   @Test
   void noPoolsIsAnEmptyButWorkingSetUp() {
     new ApplicationContextRunner()
-        .withConfiguration(AutoConfigurations.of(EdgeBalancerAutoConfiguration.class))
+        .withConfiguration(AutoConfigurations.of(autoConfigurations()))
         .run(
             ctx -> {
               assertThat(ctx).hasNotFailed();
@@ -145,9 +167,7 @@ class EdgeBalancerAutoConfigurationTest {
   @Test
   void bindsTheMetricsToTheApplicationsRegistry() {
     runner
-        .withConfiguration(
-            AutoConfigurations.of(
-                MetricsAutoConfiguration.class, SimpleMetricsExportAutoConfiguration.class))
+        .withConfiguration(AutoConfigurations.of(simpleMetricsAutoConfigurations()))
         .withPropertyValues(TWO_POOLS)
         .run(
             ctx -> {
@@ -156,6 +176,60 @@ class EdgeBalancerAutoConfigurationTest {
               assertThat(registry.find("lb.requests").tag("pool", "orders").meters()).isNotEmpty();
               assertThat(registry.find("lb.requests").tag("pool", "payments").meters())
                   .isNotEmpty();
+            });
+  }
+
+  @Test
+  void aHealthContributorPerPoolUnlessTurnedOffOrAbsent() {
+    String contributor = "loadbalancersHealthContributor";
+    runner
+        .withPropertyValues(TWO_POOLS)
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              assertThat(ctx).hasBean(contributor);
+              // Not exposed by default, so not created.
+              assertThat(ctx).doesNotHaveBean(LoadBalancersEndpoint.class);
+            });
+    runner
+        .withPropertyValues(TWO_POOLS)
+        .withPropertyValues("management.endpoints.web.exposure.include=loadbalancers")
+        .run(ctx -> assertThat(ctx).hasSingleBean(LoadBalancersEndpoint.class));
+    runner
+        .withPropertyValues(TWO_POOLS)
+        .withPropertyValues("management.health.loadbalancers.enabled=false")
+        .run(ctx -> assertThat(ctx).doesNotHaveBean(contributor));
+    runner
+        .withPropertyValues(TWO_POOLS)
+        .withClassLoader(new FilteredClassLoader(healthIndicatorType()))
+        .run(
+            ctx -> {
+              assertThat(ctx).hasNotFailed();
+              assertThat(ctx).doesNotHaveBean(contributor);
+            });
+  }
+
+  @Test
+  void poolHealthIsDownWithoutRoutableEndpoints() {
+    runner
+        .withPropertyValues(TWO_POOLS)
+        .run(
+            ctx -> {
+              LoadBalancer orders = ctx.getBean(EdgeBalancerPools.class).get("orders");
+              PoolHealth up = PoolHealth.of(orders);
+              assertThat(up.up()).isTrue();
+              assertThat(up.details())
+                  .containsEntry("routable", 2)
+                  .containsEntry("strategy", "least-connections")
+                  .containsEntry("panic", false);
+              for (EndpointSnapshot e : orders.snapshot().endpoints()) {
+                orders.maintenance(e.id(), true, "test").get();
+              }
+              PoolHealth down = PoolHealth.of(orders);
+              assertThat(down.up()).isFalse();
+              assertThat(down.details())
+                  .containsEntry("routable", 0)
+                  .containsEntry("states", java.util.Map.of("MAINT", 2));
             });
   }
 

@@ -28,10 +28,11 @@ import org.springframework.context.ConfigurableApplicationContext;
 /**
  * A real Spring Boot application on a real port, three real backends on loopback, and the
  * application's own HTTP clients calling the pool, driven from outside over HTTP. The steps share
- * one application and run in order: spread, operator actions, failover, leases, metrics.
+ * one application and run in order: spread, operator actions, failover, leases, metrics. Each
+ * starter runs these on its Boot line.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class SpringBootApplicationTest {
+public abstract class AbstractSpringBootApplicationTest {
 
   private static final List<String> CLIENTS =
       List.of("rest-client", "web-client", "rest-template", "spring-cloud");

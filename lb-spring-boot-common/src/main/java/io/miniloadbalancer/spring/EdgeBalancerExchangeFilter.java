@@ -61,7 +61,7 @@ public final class EdgeBalancerExchangeFilter implements ExchangeFilterFunction 
           boolean idempotent =
               HttpOutcomes.retryable(
                   request.method().name(),
-                  request.headers().containsKey(HttpOutcomes.IDEMPOTENCY_KEY));
+                  request.headers().getFirst(HttpOutcomes.IDEMPOTENCY_KEY) != null);
           Call call = new Call(pool, request, next, pool.retries().track(idempotent));
           String header = pool.hashKeyHeader();
           String key = header == null ? null : request.headers().getFirst(header);

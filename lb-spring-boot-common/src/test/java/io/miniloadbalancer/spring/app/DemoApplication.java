@@ -2,9 +2,9 @@ package io.miniloadbalancer.spring.app;
 
 import io.miniloadbalancer.spring.EdgeBalancerExchangeFilter;
 import io.miniloadbalancer.spring.EdgeBalancerInterceptor;
+import java.util.List;
 import org.springframework.boot.SpringApplication;
 import org.springframework.boot.autoconfigure.SpringBootApplication;
-import org.springframework.boot.web.client.RestTemplateBuilder;
 import org.springframework.cloud.client.loadbalancer.LoadBalanced;
 import org.springframework.context.annotation.Bean;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -17,7 +17,9 @@ import org.springframework.web.reactive.function.client.WebClient;
 /**
  * The application the integration test runs on a real port: a service that calls the pool {@code
  * orders} with each kind of client. Opt-in per client: only the clients built here with the
- * starter's interceptor or filter are balanced.
+ * starter's interceptor or filter are balanced. Shared by both starters' tests, so it uses no type
+ * that moved between Boot 3.5 and 4.0 (Boot 4 moved {@code RestTemplateBuilder}): the RestClient
+ * and WebClient builders are Boot's, the RestTemplates are plain.
  */
 @SpringBootApplication
 public class DemoApplication {
@@ -29,8 +31,8 @@ public class DemoApplication {
   /** Spring Cloud's way: an existing @LoadBalanced client, unchanged, now served by the pool. */
   @Bean
   @LoadBalanced
-  RestTemplate cloudRestTemplate(RestTemplateBuilder builder) {
-    return builder.build();
+  RestTemplate cloudRestTemplate() {
+    return new RestTemplate();
   }
 
   @RestController
@@ -43,14 +45,14 @@ public class DemoApplication {
     Calls(
         RestClient.Builder restClients,
         WebClient.Builder webClients,
-        RestTemplateBuilder restTemplates,
         EdgeBalancerInterceptor edgeBalancer,
         EdgeBalancerExchangeFilter edgeBalancerFilter,
         @LoadBalanced RestTemplate cloudRestTemplate) {
       this.restClient =
           restClients.requestInterceptor(edgeBalancer).baseUrl("http://orders").build();
       this.webClient = webClients.filter(edgeBalancerFilter).baseUrl("http://orders").build();
-      this.restTemplate = restTemplates.additionalInterceptors(edgeBalancer).build();
+      this.restTemplate = new RestTemplate();
+      this.restTemplate.setInterceptors(List.of(edgeBalancer));
       this.cloud = cloudRestTemplate;
     }
 

@@ -3,14 +3,9 @@ package io.miniloadbalancer.spring;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.miniloadbalancer.consul.ConsulRegistration;
 import io.miniloadbalancer.okhttp.LoadBalancingInterceptor;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import okhttp3.OkHttpClient;
 import org.springframework.boot.actuate.autoconfigure.endpoint.condition.ConditionalOnAvailableEndpoint;
-import org.springframework.boot.actuate.autoconfigure.health.ConditionalOnEnabledHealthIndicator;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
-import org.springframework.boot.actuate.health.CompositeHealthContributor;
-import org.springframework.boot.actuate.health.HealthContributor;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
@@ -28,7 +23,12 @@ import org.springframework.web.reactive.function.client.ExchangeFilterFunction;
  * Edge Balancer in a Spring Boot application: the pools from {@code edge-balancer.pools}, a {@link
  * io.miniloadbalancer.core.LoadBalancer} bean per pool, and, each when its library is on the class
  * path, the HTTP client hooks (applied per client, never globally), the Micrometer binder, the
- * Actuator endpoint and health, the Spring Cloud LoadBalancer bridge and the Consul registration.
+ * Actuator endpoint, the Spring Cloud LoadBalancer bridge and the Consul registration.
+ *
+ * <p>The same class serves Spring Boot 3.5 and 4.0: it uses only the Boot API the two lines share
+ * (binding, conditions, Actuator's endpoint annotations). Each starter lists it in its {@code
+ * AutoConfiguration.imports}, beside its own health auto-configuration, since health moved to a new
+ * package in Boot 4.
  */
 @AutoConfiguration
 @EnableConfigurationProperties(EdgeBalancerProperties.class)
@@ -105,7 +105,7 @@ public class EdgeBalancerAutoConfiguration {
     }
   }
 
-  /** {@code /actuator/loadbalancers} and the pools' health. */
+  /** {@code /actuator/loadbalancers}. */
   @Configuration(proxyBeanMethods = false)
   @ConditionalOnClass(Endpoint.class)
   static class Actuator {
@@ -114,17 +114,6 @@ public class EdgeBalancerAutoConfiguration {
     @ConditionalOnMissingBean
     LoadBalancersEndpoint loadBalancersEndpoint(EdgeBalancerPools pools) {
       return new LoadBalancersEndpoint(pools);
-    }
-
-    @Bean
-    @ConditionalOnEnabledHealthIndicator("loadbalancers")
-    @ConditionalOnMissingBean(name = "loadbalancersHealthContributor")
-    CompositeHealthContributor loadbalancersHealthContributor(EdgeBalancerPools pools) {
-      Map<String, HealthContributor> perPool = new LinkedHashMap<>();
-      for (String name : pools.names()) {
-        perPool.put(name, new PoolHealthIndicator(pools.get(name)));
-      }
-      return CompositeHealthContributor.fromMap(perPool);
     }
   }
 

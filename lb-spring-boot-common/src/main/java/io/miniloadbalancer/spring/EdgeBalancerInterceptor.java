@@ -62,7 +62,7 @@ public final class EdgeBalancerInterceptor implements ClientHttpRequestIntercept
     boolean idempotent =
         HttpOutcomes.retryable(
             request.getMethod().name(),
-            request.getHeaders().containsKey(HttpOutcomes.IDEMPOTENCY_KEY));
+            request.getHeaders().getFirst(HttpOutcomes.IDEMPOTENCY_KEY) != null);
     StreamingResult<Answer> result =
         pool.retries()
             .executeStreaming(
