@@ -19,9 +19,10 @@ import java.util.regex.Pattern;
  * /admin/config} (secrets redacted), {@code /admin/env}. Write (the drain and strategy commands):
  * {@code POST /admin/pools/<pool>/strategy?name=<strategy>}, {@code POST
  * /admin/pools/<pool>/endpoints/<id>/drain[?timeout=30s]}, {@code .../undrain}, {@code
- * .../maint?on=true|false[&reason=...]}. Write routes take only their own query parameters, each at
- * most once (a typo such as {@code ?timout=5m} is a 400, not a silent 30 s drain). Balancer actions
- * complete on the balancer's control context: the answer is a future.
+ * .../maint?on=true|false[&reason=...]}, {@code POST /admin/config/reload} (the config file again;
+ * 400 with the reason when it is invalid). Write routes take only their own query parameters, each
+ * at most once (a typo such as {@code ?timout=5m} is a 400, not a silent 30 s drain). Balancer
+ * actions complete on the balancer's control context: the answer is a future.
  */
 final class PoolRoutes {
 
