@@ -4,6 +4,17 @@
 #   lb-consul/scripts/consul-agent.sh start   # prints the HTTP address, waits for a leader
 #   lb-consul/scripts/consul-agent.sh stop
 #
+# Every port the agent binds comes from an argument or the environment, so two agents on one
+# machine (parallel CI jobs, an agent started by hand) need not collide. Defaults in brackets;
+# -1 disables that listener. Give `stop` the same HTTP port as `start`.
+#
+#   --http-port N      CONSUL_HTTP_PORT      [18500]
+#   --dns-port N       CONSUL_DNS_PORT       [-1]
+#   --server-port N    CONSUL_SERVER_PORT    [8300]
+#   --serf-lan-port N  CONSUL_SERF_LAN_PORT  [8301]
+#   --serf-wan-port N  CONSUL_SERF_WAN_PORT  [-1]
+#   --grpc-port N      CONSUL_GRPC_PORT      [-1]
+#
 # Uses `consul` from PATH when there is one. Otherwise it downloads Debian bullseye's `consul`
 # package (1.8.7; the current Debian release ships none) with `apt-get download`, against a
 # throw-away sources list built from the URI this machine's own apt sources already use (no host
@@ -13,9 +24,40 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")/.." && pwd)"
 work="$here/target/consul"
-pidfile="$work/agent.pid"
 http_port="${CONSUL_HTTP_PORT:-18500}"
-mkdir -p "$work"
+dns_port="${CONSUL_DNS_PORT:--1}"
+server_port="${CONSUL_SERVER_PORT:-8300}"
+serf_lan_port="${CONSUL_SERF_LAN_PORT:-8301}"
+serf_wan_port="${CONSUL_SERF_WAN_PORT:--1}"
+grpc_port="${CONSUL_GRPC_PORT:--1}"
+
+command="${1:-}"
+[[ $# -gt 0 ]] && shift
+while [[ $# -gt 0 ]]; do
+  if [[ $# -lt 2 || ! "$2" =~ ^-?[0-9]+$ ]]; then
+    echo "$1 needs a port number (or -1 to disable)" >&2
+    exit 2
+  fi
+  case "$1" in
+    --http-port) http_port="$2" ;;
+    --dns-port) dns_port="$2" ;;
+    --server-port) server_port="$2" ;;
+    --serf-lan-port) serf_lan_port="$2" ;;
+    --serf-wan-port) serf_wan_port="$2" ;;
+    --grpc-port) grpc_port="$2" ;;
+    *) echo "unknown option $1" >&2; exit 2 ;;
+  esac
+  shift 2
+done
+
+# One agent per HTTP port: its pid, data and log apart; the downloaded binary shared.
+if [[ "$http_port" == 18500 ]]; then
+  run="$work"
+else
+  run="$work/agent-$http_port"
+fi
+pidfile="$run/agent.pid"
+mkdir -p "$work" "$run"
 
 find_binary() {
   if command -v consul >/dev/null 2>&1; then
@@ -53,10 +95,12 @@ start() {
     echo "http://127.0.0.1:$http_port"
     return 0
   fi
-  rm -rf "$work/data"
+  rm -rf "$run/data"
   "$bin" agent -dev -bind=127.0.0.1 -client=127.0.0.1 -http-port="$http_port" \
-    -dns-port=-1 -grpc-port=-1 -serf-wan-port=-1 -hcl 'disable_update_check = true' \
-    -data-dir="$work/data" -log-level=warn > "$work/agent.log" 2>&1 &
+    -dns-port="$dns_port" -grpc-port="$grpc_port" -server-port="$server_port" \
+    -serf-lan-port="$serf_lan_port" -serf-wan-port="$serf_wan_port" \
+    -hcl 'disable_update_check = true' \
+    -data-dir="$run/data" -log-level=warn > "$run/agent.log" 2>&1 &
   echo $! > "$pidfile"
   for _ in $(seq 1 100); do
     if curl -fsS "http://127.0.0.1:$http_port/v1/status/leader" 2>/dev/null | grep -q '"127.0.0.1'; then
@@ -66,7 +110,7 @@ start() {
     fi
     sleep 0.1
   done
-  echo "consul agent did not elect a leader within 10 s; log: $work/agent.log" >&2
+  echo "consul agent did not elect a leader within 10 s; log: $run/agent.log" >&2
   stop
   exit 3
 }
@@ -86,8 +130,9 @@ stop() {
   fi
 }
 
-case "${1:-}" in
+case "$command" in
   start) start ;;
   stop) stop ;;
-  *) echo "usage: $0 start|stop" >&2; exit 2 ;;
+  *) echo "usage: $0 start|stop [--http-port N] [--dns-port N] [--server-port N]" \
+       "[--serf-lan-port N] [--serf-wan-port N] [--grpc-port N]" >&2; exit 2 ;;
 esac

@@ -4,6 +4,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.miniloadbalancer.core.LoadBalancer;
 import io.miniloadbalancer.edge.admin.AdminPlane;
+import io.miniloadbalancer.edge.admin.ReloadReport;
 import io.miniloadbalancer.edge.config.EdgeConfig;
 import io.miniloadbalancer.edge.http.ClientTimeouts;
 import io.miniloadbalancer.edge.proxy.DataPlane;
@@ -18,8 +19,11 @@ import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
@@ -50,6 +54,7 @@ public final class EdgeProxy implements AutoCloseable {
   private final AdminPlane admin;
   private @Nullable Pools pools;
   private volatile @Nullable SelfRegistration selfRegistration;
+  private volatile @Nullable ConfigReloader reloader;
   private Channel proxyChannel;
   private Channel adminChannel;
 
@@ -206,9 +211,47 @@ public final class EdgeProxy implements AutoCloseable {
     return clean;
   }
 
+  /**
+   * Lets the proxy reload its configuration from {@code file} without a restart: on {@link
+   * #reload}, {@code POST /admin/config/reload}, and (when the file says {@code reload.watch:
+   * true}) whenever the file's content changes. Call once, after {@link #start}.
+   *
+   * @param file the config file the proxy was started from
+   * @param env the environment its {@code EDGE_*} overrides come from, as at start-up
+   */
+  public void enableReload(Path file, Map<String, String> env) {
+    ConfigReloader r = new ConfigReloader(file, env, config, pools, registry);
+    reloader = r;
+    admin.configControl(r);
+  }
+
+  /**
+   * Reloads the config file given to {@link #enableReload} and applies what changed (pools,
+   * endpoints, strategies, routes); an invalid file keeps the running configuration.
+   *
+   * @param trigger who asked, for the log
+   * @return the outcome; an {@code invalid} report when reload is not enabled
+   */
+  public CompletableFuture<ReloadReport> reload(String trigger) {
+    ConfigReloader r = reloader;
+    if (r == null) {
+      return CompletableFuture.completedFuture(
+          new ReloadReport(
+              "invalid",
+              "no config file to reload (started without --config)",
+              List.of(),
+              List.of()));
+    }
+    return r.reload(trigger);
+  }
+
   @Override
   public void close() {
     state.set("stopped");
+    ConfigReloader r = reloader;
+    if (r != null) {
+      r.close();
+    }
     SelfRegistration registration = selfRegistration;
     if (registration != null) {
       registration.close();
@@ -249,10 +292,11 @@ public final class EdgeProxy implements AutoCloseable {
   /**
    * The configuration the proxy runs with.
    *
-   * @return the configuration given to {@link #start(EdgeConfig)}
+   * @return the configuration given to {@link #start(EdgeConfig)}, or the last one reloaded
    */
   public EdgeConfig config() {
-    return config;
+    ConfigReloader r = reloader;
+    return r != null ? r.current() : config;
   }
 
   /**

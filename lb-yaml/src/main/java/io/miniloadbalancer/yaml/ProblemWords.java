@@ -64,9 +64,12 @@ final class ProblemWords {
       return "not valid YAML: " + yaml.getProblem();
     }
     if (e instanceof UnrecognizedPropertyException u) {
+      String suggestion = closest(u.getPropertyName(), u.getKnownPropertyIds());
       return "Unrecognized field \""
           + u.getPropertyName()
-          + "\"; the keys here are "
+          + "\""
+          + (suggestion == null ? "" : " (did you mean \"" + suggestion + "\"?)")
+          + "; the keys here are "
           + u.getKnownPropertyIds().stream()
               .map(String::valueOf)
               .sorted()
@@ -92,6 +95,48 @@ final class ProblemWords {
       return cause.getMessage(); // a record's own check, already in words
     }
     return plain(original);
+  }
+
+  /**
+   * The known key nearest to a typo: at most 2 edits away (insert, delete, substitute, or swap two
+   * neighbours: the optimal string alignment distance), and fewer edits than the typo has
+   * characters; the first in sorted order on a tie. Null when none is that near.
+   */
+  static @Nullable String closest(String typed, Collection<?> known) {
+    String best = null;
+    int bestDistance = 3;
+    for (String k : known.stream().map(String::valueOf).sorted().toList()) {
+      int d = distance(typed, k);
+      if (d < bestDistance && d < typed.length()) {
+        best = k;
+        bestDistance = d;
+      }
+    }
+    return best;
+  }
+
+  /** Damerau-Levenshtein distance (optimal string alignment), case-sensitive. */
+  static int distance(String a, String b) {
+    int[][] d = new int[a.length() + 1][b.length() + 1];
+    for (int i = 0; i <= a.length(); i++) {
+      d[i][0] = i;
+    }
+    for (int j = 0; j <= b.length(); j++) {
+      d[0][j] = j;
+    }
+    for (int i = 1; i <= a.length(); i++) {
+      for (int j = 1; j <= b.length(); j++) {
+        int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+        d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
+        if (i > 1
+            && j > 1
+            && a.charAt(i - 1) == b.charAt(j - 2)
+            && a.charAt(i - 2) == b.charAt(j - 1)) {
+          d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+      }
+    }
+    return d[a.length()][b.length()];
   }
 
   /** What a value of {@code type} looks like in YAML. */

@@ -98,6 +98,24 @@ class YamlReaderTest {
   }
 
   @Test
+  void aTypoGetsTheNearestKnownKeyWithinTwoEdits() {
+    assertError(
+        "prot: 80\n",
+        "t.yaml line 1: prot: Unrecognized field \"prot\" (did you mean \"port\"?); the keys here"
+            + " are faults, items, mode, on, pools, port, share, timeout");
+    assertError(
+        "timout: 1s\n",
+        "t.yaml line 1: timout: Unrecognized field \"timout\" (did you mean \"timeout\"?); the"
+            + " keys here are faults, items, mode, on, pools, port, share, timeout");
+    // A swap of two neighbours is one edit (Damerau), three edits are too far.
+    assertThat(ProblemWords.distance("sahre", "share")).isEqualTo(1);
+    assertThat(ProblemWords.closest("sahre", List.of("share", "port"))).isEqualTo("share");
+    assertThat(ProblemWords.closest("drainTimout", List.of("drainTimeout", "idleTimeout")))
+        .isEqualTo("drainTimeout");
+    assertThat(ProblemWords.closest("xyzzy", List.of("share", "port"))).isNull();
+  }
+
+  @Test
   void aRecordsOwnCheckIsPlacedAtItsFieldAndTheColumnOnlyWhereTheLineIsShared() {
     String faults = "faults:\n  - {at: 1s, backend: b0}\n  - {at: 2s, backend: b1, rate: 2}\n";
     assertError(faults, "t.yaml line 3, column 27: faults[1].rate: must be in [0, 1], was 2.0");

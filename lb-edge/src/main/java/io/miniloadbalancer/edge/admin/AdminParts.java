@@ -3,6 +3,7 @@ package io.miniloadbalancer.edge.admin;
 import io.miniloadbalancer.edge.config.EdgeConfig;
 import io.miniloadbalancer.edge.http.Readiness;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 
 /**
@@ -16,4 +17,12 @@ record AdminParts(
     EdgeConfig config,
     Supplier<Map<String, Object>> environment,
     Supplier<String> metrics,
-    Readiness readiness) {}
+    Readiness readiness,
+    AtomicReference<ConfigControl> control) {
+
+  /** The configuration running now: the last reloaded, else the one the plane started with. */
+  EdgeConfig currentConfig() {
+    ConfigControl c = control.get();
+    return c != null ? c.current() : config;
+  }
+}

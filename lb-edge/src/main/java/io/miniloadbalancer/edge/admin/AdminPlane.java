@@ -3,11 +3,12 @@ package io.miniloadbalancer.edge.admin;
 import io.miniloadbalancer.core.LoadBalancer;
 import io.miniloadbalancer.edge.config.EdgeConfig;
 import io.miniloadbalancer.edge.http.ClientTimeouts;
+import io.miniloadbalancer.edge.http.CopyOnWriteMap;
 import io.miniloadbalancer.edge.http.Readiness;
 import io.netty.channel.ChannelHandler;
 import java.time.Clock;
-import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
@@ -17,12 +18,12 @@ import org.jspecify.annotations.Nullable;
  * reaches the rest of the process only through what it is given here: the configuration, {@link
  * Readiness}, and two suppliers.
  *
- * <p>Pools are added while the proxy starts, before the listener binds; from then on the view is
- * only read.
+ * <p>Pools are added while the proxy starts, before the listener binds; a config reload adds,
+ * replaces and removes them later (a copy-on-write map, read without a lock).
  */
 public final class AdminPlane {
 
-  private final Map<String, ManagedPool> pools = new LinkedHashMap<>();
+  private final Map<String, ManagedPool> pools = new CopyOnWriteMap<>();
   private final AdminParts parts;
 
   /**
@@ -48,7 +49,8 @@ public final class AdminPlane {
             config,
             environment,
             metrics,
-            readiness);
+            readiness,
+            new AtomicReference<>());
   }
 
   /**
@@ -60,6 +62,26 @@ public final class AdminPlane {
    */
   public void addPool(String name, LoadBalancer balancer, @Nullable String hashKey) {
     pools.put(name, new ManagedPool(name, balancer, hashKey));
+  }
+
+  /**
+   * Stops showing a pool (a config reload removed it).
+   *
+   * @param name the pool's name
+   */
+  public void removePool(String name) {
+    pools.remove(name);
+  }
+
+  /**
+   * Connects {@code GET /admin/config} and {@code POST /admin/config/reload} to the process's
+   * configuration; until then the first shows the configuration the plane was built with and the
+   * second answers 503.
+   *
+   * @param control the running configuration and its reload
+   */
+  public void configControl(ConfigControl control) {
+    parts.control().set(control);
   }
 
   /**

@@ -19,9 +19,10 @@ import java.util.regex.Pattern;
  * /admin/config} (secrets redacted), {@code /admin/env}. Write (the drain and strategy commands):
  * {@code POST /admin/pools/<pool>/strategy?name=<strategy>}, {@code POST
  * /admin/pools/<pool>/endpoints/<id>/drain[?timeout=30s]}, {@code .../undrain}, {@code
- * .../maint?on=true|false[&reason=...]}. Write routes take only their own query parameters, each at
- * most once (a typo such as {@code ?timout=5m} is a 400, not a silent 30 s drain). Balancer actions
- * complete on the balancer's control context: the answer is a future.
+ * .../maint?on=true|false[&reason=...]}, {@code POST /admin/config/reload} (the config file again;
+ * 400 with the reason when it is invalid). Write routes take only their own query parameters, each
+ * at most once (a typo such as {@code ?timout=5m} is a 400, not a silent 30 s drain). Balancer
+ * actions complete on the balancer's control context: the answer is a future.
  */
 final class PoolRoutes {
 
@@ -68,7 +69,10 @@ final class PoolRoutes {
       return read(method, views::poolsSummary);
     }
     if (parts.size() == 2 && parts.get(1).equals("config")) {
-      return read(method, () -> this.parts.config().redacted());
+      return read(method, () -> this.parts.currentConfig().redacted());
+    }
+    if (parts.size() == 3 && parts.get(1).equals("config") && parts.get(2).equals("reload")) {
+      return reload(method, t);
     }
     if (parts.size() == 2 && parts.get(1).equals("env")) {
       return read(method, () -> this.parts.environment().get());
@@ -129,6 +133,31 @@ final class PoolRoutes {
     }
     return done(
         Answer.error(HttpResponseStatus.NOT_FOUND, "no route " + AdminAuth.quote(t.path())));
+  }
+
+  /**
+   * {@code POST /admin/config/reload}: 200 with the report when applied or unchanged, 400 with the
+   * file's error when it was refused (the running configuration stays).
+   */
+  private CompletableFuture<Answer> reload(HttpMethod method, Target t) {
+    if (!method.equals(HttpMethod.POST)) {
+      return done(Answer.methodNotAllowed("POST"));
+    }
+    only(t.params(), "reload", Set.of());
+    ConfigControl control = parts.control().get();
+    if (control == null) {
+      return done(
+          Answer.error(HttpResponseStatus.SERVICE_UNAVAILABLE, "config reload is not available"));
+    }
+    return control
+        .reload("admin")
+        .thenApply(
+            r -> {
+              if (r.invalid()) {
+                return Answer.error(HttpResponseStatus.BAD_REQUEST, r.message());
+              }
+              return Answer.ok(r);
+            });
   }
 
   CompletableFuture<Answer> endpointAction(

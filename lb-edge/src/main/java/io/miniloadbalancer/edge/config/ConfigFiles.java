@@ -1,6 +1,7 @@
 package io.miniloadbalancer.edge.config;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -22,7 +23,7 @@ public final class ConfigFiles {
    */
   public static EdgeConfig load(Path file, Map<String, String> env) throws InvalidConfigException {
     try {
-      return new ConfigLoader().load(file, env);
+      return checked(new ConfigLoader().load(file, env));
     } catch (ConfigLoader.ConfigException e) {
       throw new InvalidConfigException(e);
     }
@@ -40,9 +41,40 @@ public final class ConfigFiles {
   public static EdgeConfig parse(String text, String source, Map<String, String> env)
       throws InvalidConfigException {
     try {
-      return new ConfigLoader().load(text, source, env);
+      return checked(new ConfigLoader().load(text, source, env));
     } catch (ConfigLoader.ConfigException e) {
       throw new InvalidConfigException(e);
     }
+  }
+
+  /**
+   * Refuses a configuration with no pools: a proxy with nothing to serve answers every request 404,
+   * which is never what its operator meant.
+   *
+   * @param config a loaded configuration
+   * @throws InvalidConfigException when {@code pools} is empty
+   */
+  public static void requirePools(EdgeConfig config) throws InvalidConfigException {
+    if (config.pools().isEmpty()) {
+      throw new InvalidConfigException(
+          new IllegalArgumentException(
+              "no pools configured: add at least one pool under 'pools' (or run with --demo)"));
+    }
+  }
+
+  /** What the file's sections cannot check alone: the sticky keys' strength. */
+  private static EdgeConfig checked(EdgeConfig config) throws InvalidConfigException {
+    List<String> keys = config.sticky().keys();
+    for (int i = 0; i < keys.size(); i++) {
+      if (keys.get(i) == null || keys.get(i).length() < 32) {
+        throw new InvalidConfigException(
+            new IllegalArgumentException(
+                "sticky.keys["
+                    + i
+                    + "]: must be at least 32 characters (a shared secret, e.g. from openssl rand"
+                    + " -base64 32)"));
+      }
+    }
+    return config;
   }
 }

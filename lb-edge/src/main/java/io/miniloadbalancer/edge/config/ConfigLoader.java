@@ -7,7 +7,12 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import io.miniloadbalancer.yaml.YamlException;
 import io.miniloadbalancer.yaml.YamlReader;
 import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.MalformedInputException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -32,7 +37,7 @@ final class ConfigLoader {
 
   static final String ENV_PREFIX = "EDGE_";
   private static final List<String> OVERRIDABLE_SECTIONS =
-      List.of("server", "admin", "upstream", "consul");
+      List.of("server", "admin", "upstream", "consul", "reload", "sticky");
 
   /** A configuration error: the message names the key and the line or variable. */
   static final class ConfigException extends Exception {
@@ -54,9 +59,26 @@ final class ConfigLoader {
     try {
       text = Files.readString(file);
     } catch (IOException e) {
-      throw new ConfigException("cannot read config file " + file + ": " + e.getMessage());
+      throw new ConfigException("cannot read config file " + file + ": " + reason(e));
     }
     return load(text, file.getFileName().toString(), env);
+  }
+
+  /** The operating system's reason in words, not the exception's bare file name. */
+  static String reason(IOException e) {
+    if (e instanceof NoSuchFileException) {
+      return "no such file";
+    }
+    if (e instanceof AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof FileSystemException f && f.getReason() != null) {
+      return f.getReason().toLowerCase(Locale.ROOT);
+    }
+    if (e instanceof MalformedInputException || e instanceof CharacterCodingException) {
+      return "not UTF-8 text";
+    }
+    return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
   }
 
   /** Loads YAML {@code text} (named {@code source} in errors) and applies {@code env}. */
@@ -164,7 +186,7 @@ final class ConfigLoader {
    * list of sections needs the file).
    */
   static List<String> listKeys() {
-    return List.of("admin.allowedHosts");
+    return List.of("admin.allowedHosts", "sticky.keys");
   }
 
   private static String snake(String camel) {

@@ -24,6 +24,8 @@ import org.jspecify.annotations.Nullable;
  * @param consul the Consul agent, when any pool uses Consul or the proxy registers itself
  * @param pools the backend pools, by name
  * @param routes optional path-prefix routes to pools, besides {@code /proxy/<pool>/...}
+ * @param reload how the proxy notices a changed config file (besides SIGHUP and the admin route)
+ * @param sticky the fleet's keys for sealed affinity cookies
  */
 public record EdgeConfig(
     Server server,
@@ -31,7 +33,9 @@ public record EdgeConfig(
     Upstream upstream,
     @Nullable Consul consul,
     Map<String, Pool> pools,
-    List<Route> routes) {
+    List<Route> routes,
+    @Nullable ReloadWatch reload,
+    @Nullable StickyKeys sticky) {
 
   /** Defaults and validation. */
   public EdgeConfig {
@@ -43,6 +47,8 @@ public record EdgeConfig(
     upstream = upstream != null ? upstream : new Upstream(null, null, null, null, null);
     pools = pools != null ? new LinkedHashMap<>(pools) : new LinkedHashMap<>();
     routes = routes != null ? List.copyOf(routes) : List.of();
+    reload = reload != null ? reload : new ReloadWatch(null, null);
+    sticky = sticky != null ? sticky : new StickyKeys(null);
     ConfigChecks.wholeConfig(admin, consul, pools, routes);
   }
 
@@ -64,7 +70,18 @@ public record EdgeConfig(
             ? null
             : new Consul(
                 consul.agent(), consul.aclToken() == null ? null : "<redacted>", consul.register());
-    return new EdgeConfig(server, a, upstream, c, pools, routes);
+    return new EdgeConfig(server, a, upstream, c, pools, routes, reload, sticky.redacted());
+  }
+
+  /** The configuration without the reload and sticky-key sections (tests, older callers). */
+  public EdgeConfig(
+      Server server,
+      Admin admin,
+      Upstream upstream,
+      @Nullable Consul consul,
+      Map<String, Pool> pools,
+      List<Route> routes) {
+    this(server, admin, upstream, consul, pools, routes, null, null);
   }
 
   /**

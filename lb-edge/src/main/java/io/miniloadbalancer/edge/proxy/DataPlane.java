@@ -7,12 +7,15 @@ import io.miniloadbalancer.core.RetryExecutor;
 import io.miniloadbalancer.edge.config.AddressRanges;
 import io.miniloadbalancer.edge.config.EdgeConfig;
 import io.miniloadbalancer.edge.http.ClientTimeouts;
+import io.miniloadbalancer.edge.http.CopyOnWriteMap;
 import io.miniloadbalancer.edge.http.Readiness;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
-import java.util.LinkedHashMap;
+import java.time.Clock;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
@@ -23,13 +26,15 @@ import org.jspecify.annotations.Nullable;
  * count of exchanges in flight) and a handler per client connection. The data path reaches the rest
  * of the process only through {@link Readiness}.
  *
- * <p>Pools are added while the proxy starts, before the listener binds; from then on the lookup is
- * only read (from every event loop).
+ * <p>Pools are added while the proxy starts, before the listener binds; a config reload adds,
+ * replaces and removes them later. The lookup is a copy-on-write map: every event loop reads it
+ * without a lock, and an exchange keeps the pool it was routed to until it ends.
  */
 public final class DataPlane implements AutoCloseable {
 
-  private final Map<String, PoolRuntime> pools = new LinkedHashMap<>();
+  private final Map<String, PoolRuntime> pools = new CopyOnWriteMap<>();
   private final MeterRegistry registry;
+  private final List<String> stickyKeys;
   private final ProxyParts parts;
 
   /**
@@ -44,6 +49,7 @@ public final class DataPlane implements AutoCloseable {
       EdgeConfig config, Transport transport, MeterRegistry registry, Readiness readiness) {
     EdgeConfig.Server s = config.server();
     this.registry = registry;
+    this.stickyKeys = config.sticky().keys();
     ProtocolLog protocolLog = new ProtocolLog(registry);
     this.parts =
         new ProxyParts(
@@ -61,7 +67,9 @@ public final class DataPlane implements AutoCloseable {
   }
 
   /**
-   * Adds a pool the data path routes to.
+   * Adds a pool the data path routes to, or replaces the pool of that name (a config reload: new
+   * requests go to the new balancer, exchanges under way finish on the old one). A replaced pool
+   * with the same affinity cookie settings keeps its session table.
    *
    * @param name the pool's name, as in {@code /proxy/<name>/}
    * @param balancer the pool's balancer
@@ -75,8 +83,32 @@ public final class DataPlane implements AutoCloseable {
       RetryExecutor retries,
       @Nullable String hashKey,
       EdgeConfig.@Nullable Sticky sticky) {
-    StickySessions sessions = sticky == null ? null : new StickySessions(name, sticky, registry);
+    PoolRuntime old = pools.get(name);
+    StickySessions sessions =
+        sticky == null
+            ? null
+            : old != null && old.sticky() != null && Objects.equals(old.sticky().config(), sticky)
+                ? old.sticky()
+                : new StickySessions(name, sticky, registry, stickyKeys, Clock.systemUTC());
     pools.put(name, new PoolRuntime(name, balancer, retries, hashKey, sessions));
+  }
+
+  /**
+   * Stops routing to a pool (a config reload removed it); its exchanges under way finish.
+   *
+   * @param name the pool's name
+   */
+  public void removePool(String name) {
+    pools.remove(name);
+  }
+
+  /**
+   * Replaces the prefix routes (a config reload), after the pools they name were added.
+   *
+   * @param routes the new routes
+   */
+  public void routes(List<EdgeConfig.Route> routes) {
+    parts.router().routes(routes);
   }
 
   /**

@@ -146,16 +146,13 @@ final class ResponseRelay {
       return;
     }
     String served = ex.lease.endpoint().id();
-    if (served.equals(ex.pinnedEndpoint)) {
+    if (served.equals(ex.pinnedEndpoint) && !sticky.needsRefresh(ex.affinityToken)) {
       return;
     }
-    String token = ex.affinityToken;
-    if (token == null) {
-      token = StickySessions.newToken();
-      responseHeaders.add(
-          HttpHeaderNames.SET_COOKIE, sticky.setCookie(token, ex.request.headers()));
+    String setCookie = sticky.repin(ex.affinityToken, served, ex.request.headers());
+    if (setCookie != null) {
+      responseHeaders.add(HttpHeaderNames.SET_COOKIE, setCookie);
     }
-    sticky.pin(token, served);
   }
 
   /** A piece of the response body. Takes ownership of {@code content}. */

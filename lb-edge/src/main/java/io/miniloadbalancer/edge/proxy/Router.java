@@ -16,11 +16,17 @@ final class Router {
   record Route(PoolRuntime pool, String upstreamUri) {}
 
   private final Map<String, PoolRuntime> pools;
-  private final List<EdgeConfig.Route> routes;
+  // Replaced whole by a config reload (after the pools it names are added).
+  private volatile List<EdgeConfig.Route> routes;
 
   Router(Map<String, PoolRuntime> pools, List<EdgeConfig.Route> routes) {
     this.pools = pools;
     this.routes = routes;
+  }
+
+  /** Replaces the prefix routes (a config reload). */
+  void routes(List<EdgeConfig.Route> next) {
+    routes = List.copyOf(next);
   }
 
   /** The route for {@code uri} (whose decoded path is {@code path}), or null when none. */
@@ -40,7 +46,8 @@ final class Router {
     }
     for (EdgeConfig.Route r : routes) {
       if (path.startsWith(r.prefix())) {
-        return new Route(pools.get(r.pool()), uri);
+        PoolRuntime pool = pools.get(r.pool());
+        return pool == null ? null : new Route(pool, uri);
       }
     }
     return null;

@@ -1,5 +1,7 @@
 package io.miniloadbalancer.edge.proxy;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
+
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import io.micrometer.core.instrument.Counter;
@@ -13,17 +15,41 @@ import io.netty.handler.codec.http.cookie.CookieHeaderNames;
 import io.netty.handler.codec.http.cookie.DefaultCookie;
 import io.netty.handler.codec.http.cookie.ServerCookieDecoder;
 import io.netty.handler.codec.http.cookie.ServerCookieEncoder;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * A pool's affinity cookie, set by the proxy (HAProxy's {@code cookie ... insert indirect}): the
- * cookie carries an opaque random token; a bounded, expiring table maps the token to the endpoint
- * the session is pinned to. The endpoint's address never reaches the client, and a client can only
- * name a token, never an endpoint, so the cookie cannot steer traffic outside the pool.
+ * A pool's affinity cookie, set by the proxy (HAProxy's {@code cookie ... insert indirect}), in one
+ * of two modes.
+ *
+ * <p><b>Sealed</b> (the fleet has {@code sticky.keys}): the cookie itself carries the pinned
+ * endpoint's id and when it was issued, sealed with HMAC-SHA256 under the first key: {@code
+ * base64url(id) "." issuedAtSeconds(base 36) "." base64url(mac)}, the MAC over the pool, the id and
+ * the time. Any proxy holding one of the keys honours it with no shared table, so a session holds
+ * across a fleet behind a round-robin ALB. Every key verifies (rotation: add the new key second,
+ * then move it first, then drop the old one). A cookie that fails the seal (tampered, or sealed
+ * under a key no longer held) or is older than {@code idleTimeout} is treated as no cookie: the
+ * request is balanced and the session re-pinned with a new cookie, counted as {@code invalid}. A
+ * cookie past half its idle timeout is re-issued on its next response, so an active session does
+ * not expire. The id is readable by the client (it is not encrypted) but cannot be forged, and an
+ * id names only a member of the pool, never an address.
+ *
+ * <p><b>Table</b> (no keys: stickiness per process, with a one-time warning): the cookie carries an
+ * opaque random token; a bounded, expiring table maps the token to the endpoint the session is
+ * pinned to. The endpoint's address never reaches the client, and a client can only name a token,
+ * never an endpoint, so the cookie cannot steer traffic outside the pool.
  *
  * <p>A pinned session stays on its endpoint while the endpoint is routable or draining ({@link
  * LoadBalancer#acquirePinned}); when it is refused (unhealthy, ejected, maintenance, removed, drain
@@ -35,9 +61,14 @@ final class StickySessions {
   /** The meter counting affinity decisions, tagged {@code pool} and {@code result}. */
   static final String METER = "edge.affinity";
 
+  private static final Logger LOG = LoggerFactory.getLogger(StickySessions.class);
+  private static final AtomicBoolean WARNED = new AtomicBoolean();
   private static final SecureRandom TOKENS = new SecureRandom();
   private static final int TOKEN_CHARS = 22; // 128 random bits, base64url without padding
+  private static final int MAX_SEALED_CHARS = 512;
+  private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
 
+  private final EdgeConfig.Sticky config;
   private final String cookieName;
   private final @Nullable Boolean secure;
   private final CookieHeaderNames.SameSite sameSite;
@@ -45,8 +76,41 @@ final class StickySessions {
   private final Counter pinned;
   private final Counter moved;
   private final Counter started;
+  private final Counter invalid;
+  private final String pool;
+  private final List<SecretKeySpec> keys;
+  private final ThreadLocal<Mac[]> macs;
+  private final long idleSeconds;
+  private final Clock clock;
 
   StickySessions(String pool, EdgeConfig.Sticky config, MeterRegistry registry) {
+    this(pool, config, registry, List.of(), Clock.systemUTC());
+  }
+
+  /**
+   * A pool's affinity cookie; sealed when {@code keys} is not empty (the first seals, all verify).
+   */
+  StickySessions(
+      String pool,
+      EdgeConfig.Sticky config,
+      MeterRegistry registry,
+      List<String> keys,
+      Clock clock) {
+    this.pool = pool;
+    this.clock = clock;
+    this.keys =
+        keys.stream()
+            .map(k -> new SecretKeySpec(k.getBytes(StandardCharsets.UTF_8), "HmacSHA256"))
+            .toList();
+    this.macs = ThreadLocal.withInitial(this::newMacs);
+    this.idleSeconds = Math.max(1, config.idleTimeout().toSeconds());
+    if (keys.isEmpty() && WARNED.compareAndSet(false, true)) {
+      LOG.warn(
+          "sticky sessions are per process: a session that reaches another proxy of the fleet is"
+              + " re-pinned; set sticky.keys (EDGE_STICKY_KEYS) to seal the endpoint into the"
+              + " cookie so every proxy honours it");
+    }
+    this.config = config;
     this.cookieName = config.cookie() != null ? config.cookie() : "edge_" + pool;
     this.secure = config.secure();
     this.sameSite = CookieHeaderNames.SameSite.valueOf(config.sameSite());
@@ -58,6 +122,25 @@ final class StickySessions {
     this.pinned = counter(registry, pool, "pinned");
     this.moved = counter(registry, pool, "moved");
     this.started = counter(registry, pool, "new");
+    this.invalid = counter(registry, pool, "invalid");
+  }
+
+  private Mac[] newMacs() {
+    Mac[] out = new Mac[keys.size()];
+    for (int i = 0; i < out.length; i++) {
+      try {
+        out[i] = Mac.getInstance("HmacSHA256");
+        out[i].init(keys.get(i));
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException("HmacSHA256 is part of every JDK", e);
+      }
+    }
+    return out;
+  }
+
+  /** Whether the cookie carries its endpoint under a seal (the fleet shares keys). */
+  boolean sealed() {
+    return !keys.isEmpty();
   }
 
   private static Counter counter(MeterRegistry registry, String pool, String result) {
@@ -65,10 +148,16 @@ final class StickySessions {
         .description(
             "Requests of pools with an affinity cookie, by what the cookie did: pinned"
                 + " (went to its endpoint), moved (its endpoint refused it: re-pinned),"
-                + " new (no known session)")
+                + " new (no known session), invalid (a sealed cookie that failed its seal or"
+                + " expired: re-pinned)")
         .tag("pool", pool)
         .tag("result", result)
         .register(registry);
+  }
+
+  /** The settings this table was built from (a reload keeps the table when they are unchanged). */
+  EdgeConfig.Sticky config() {
+    return config;
   }
 
   /** The request's well-formed affinity token, or {@code null}. */
@@ -78,7 +167,8 @@ final class StickySessions {
         continue;
       }
       for (Cookie c : ServerCookieDecoder.LAX.decode(header)) {
-        if (c.name().equals(cookieName) && wellFormed(c.value())) {
+        if (c.name().equals(cookieName)
+            && (sealed() ? c.value().length() <= MAX_SEALED_CHARS : wellFormed(c.value()))) {
           return c.value();
         }
       }
@@ -99,8 +189,18 @@ final class StickySessions {
     return true;
   }
 
-  /** The endpoint a token is pinned to; counts the request as new when there is none. */
+  /**
+   * The endpoint a token is pinned to; counts the request as new when there is none, or as invalid
+   * when a sealed cookie fails its seal or has expired.
+   */
   @Nullable String pinnedEndpoint(@Nullable String token) {
+    if (sealed() && token != null) {
+      String id = unseal(token);
+      if (id == null) {
+        invalid.increment();
+      }
+      return id;
+    }
     String id = token == null ? null : pins.getIfPresent(token);
     if (id == null) {
       started.increment();
@@ -108,14 +208,78 @@ final class StickySessions {
     return id;
   }
 
+  /** A sealed cookie's endpoint id, or null when it is malformed, forged, unknown or expired. */
+  private @Nullable String unseal(String token) {
+    int dot1 = token.indexOf('.');
+    int dot2 = dot1 < 0 ? -1 : token.indexOf('.', dot1 + 1);
+    if (dot1 <= 0 || dot2 <= dot1 + 1 || dot2 == token.length() - 1) {
+      return null;
+    }
+    try {
+      String id = new String(Base64.getUrlDecoder().decode(token.substring(0, dot1)), UTF_8);
+      long issued = Long.parseLong(token.substring(dot1 + 1, dot2), 36);
+      byte[] mac = Base64.getUrlDecoder().decode(token.substring(dot2 + 1));
+      long age = clock.instant().getEpochSecond() - issued;
+      if (age < -60 || age > idleSeconds) {
+        return null; // expired, or issued in the future beyond clock skew
+      }
+      for (Mac m : macs.get()) {
+        if (MessageDigest.isEqual(mac, seal(m, id, issued))) {
+          return id;
+        }
+      }
+      return null;
+    } catch (IllegalArgumentException e) {
+      return null; // not base64url, or not a number
+    }
+  }
+
+  private byte[] seal(Mac mac, String id, long issued) {
+    mac.update(pool.getBytes(UTF_8));
+    mac.update((byte) 0);
+    mac.update(id.getBytes(UTF_8));
+    mac.update((byte) 0);
+    return mac.doFinal(Long.toString(issued, 36).getBytes(UTF_8));
+  }
+
+  /**
+   * Whether a session served by its pinned endpoint should get its cookie again: a sealed cookie
+   * past half its idle timeout (so an active session never expires). Called only for a token that
+   * was unsealed already.
+   */
+  boolean needsRefresh(@Nullable String token) {
+    if (!sealed() || token == null) {
+      return false;
+    }
+    int dot1 = token.indexOf('.');
+    int dot2 = token.indexOf('.', dot1 + 1);
+    long issued = Long.parseLong(token.substring(dot1 + 1, dot2), 36);
+    return clock.instant().getEpochSecond() - issued > idleSeconds / 2;
+  }
+
+  /**
+   * Pins the session to {@code endpointId}; returns the {@code Set-Cookie} value the response must
+   * carry, or null when the client's cookie stays valid (table mode with a known token).
+   */
+  @Nullable String repin(@Nullable String token, String endpointId, HttpHeaders request) {
+    if (sealed()) {
+      long now = clock.instant().getEpochSecond();
+      String value =
+          B64.encodeToString(endpointId.getBytes(UTF_8))
+              + "."
+              + Long.toString(now, 36)
+              + "."
+              + B64.encodeToString(seal(macs.get()[0], endpointId, now));
+      return setCookie(value, request);
+    }
+    String kept = token != null ? token : newToken();
+    pins.put(kept, endpointId);
+    return token != null ? null : setCookie(kept, request);
+  }
+
   /** Counts the outcome of trying the pinned endpoint. */
   void pinnedResult(boolean admitted) {
     (admitted ? pinned : moved).increment();
-  }
-
-  /** Pins {@code token} to {@code endpointId}. */
-  void pin(String token, String endpointId) {
-    pins.put(token, endpointId);
   }
 
   /** A fresh random token. */

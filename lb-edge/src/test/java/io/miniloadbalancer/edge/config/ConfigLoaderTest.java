@@ -3,9 +3,12 @@ package io.miniloadbalancer.edge.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class ConfigLoaderTest {
 
@@ -21,6 +24,25 @@ class ConfigLoaderTest {
     assertThat(c.server().drainTimeout()).isEqualTo(Duration.ofSeconds(15));
     assertThat(c.admin().bind()).isEqualTo("127.0.0.1");
     assertThat(c.pools().get("api").endpoints().get(0).effectiveId()).isEqualTo("127.0.0.1:9000");
+  }
+
+  @Test
+  void messagesSuggestTheKeyMeantAndSayTheTypeAndTheOsReasonInWords(@TempDir Path dir) {
+    assertThatThrownBy(
+            () -> loader.load("server:\n  drainTimout: 5s\n" + POOL, "edge.yaml", Map.of()))
+        .hasMessageStartingWith(
+            "edge.yaml line 2: server.drainTimout: Unrecognized field \"drainTimout\" (did you"
+                + " mean \"drainTimeout\"?)");
+    assertThatThrownBy(() -> loader.load("server:\n  workers: two\n" + POOL, "edge.yaml", Map.of()))
+        .hasMessage("edge.yaml line 2: server.workers: expected a whole number, was \"two\"");
+    assertThatThrownBy(() -> loader.load(dir.resolve("missing.yaml"), Map.of()))
+        .hasMessage("cannot read config file " + dir.resolve("missing.yaml") + ": no such file");
+    // Tests run as root here, where no file is unreadable: the mapping itself.
+    assertThat(ConfigLoader.reason(new AccessDeniedException("/etc/edge.yaml")))
+        .isEqualTo("permission denied");
+    assertThatThrownBy(() -> loader.load(dir, Map.of()))
+        .hasMessageStartingWith("cannot read config file " + dir + ": ")
+        .hasMessageNotContaining("Exception");
   }
 
   @Test
