@@ -3,6 +3,7 @@ package io.miniloadbalancer.edge;
 import io.miniloadbalancer.edge.config.ConfigFiles;
 import io.miniloadbalancer.edge.config.EdgeConfig;
 import io.miniloadbalancer.edge.config.InvalidConfigException;
+import io.miniloadbalancer.edge.logging.LogSettings;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -45,6 +46,14 @@ public final class EdgeMain implements Callable<Integer> {
       description = "Start three local demo backends and a pool 'demo' of them.")
   private boolean demo;
 
+  @Option(
+      names = "--log-format",
+      paramLabel = "text|json",
+      description =
+          "Log lines as text or JSON; default text on a terminal, JSON otherwise"
+              + " (EDGE_LOG_FORMAT).")
+  private String logFormat;
+
   /** Entry point. */
   public static void main(String[] args) {
     int code = new CommandLine(new EdgeMain()).execute(args);
@@ -68,6 +77,11 @@ public final class EdgeMain implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    String logProblem = LogSettings.apply(logFormat, System.getenv());
+    if (logProblem != null) {
+      System.err.println("edge-proxy: configuration error: " + logProblem);
+      return 2;
+    }
     DemoBackends backends = null;
     EdgeConfig cfg;
     try {

@@ -32,7 +32,13 @@ final class ConfigLoader {
 
   static final String ENV_PREFIX = "EDGE_";
   private static final List<String> OVERRIDABLE_SECTIONS =
-      List.of("server", "admin", "upstream", "consul");
+      List.of("server", "admin", "upstream", "consul", "accessLog");
+
+  /**
+   * Read by the logging setup, not the config: EDGE_LOG_LEVEL, EDGE_LOG_LEVELS, EDGE_LOG_FORMAT.
+   */
+  private static final List<String> LOGGING_VARIABLES =
+      List.of("EDGE_LOG_LEVEL", "EDGE_LOG_LEVELS", "EDGE_LOG_FORMAT");
 
   /** A configuration error: the message names the key and the line or variable. */
   static final class ConfigException extends Exception {
@@ -76,7 +82,7 @@ final class ConfigLoader {
     Map<String, String> overrides = new TreeMap<>();
     env.forEach(
         (k, v) -> {
-          if (k.startsWith(ENV_PREFIX)) {
+          if (k.startsWith(ENV_PREFIX) && !LOGGING_VARIABLES.contains(k)) {
             overrides.put(k, v);
           }
         });

@@ -24,6 +24,7 @@ import org.jspecify.annotations.Nullable;
  * @param consul the Consul agent, when any pool uses Consul or the proxy registers itself
  * @param pools the backend pools, by name
  * @param routes optional path-prefix routes to pools, besides {@code /proxy/<pool>/...}
+ * @param accessLog the access log (one JSON line per request); on by default
  */
 public record EdgeConfig(
     Server server,
@@ -31,7 +32,8 @@ public record EdgeConfig(
     Upstream upstream,
     @Nullable Consul consul,
     Map<String, Pool> pools,
-    List<Route> routes) {
+    List<Route> routes,
+    AccessLog accessLog) {
 
   /** Defaults and validation. */
   public EdgeConfig {
@@ -43,6 +45,7 @@ public record EdgeConfig(
     upstream = upstream != null ? upstream : new Upstream(null, null, null, null, null);
     pools = pools != null ? new LinkedHashMap<>(pools) : new LinkedHashMap<>();
     routes = routes != null ? List.copyOf(routes) : List.of();
+    accessLog = accessLog != null ? accessLog : new AccessLog(null);
     ConfigChecks.wholeConfig(admin, consul, pools, routes);
   }
 
@@ -64,7 +67,7 @@ public record EdgeConfig(
             ? null
             : new Consul(
                 consul.agent(), consul.aclToken() == null ? null : "<redacted>", consul.register());
-    return new EdgeConfig(server, a, upstream, c, pools, routes);
+    return new EdgeConfig(server, a, upstream, c, pools, routes, accessLog);
   }
 
   /**
@@ -427,6 +430,23 @@ public record EdgeConfig(
       if (pool == null) {
         throw new IllegalArgumentException("route pool is required");
       }
+    }
+  }
+
+  // ---- observability (issue 20): kept apart so other sections merge without touching it
+
+  /**
+   * The access log: one JSON line per proxied request on the logger {@code
+   * io.miniloadbalancer.edge.access}. Env: {@code EDGE_ACCESS_LOG_ENABLED}.
+   *
+   * @param enabled default true: an edge proxy's first question is "what came through"; turn it off
+   *     when the ALB's own access log already answers it
+   */
+  public record AccessLog(Boolean enabled) {
+
+    /** Defaults. */
+    public AccessLog {
+      enabled = enabled != null ? enabled : Boolean.TRUE;
     }
   }
 }
