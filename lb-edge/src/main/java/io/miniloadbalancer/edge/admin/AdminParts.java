@@ -7,7 +7,8 @@ import java.util.function.Supplier;
 
 /**
  * What every admin connection shares, built once by {@link AdminPlane}: who may come in, the pools
- * view, the recent error rates, and the few facts of the process the plane shows.
+ * view, the recent error rates, the few facts of the process the plane shows, and the profiler (one
+ * recording at a time across connections).
  */
 record AdminParts(
     AdminAuth auth,
@@ -16,4 +17,5 @@ record AdminParts(
     EdgeConfig config,
     Supplier<Map<String, Object>> environment,
     Supplier<String> metrics,
-    Readiness readiness) {}
+    Readiness readiness,
+    Profiling profiling) {}

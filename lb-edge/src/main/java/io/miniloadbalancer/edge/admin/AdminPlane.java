@@ -48,7 +48,8 @@ public final class AdminPlane {
             config,
             environment,
             metrics,
-            readiness);
+            readiness,
+            new Profiling());
   }
 
   /**
