@@ -34,12 +34,11 @@ public final class TransitionLog implements BalancerListener {
   @Override
   public void onTransition(Transition t) {
     LOG.info(
-        "pool '{}': endpoint {} {} -> {} ({}: {})",
+        "pool '{}': endpoint {} {} -> {} ({})",
         pool,
         t.endpointId(),
         t.from() == null ? "added" : t.from(),
         t.to(),
-        t.cause(),
         t.reason());
   }
 
