@@ -114,6 +114,16 @@ class ObservabilityTest {
     assertThat(post.has("sticky")).as("no affinity in this pool").isFalse();
     assertThat(lines.get(1).get("status").asInt()).isEqualTo(second.statusCode());
 
+    // A path no pool serves: the proxy's own 404, logged with its request id.
+    HttpResponse<String> unrouted = send("GET", edge.proxyPort(), "/nowhere", null);
+    assertThat(unrouted.statusCode()).isEqualTo(404);
+    await().atMost(Duration.ofSeconds(5)).until(() -> access.list.size() >= 3);
+    JsonNode nowhere = read(access.list.get(2).getFormattedMessage());
+    assertThat(nowhere.get("outcome").asText()).isEqualTo("no_route");
+    assertThat(nowhere.get("path").asText()).isEqualTo("/nowhere");
+    assertThat(nowhere.get("pool").isNull()).isTrue();
+    assertThat(unrouted.body()).contains(nowhere.get("requestId").asText());
+
     String scrape = metrics();
     assertThat(
             sample(

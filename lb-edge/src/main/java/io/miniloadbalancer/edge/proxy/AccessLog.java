@@ -1,6 +1,7 @@
 package io.miniloadbalancer.edge.proxy;
 
 import io.miniloadbalancer.core.Lease;
+import io.netty.handler.codec.http.HttpRequest;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.time.Instant;
@@ -57,6 +58,30 @@ final class AccessLog {
       field(b, "sticky", sticky(ex));
     }
     b.append('}');
+    LOG.info(b.toString());
+  }
+
+  /**
+   * Writes the line for a request the proxy answered itself without a pool ({@code outcome} {@code
+   * no_route}): the operator sees what clients asked for that nothing serves.
+   */
+  void logUnrouted(
+      @Nullable SocketAddress client, HttpRequest request, int status, String requestId) {
+    if (!enabled || !LOG.isInfoEnabled()) {
+      return;
+    }
+    StringBuilder b = new StringBuilder(256);
+    b.append("{\"time\":\"").append(Instant.now()).append('"');
+    field(b, "requestId", requestId);
+    field(b, "client", address(client));
+    field(b, "pool", null);
+    field(b, "endpoint", null);
+    field(b, "method", request.method().name());
+    field(b, "path", request.uri());
+    b.append(",\"status\":").append(status);
+    field(b, "outcome", "no_route");
+    b.append(
+        ",\"bytesIn\":0,\"bytesOut\":0,\"upstreamMs\":0.000,\"totalMs\":0.000,\"attempts\":0}");
     LOG.info(b.toString());
   }
 
