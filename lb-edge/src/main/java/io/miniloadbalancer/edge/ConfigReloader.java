@@ -169,7 +169,8 @@ final class ConfigReloader implements ConfigControl, AutoCloseable {
         next.pools(),
         next.routes(),
         running.reload(),
-        running.sticky());
+        running.sticky(),
+        running.accessLog());
   }
 
   /** Adds the dotted key of every scalar that differs between two records (never the values). */

@@ -4,6 +4,7 @@ import io.miniloadbalancer.edge.config.ConfigFiles;
 import io.miniloadbalancer.edge.config.EdgeConfig;
 import io.miniloadbalancer.edge.config.EffectiveConfig;
 import io.miniloadbalancer.edge.config.InvalidConfigException;
+import io.miniloadbalancer.edge.logging.LogSettings;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
@@ -63,6 +64,14 @@ public final class EdgeMain implements Callable<Integer> {
 
   private static final Set<String> SUBCOMMANDS = Set.of("healthcheck", "validate", "config");
 
+  @Option(
+      names = "--log-format",
+      paramLabel = "text|json",
+      description =
+          "Log lines as text or JSON; default text on a terminal, JSON otherwise"
+              + " (EDGE_LOG_FORMAT).")
+  private String logFormat;
+
   /** Entry point. */
   public static void main(String[] args) {
     int code = new CommandLine(new EdgeMain()).execute(args);
@@ -86,6 +95,11 @@ public final class EdgeMain implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    String logProblem = LogSettings.apply(logFormat, System.getenv());
+    if (logProblem != null) {
+      System.err.println("edge-proxy: configuration error: " + logProblem);
+      return 2;
+    }
     DemoBackends backends = null;
     EdgeConfig cfg;
     try {

@@ -1,5 +1,16 @@
 package io.miniloadbalancer.edge;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmInfoMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
+import io.micrometer.core.instrument.binder.netty4.NettyEventExecutorMetrics;
+import io.micrometer.core.instrument.binder.system.FileDescriptorMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.miniloadbalancer.core.LoadBalancer;
@@ -10,6 +21,8 @@ import io.miniloadbalancer.edge.http.ClientTimeouts;
 import io.miniloadbalancer.edge.proxy.DataPlane;
 import io.miniloadbalancer.edge.proxy.Transport;
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
@@ -62,8 +75,29 @@ public final class EdgeProxy implements AutoCloseable {
     this.config = config;
     this.environment = environment;
     this.group = transport.group(config.server().workers());
+    bindProcessMeters(registry, group);
     this.data = new DataPlane(config, transport, registry, state);
     this.admin = new AdminPlane(config, state, this::environmentView, registry::scrape);
+  }
+
+  /**
+   * Micrometer's own binders: JVM memory, GC, threads, class loading; process uptime, CPU and open
+   * files; Netty's buffer allocator and the event loops' pending tasks. Their names are
+   * Micrometer's ({@code jvm_*}, {@code process_*}, {@code system_*}, {@code netty_*}).
+   */
+  private static void bindProcessMeters(MeterRegistry registry, EventLoopGroup loops) {
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new JvmInfoMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new FileDescriptorMetrics().bindTo(registry);
+    if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider allocator) {
+      new NettyAllocatorMetrics(allocator).bindTo(registry);
+    }
+    new NettyEventExecutorMetrics(loops).bindTo(registry);
   }
 
   /**

@@ -15,6 +15,7 @@ import io.miniloadbalancer.core.Transition;
 import io.miniloadbalancer.core.spi.BalancerListener;
 import io.miniloadbalancer.edge.admin.AdminPlane;
 import io.miniloadbalancer.edge.config.EdgeConfig;
+import io.miniloadbalancer.edge.logging.TransitionLog;
 import io.miniloadbalancer.edge.proxy.DataPlane;
 import io.miniloadbalancer.metrics.LoadBalancerMetrics;
 import java.time.Duration;
@@ -245,6 +246,7 @@ final class Pools implements AutoCloseable {
     }
     EndpointAddresses addresses = new EndpointAddresses(data);
     b.listener(addresses);
+    b.listener(new TransitionLog(name));
     LoadBalancer lb = b.build();
     addresses.watch(lb);
     return lb;

@@ -16,6 +16,7 @@ import io.netty.handler.codec.http.TooLongHttpLineException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import org.slf4j.Logger;
@@ -59,7 +60,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
   private final AdminParts parts;
   private final AdminAuth auth;
   private final DashboardRoutes dashboard;
-  private final PoolRoutes routes;
+  private final RouteTable routes;
   private final ClientTimeouts timeouts;
 
   /** An answer is being computed off this event loop (reads are paused meanwhile). */
@@ -69,7 +70,7 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     this.parts = parts;
     this.auth = parts.auth();
     this.dashboard = new DashboardRoutes(parts);
-    this.routes = new PoolRoutes(parts);
+    this.routes = new RouteTable(new PoolRoutes(parts), parts.profiling());
     this.timeouts = timeouts;
   }
 
@@ -151,7 +152,10 @@ final class AdminHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
           h -> {});
       return;
     }
-    if (t.segments().isEmpty() || !t.segments().get(0).equals("admin")) {
+    if (t.segments().isEmpty()) {
+      t = new Target("/admin", List.of("admin"), t.params()); // GET /: the route index
+    }
+    if (!t.segments().get(0).equals("admin")) {
       Answer.write(
           ctx,
           Answer.error(HttpResponseStatus.NOT_FOUND, "no route " + AdminAuth.quote(path)),

@@ -8,7 +8,8 @@ import java.util.function.Supplier;
 
 /**
  * What every admin connection shares, built once by {@link AdminPlane}: who may come in, the pools
- * view, the recent error rates, and the few facts of the process the plane shows.
+ * view, the recent error rates, the few facts of the process the plane shows, and the profiler (one
+ * recording at a time across connections).
  */
 record AdminParts(
     AdminAuth auth,
@@ -18,7 +19,8 @@ record AdminParts(
     Supplier<Map<String, Object>> environment,
     Supplier<String> metrics,
     Readiness readiness,
-    AtomicReference<ConfigControl> control) {
+    AtomicReference<ConfigControl> control,
+    Profiling profiling) {
 
   /** The configuration running now: the last reloaded, else the one the plane started with. */
   EdgeConfig currentConfig() {

@@ -50,7 +50,8 @@ public final class AdminPlane {
             environment,
             metrics,
             readiness,
-            new AtomicReference<>());
+            new AtomicReference<>(),
+            new Profiling());
   }
 
   /**

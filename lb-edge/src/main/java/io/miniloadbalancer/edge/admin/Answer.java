@@ -25,6 +25,15 @@ record Answer(HttpResponseStatus status, Object body, Map<String, String> header
   /** The admin plane's request log: one logger, so operators filter its lines in one place. */
   private static final Logger LOG = LoggerFactory.getLogger(AdminHandler.class);
 
+  /**
+   * A body sent as it is rather than as JSON: a profile, a dump.
+   *
+   * @param contentType its media type
+   * @param fileName the name a client saves it under ({@code Content-Disposition})
+   * @param bytes the content
+   */
+  record File(String contentType, String fileName, byte[] bytes) {}
+
   static Answer ok(Object body) {
     return new Answer(HttpResponseStatus.OK, body, Map.of());
   }
@@ -82,6 +91,21 @@ record Answer(HttpResponseStatus status, Object body, Map<String, String> header
 
   /** Writes {@code a}; a body that cannot be rendered (a bug) becomes the generic 500. */
   static void write(ChannelHandlerContext ctx, Answer a, boolean keepAlive) {
+    if (a.body() instanceof File f) {
+      HttpReplies.send(
+          ctx,
+          a.status(),
+          f.contentType(),
+          f.bytes(),
+          keepAlive,
+          h -> {
+            securityHeaders(h);
+            h.set(
+                HttpHeaderNames.CONTENT_DISPOSITION,
+                "attachment; filename=\"" + f.fileName() + "\"");
+          });
+      return;
+    }
     Answer out = a;
     byte[] body;
     try {

@@ -62,77 +62,106 @@ final class PoolRoutes {
     this.views = new PoolViews(parts);
   }
 
-  CompletableFuture<Answer> route(HttpMethod method, Target t) {
-    List<String> parts = t.segments();
-    // parts.get(0) == "admin"
-    if (parts.size() == 2 && parts.get(1).equals("pools")) {
-      return read(method, views::poolsSummary);
+  /**
+   * The pool and process rows of the route table, in the order {@code GET /admin} lists them. The
+   * handlers check their own methods (405 with {@code Allow}) and parameters.
+   */
+  List<AdminRoute> routes() {
+    return List.of(
+        new AdminRoute(
+            "GET",
+            "/admin/pools",
+            "every pool: strategy and endpoint counts by state",
+            (m, t, v) -> read(m, views::poolsSummary)),
+        new AdminRoute(
+            "GET",
+            "/admin/pools/{pool}",
+            "the pool's snapshot: endpoints, states, weights, load",
+            (m, t, v) -> withPool(v.get(0), pool -> read(m, () -> views.poolView(pool)))),
+        new AdminRoute(
+            "GET",
+            "/admin/pools/{pool}/transitions",
+            "the pool's recent state transitions",
+            (m, t, v) ->
+                withPool(
+                    v.get(0),
+                    pool -> read(m, () -> pool.balancer().snapshot().recentTransitions()))),
+        new AdminRoute(
+            "GET",
+            "/admin/pools/{pool}/explain",
+            "why this endpoint: the pick for a sample request (?key=, ?header=...)",
+            (m, t, v) ->
+                withPool(v.get(0), pool -> read(m, () -> views.explain(pool, t.params())))),
+        new AdminRoute(
+            "POST",
+            "/admin/pools/{pool}/strategy",
+            "switch the pool's strategy: ?name=<strategy>",
+            (m, t, v) -> withPool(v.get(0), pool -> switchStrategy(m, pool, t))),
+        new AdminRoute(
+            "POST",
+            "/admin/pools/{pool}/endpoints/{id}/{action}",
+            "drain[?timeout=30s], undrain, or maint?on=true|false[&reason=...] one endpoint",
+            (m, t, v) ->
+                withPool(
+                    v.get(0), pool -> endpointAction(m, pool, v.get(1), v.get(2), t.params()))),
+        new AdminRoute(
+            "GET",
+            "/admin/config",
+            "the running configuration, secrets redacted",
+            (m, t, v) -> read(m, () -> this.parts.currentConfig().redacted())),
+        new AdminRoute(
+            "POST",
+            "/admin/config/reload",
+            "read the config file again and apply it (400 with the reason when it is invalid)",
+            (m, t, v) -> reload(m, t)),
+        new AdminRoute(
+            "GET",
+            "/admin/env",
+            "where the proxy runs: ECS task, zone, address, Consul registration",
+            (m, t, v) -> read(m, () -> this.parts.environment().get())));
+  }
+
+  /** The pool named {@code name}, or a 404 naming the pools there are. */
+  private CompletableFuture<Answer> withPool(
+      String name, java.util.function.Function<ManagedPool, CompletableFuture<Answer>> then) {
+    ManagedPool pool = this.parts.pools().get(name);
+    if (pool == null) {
+      return done(
+          Answer.error(
+              HttpResponseStatus.NOT_FOUND,
+              "no pool " + AdminAuth.quote(name) + "; pools: " + this.parts.pools().keySet()));
     }
-    if (parts.size() == 2 && parts.get(1).equals("config")) {
-      return read(method, () -> this.parts.currentConfig().redacted());
+    return then.apply(pool);
+  }
+
+  private CompletableFuture<Answer> switchStrategy(HttpMethod method, ManagedPool pool, Target t) {
+    if (!method.equals(HttpMethod.POST)) {
+      return done(Answer.methodNotAllowed("POST"));
     }
-    if (parts.size() == 3 && parts.get(1).equals("config") && parts.get(2).equals("reload")) {
-      return reload(method, t);
+    Map<String, String> p = only(t.params(), "strategy", Set.of("name"));
+    String name = p.get("name");
+    if (name == null || name.isEmpty()) {
+      throw new BadInput(
+          "query parameter 'name' (the strategy) is required; known: " + Strategies.names());
     }
-    if (parts.size() == 2 && parts.get(1).equals("env")) {
-      return read(method, () -> this.parts.environment().get());
+    if (!Strategies.names().contains(name)) {
+      throw new BadInput(
+          "query parameter 'name': unknown strategy "
+              + AdminAuth.quote(name)
+              + "; known: "
+              + Strategies.names());
     }
-    if (parts.size() >= 3 && parts.size() <= 6 && parts.get(1).equals("pools")) {
-      ManagedPool pool = this.parts.pools().get(parts.get(2));
-      if (pool == null) {
-        return done(
-            Answer.error(
-                HttpResponseStatus.NOT_FOUND,
-                "no pool "
-                    + AdminAuth.quote(parts.get(2))
-                    + "; pools: "
-                    + this.parts.pools().keySet()));
-      }
-      if (parts.size() == 3) {
-        return read(method, () -> views.poolView(pool));
-      }
-      if (parts.size() == 4 && parts.get(3).equals("transitions")) {
-        return read(method, () -> pool.balancer().snapshot().recentTransitions());
-      }
-      if (parts.size() == 4 && parts.get(3).equals("explain")) {
-        return read(method, () -> views.explain(pool, t.params()));
-      }
-      if (parts.size() == 4 && parts.get(3).equals("strategy")) {
-        if (!method.equals(HttpMethod.POST)) {
-          return done(Answer.methodNotAllowed("POST"));
-        }
-        Map<String, String> p = only(t.params(), "strategy", Set.of("name"));
-        String name = p.get("name");
-        if (name == null || name.isEmpty()) {
-          throw new BadInput(
-              "query parameter 'name' (the strategy) is required; known: " + Strategies.names());
-        }
-        if (!Strategies.names().contains(name)) {
-          throw new BadInput(
-              "query parameter 'name': unknown strategy "
-                  + AdminAuth.quote(name)
-                  + "; known: "
-                  + Strategies.names());
-        }
-        return pool.balancer()
-            .switchStrategy(name, "admin")
-            .thenApply(
-                after -> {
-                  // lastSwitch is null on a pool never switched (a no-op switch
-                  // to its strategy).
-                  Map<String, Object> body = new LinkedHashMap<>();
-                  body.put("pool", pool.name());
-                  body.put("strategy", after.strategy());
-                  body.put("lastSwitch", after.lastSwitch());
-                  return Answer.ok(body);
-                });
-      }
-      if (parts.size() == 6 && parts.get(3).equals("endpoints")) {
-        return endpointAction(method, pool, parts.get(4), parts.get(5), t.params());
-      }
-    }
-    return done(
-        Answer.error(HttpResponseStatus.NOT_FOUND, "no route " + AdminAuth.quote(t.path())));
+    return pool.balancer()
+        .switchStrategy(name, "admin")
+        .thenApply(
+            after -> {
+              // lastSwitch is null on a pool never switched (a no-op switch to its strategy).
+              Map<String, Object> body = new LinkedHashMap<>();
+              body.put("pool", pool.name());
+              body.put("strategy", after.strategy());
+              body.put("lastSwitch", after.lastSwitch());
+              return Answer.ok(body);
+            });
   }
 
   /**

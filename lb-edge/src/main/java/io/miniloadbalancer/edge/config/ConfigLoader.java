@@ -37,7 +37,13 @@ final class ConfigLoader {
 
   static final String ENV_PREFIX = "EDGE_";
   private static final List<String> OVERRIDABLE_SECTIONS =
-      List.of("server", "admin", "upstream", "consul", "reload", "sticky");
+      List.of("server", "admin", "upstream", "consul", "reload", "sticky", "accessLog");
+
+  /**
+   * Read by the logging setup, not the config: EDGE_LOG_LEVEL, EDGE_LOG_LEVELS, EDGE_LOG_FORMAT.
+   */
+  private static final List<String> LOGGING_VARIABLES =
+      List.of("EDGE_LOG_LEVEL", "EDGE_LOG_LEVELS", "EDGE_LOG_FORMAT");
 
   /** A configuration error: the message names the key and the line or variable. */
   static final class ConfigException extends Exception {
@@ -98,7 +104,7 @@ final class ConfigLoader {
     Map<String, String> overrides = new TreeMap<>();
     env.forEach(
         (k, v) -> {
-          if (k.startsWith(ENV_PREFIX)) {
+          if (k.startsWith(ENV_PREFIX) && !LOGGING_VARIABLES.contains(k)) {
             overrides.put(k, v);
           }
         });

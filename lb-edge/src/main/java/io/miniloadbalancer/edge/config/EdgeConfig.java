@@ -26,6 +26,7 @@ import org.jspecify.annotations.Nullable;
  * @param routes optional path-prefix routes to pools, besides {@code /proxy/<pool>/...}
  * @param reload how the proxy notices a changed config file (besides SIGHUP and the admin route)
  * @param sticky the fleet's keys for sealed affinity cookies
+ * @param accessLog the access log (one JSON line per request); on by default
  */
 public record EdgeConfig(
     Server server,
@@ -35,7 +36,8 @@ public record EdgeConfig(
     Map<String, Pool> pools,
     List<Route> routes,
     @Nullable ReloadWatch reload,
-    @Nullable StickyKeys sticky) {
+    @Nullable StickyKeys sticky,
+    @Nullable AccessLog accessLog) {
 
   /** Defaults and validation. */
   public EdgeConfig {
@@ -49,6 +51,7 @@ public record EdgeConfig(
     routes = routes != null ? List.copyOf(routes) : List.of();
     reload = reload != null ? reload : new ReloadWatch(null, null);
     sticky = sticky != null ? sticky : new StickyKeys(null);
+    accessLog = accessLog != null ? accessLog : new AccessLog(null);
     ConfigChecks.wholeConfig(admin, consul, pools, routes);
   }
 
@@ -70,10 +73,14 @@ public record EdgeConfig(
             ? null
             : new Consul(
                 consul.agent(), consul.aclToken() == null ? null : "<redacted>", consul.register());
-    return new EdgeConfig(server, a, upstream, c, pools, routes, reload, sticky.redacted());
+    return new EdgeConfig(
+        server, a, upstream, c, pools, routes, reload, sticky.redacted(), accessLog);
   }
 
-  /** The configuration without the reload and sticky-key sections (tests, older callers). */
+  /**
+   * The configuration without the reload, sticky-key and access-log sections (tests, older
+   * callers).
+   */
   public EdgeConfig(
       Server server,
       Admin admin,
@@ -81,7 +88,7 @@ public record EdgeConfig(
       @Nullable Consul consul,
       Map<String, Pool> pools,
       List<Route> routes) {
-    this(server, admin, upstream, consul, pools, routes, null, null);
+    this(server, admin, upstream, consul, pools, routes, null, null, null);
   }
 
   /**
@@ -444,6 +451,23 @@ public record EdgeConfig(
       if (pool == null) {
         throw new IllegalArgumentException("route pool is required");
       }
+    }
+  }
+
+  // ---- observability (issue 20): kept apart so other sections merge without touching it
+
+  /**
+   * The access log: one JSON line per proxied request on the logger {@code
+   * io.miniloadbalancer.edge.access}. Env: {@code EDGE_ACCESS_LOG_ENABLED}.
+   *
+   * @param enabled default true: an edge proxy's first question is "what came through"; turn it off
+   *     when the ALB's own access log already answers it
+   */
+  public record AccessLog(Boolean enabled) {
+
+    /** Defaults. */
+    public AccessLog {
+      enabled = enabled != null ? enabled : Boolean.TRUE;
     }
   }
 }

@@ -36,13 +36,15 @@ public final class DataPlane implements AutoCloseable {
   private final MeterRegistry registry;
   private final List<String> stickyKeys;
   private final ProxyParts parts;
+  private final EdgeMeters meters;
 
   /**
    * The data plane for {@code config}.
    *
    * @param config the proxy's configuration (server, upstream and routes are read)
    * @param transport the transport upstream connections use
-   * @param registry where protocol errors and affinity decisions are counted
+   * @param registry where the {@code edge.*} meters ({@link EdgeMeters}) and affinity decisions are
+   *     counted
    * @param readiness the process's state: a draining proxy closes connections after answers
    */
   public DataPlane(
@@ -50,13 +52,18 @@ public final class DataPlane implements AutoCloseable {
     EdgeConfig.Server s = config.server();
     this.registry = registry;
     this.stickyKeys = config.sticky().keys();
-    ProtocolLog protocolLog = new ProtocolLog(registry);
+    this.meters = new EdgeMeters(registry);
+    ProtocolLog protocolLog = new ProtocolLog(meters);
+    UpstreamConnections upstream =
+        new UpstreamConnections(
+            transport, config.upstream(), s.workers(), s.maxHeaderBytes(), protocolLog);
     this.parts =
         new ProxyParts(
             new Router(pools, config.routes()),
-            new UpstreamConnections(
-                transport, config.upstream(), s.workers(), s.maxHeaderBytes(), protocolLog),
+            upstream,
             protocolLog,
+            meters,
+            new AccessLog(config.accessLog().enabled()),
             new ClientConnectionCap(s.maxConnectionsPerClient()),
             AddressRanges.parse(s.trustedProxies(), "server.trustedProxies"),
             readiness,
@@ -64,6 +71,7 @@ public final class DataPlane implements AutoCloseable {
             config.upstream().responseTimeout(),
             new DefaultChannelGroup(GlobalEventExecutor.INSTANCE),
             new AtomicInteger());
+    meters.bindConnections(parts.clients()::size, upstream::open);
   }
 
   /**
@@ -90,7 +98,7 @@ public final class DataPlane implements AutoCloseable {
             : old != null && old.sticky() != null && Objects.equals(old.sticky().config(), sticky)
                 ? old.sticky()
                 : new StickySessions(name, sticky, registry, stickyKeys, Clock.systemUTC());
-    pools.put(name, new PoolRuntime(name, balancer, retries, hashKey, sessions));
+    pools.put(name, new PoolRuntime(name, balancer, retries, hashKey, sessions, meters.pool(name)));
   }
 
   /**

@@ -20,6 +20,7 @@ import org.jspecify.annotations.Nullable;
 final class ExchangeEndings {
 
   private final ProxyExchange ex;
+  private boolean recorded;
 
   ExchangeEndings(ProxyExchange ex) {
     this.ex = ex;
@@ -89,7 +90,7 @@ final class ExchangeEndings {
         .protocolLog()
         .record(ProtocolLog.Side.UPSTREAM, kind, ex.requestId(), ch.remoteAddress(), what);
     if (!ex.responseStarted) {
-      retryOrFail(HttpResponseStatus.BAD_GATEWAY, null, why);
+      retryOrFail(HttpResponseStatus.BAD_GATEWAY, null, kind, why);
     } else {
       abortClient();
     }
@@ -108,6 +109,7 @@ final class ExchangeEndings {
     ex.upstreamReusable = false;
     closeUpstream();
     endLease(Outcome.CANCELLED);
+    record(EdgeMeters.Ending.CLIENT_CLOSED);
   }
 
   /**
@@ -136,13 +138,13 @@ final class ExchangeEndings {
     endLease(Outcome.CANCELLED);
     if (ex.responseStarted) {
       ex.stop();
-      ex.owner.exchangeDone(ex, false);
+      ended(false, EdgeMeters.Ending.CUT);
       return;
     }
     ex.stop();
     ex.status = status.code();
     ex.owner.sendError(ex.client, status, why, ex.requestId(), false);
-    ex.owner.exchangeDone(ex, false);
+    ended(false, EdgeMeters.Ending.CLIENT_ERROR);
   }
 
   /** Either side of a tunnel closed: the other closes, the lease ends with the handshake's time. */
@@ -161,7 +163,7 @@ final class ExchangeEndings {
     if (l != null && !l.isDone()) {
       l.complete(Outcome.SUCCESS, ex.headLatencyNanos);
     }
-    ex.owner.exchangeDone(ex, false);
+    ended(false, EdgeMeters.Ending.ANSWERED);
   }
 
   boolean retryPossible() {
@@ -174,6 +176,11 @@ final class ExchangeEndings {
    * nothing to log).
    */
   void retryOrFail(HttpResponseStatus status, @Nullable String kind, String why) {
+    retryOrFail(status, kind, kind != null ? kind : "status_" + status.code(), why);
+  }
+
+  /** As above; {@code reason} tags the retry meter (a word from a fixed set). */
+  void retryOrFail(HttpResponseStatus status, @Nullable String kind, String reason, String why) {
     if (ex.done) {
       return;
     }
@@ -183,6 +190,7 @@ final class ExchangeEndings {
       fail(status, null, why + (ex.retries.budgetExhausted() ? " (retry budget exhausted)" : ""));
       return;
     }
+    ex.pool.meters().retry(reason);
     if (ex.lease != null) {
       ex.context = ex.context.excluding(ex.lease.endpoint().id());
     }
@@ -202,19 +210,19 @@ final class ExchangeEndings {
     logUpstream(kind, why);
     ex.stop();
     if (ex.responseStarted) {
-      ex.owner.exchangeDone(ex, false);
+      ended(false, EdgeMeters.Ending.CUT);
       return;
     }
     ex.status = status.code();
     boolean keep = ex.clientKeepAlive && ex.requestComplete;
     ex.owner.sendError(ex.client, status, why, ex.requestId(), keep);
-    ex.owner.exchangeDone(ex, keep);
+    ended(keep, EdgeMeters.Ending.PROXY_ERROR);
   }
 
   /** Ends the client connection mid-response: no terminating chunk, so the cut is visible. */
   void abortClient() {
     ex.stop();
-    ex.owner.exchangeDone(ex, false);
+    ended(false, EdgeMeters.Ending.CUT);
   }
 
   void finish() {
@@ -229,12 +237,32 @@ final class ExchangeEndings {
       up.config().setAutoRead(true);
       release(up, ex.upstreamReusable && ex.requestComplete);
     }
-    ex.owner.exchangeDone(
-        ex,
+    ended(
         ex.clientKeepAlive
             && ex.requestComplete
             && !ex.closeDelimited
-            && !ex.parts.readiness().draining());
+            && !ex.parts.readiness().draining(),
+        EdgeMeters.Ending.ANSWERED);
+  }
+
+  /** The exchange is over: counted, access-logged, then handed back to its connection. */
+  private void ended(boolean keepAlive, EdgeMeters.Ending ending) {
+    record(ending);
+    ex.owner.exchangeDone(ex, keepAlive);
+  }
+
+  /**
+   * Meters and the access log, once per exchange: every ending above passes here (an exchange the
+   * client left is recorded from onClientClosed, without exchangeDone).
+   */
+  private void record(EdgeMeters.Ending ending) {
+    if (recorded) {
+      return;
+    }
+    recorded = true;
+    long total = System.nanoTime() - ex.startNanos;
+    ex.pool.meters().ended(ex.status, ending, total, ex.bodyBytes, ex.responseBytes);
+    ex.parts.accessLog().log(ex, ending, total);
   }
 
   void endLease(Outcome outcome) {

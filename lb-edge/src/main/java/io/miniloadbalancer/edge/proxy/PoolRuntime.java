@@ -13,14 +13,15 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A configured pool at run time: its balancer, retry policy, where its hash key comes from and its
- * affinity cookie, if any.
+ * affinity cookie, if any, and its meters.
  */
 record PoolRuntime(
     String name,
     LoadBalancer balancer,
     RetryExecutor retries,
     @Nullable String hashKey,
-    @Nullable StickySessions sticky) {
+    @Nullable StickySessions sticky,
+    EdgeMeters.Pool meters) {
 
   /** The request's hash key per the pool's {@code hashKey} setting; none when absent. */
   RequestContext context(HttpRequest request, SocketAddress remote) {

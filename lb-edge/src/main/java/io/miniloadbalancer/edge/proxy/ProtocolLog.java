@@ -1,7 +1,6 @@
 package io.miniloadbalancer.edge.proxy;
 
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.miniloadbalancer.edge.http.LogRateLimit;
 import java.net.SocketAddress;
 import java.security.SecureRandom;
@@ -13,15 +12,14 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Every protocol error either side commits, and every request the proxy could not serve, is counted
- * ({@code edge_protocol_errors_total{side,kind}}) and logged as one WARN line with a request id,
- * the peer and what was wrong. The log is rate-limited (at most {@value #LINES_PER_SECOND} lines a
- * second; the next line says how many were left out), so a hostile client cannot flood it. The
- * request id is what the client sees in its error body and {@code X-Request-Id}: the detail stays
- * in the log, the id connects the two.
+ * ({@value EdgeMeters#PROTOCOL_ERRORS}, {@code edge_protocol_errors_total{side,kind}}) and logged
+ * as one WARN line with a request id, the peer and what was wrong. The log is rate-limited (at most
+ * {@value #LINES_PER_SECOND} lines a second; the next line says how many were left out), so a
+ * hostile client cannot flood it. The request id is what the client sees in its error body and
+ * {@code X-Request-Id}: the detail stays in the log, the id connects the two.
  */
 final class ProtocolLog {
 
-  static final String METER = "edge.protocol.errors";
   private static final Logger LOG = LoggerFactory.getLogger("io.miniloadbalancer.edge.protocol");
   private static final int LINES_PER_SECOND = 20;
   private static final long ID_PREFIX = new SecureRandom().nextLong() & 0xFFFF_FFFFL;
@@ -29,10 +27,10 @@ final class ProtocolLog {
   private final AtomicLong ids = new AtomicLong();
   private final LogRateLimit lines = new LogRateLimit(LINES_PER_SECOND, System::currentTimeMillis);
   private final ConcurrentMap<String, Counter> counters = new ConcurrentHashMap<>();
-  private final MeterRegistry registry;
+  private final EdgeMeters meters;
 
-  ProtocolLog(MeterRegistry registry) {
-    this.registry = registry;
+  ProtocolLog(EdgeMeters meters) {
+    this.meters = meters;
   }
 
   /** The client-side sides of the proxy; the kind is a short fixed word (a metric tag). */
@@ -51,12 +49,7 @@ final class ProtocolLog {
     counters
         .computeIfAbsent(
             side.name() + kind,
-            k ->
-                Counter.builder(METER)
-                    .description("Protocol errors and unserved requests, by the side" + " at fault")
-                    .tag("side", side.name().toLowerCase(java.util.Locale.ROOT))
-                    .tag("kind", kind)
-                    .register(registry))
+            k -> meters.protocolErrors(side.name().toLowerCase(java.util.Locale.ROOT), kind))
         .increment();
     long dropped = lines.admit();
     if (dropped < 0) {

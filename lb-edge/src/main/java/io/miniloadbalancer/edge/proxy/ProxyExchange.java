@@ -84,6 +84,7 @@ final class ProxyExchange implements ChannelFutureListener {
   final boolean idempotent;
   final RetryExecutor.RetryTracker retries;
   final ArrayDeque<HttpContent> pending = new ArrayDeque<>();
+  final long startNanos = System.nanoTime();
 
   RequestContext context;
   @Nullable String affinityToken;
@@ -113,6 +114,7 @@ final class ProxyExchange implements ChannelFutureListener {
   boolean upstreamReusable = true;
   boolean done;
   long bodyBytes;
+  long responseBytes;
   long headLatencyNanos;
   int status;
   int attempt;
@@ -220,6 +222,7 @@ final class ProxyExchange implements ChannelFutureListener {
                   + " (upstream.maxConnectionsPerEndpoint in use)");
           return;
         }
+        pool.meters().connectError();
         endings.endLease(Outcome.FAILURE);
         endings.retryOrFail(
             HttpResponseStatus.BAD_GATEWAY,

@@ -161,11 +161,13 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     if (route == null) {
       // The pool names are not the client's business: the 404 says how to ask, not what
       // exists.
+      String id = parts.protocolLog().newRequestId();
+      parts.accessLog().logUnrouted(ctx.channel().remoteAddress(), request, 404, id);
       sendError(
           ctx,
           HttpResponseStatus.NOT_FOUND,
           "no route for this path; use /proxy/<pool>/<path>",
-          parts.protocolLog().newRequestId(),
+          id,
           keepAlive);
       discarding = bodyPending;
       afterLocalAnswer(ctx, keepAlive);

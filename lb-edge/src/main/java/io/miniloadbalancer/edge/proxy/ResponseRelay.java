@@ -210,10 +210,12 @@ final class ResponseRelay {
                     + " sent bytes after the end of its response; connection"
                     + " closed");
       }
+      ex.responseBytes += content.content().readableBytes();
       ex.client.writeAndFlush(content, ex.client.voidPromise());
       ex.endings.finish();
       return;
     }
+    ex.responseBytes += content.content().readableBytes();
     ex.client.writeAndFlush(content, ex.client.voidPromise());
     if (!ex.client.channel().isWritable()) {
       ch.config().setAutoRead(false);

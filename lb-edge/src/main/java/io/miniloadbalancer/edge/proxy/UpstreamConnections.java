@@ -93,6 +93,11 @@ final class UpstreamConnections {
         });
   }
 
+  /** Open upstream connections now (idle, in use, tunnels): a gauge. */
+  int open() {
+    return all.size();
+  }
+
   /** The response decoder of an upstream connection made here. */
   static UpstreamResponseDecoder decoder(Channel ch) {
     return (UpstreamResponseDecoder) ch.pipeline().get("codec");

@@ -35,7 +35,7 @@ class ProtocolLogTest {
   @Test
   void aFloodIsCountedInFullButLoggedAtMostTwentyLinesASecond() {
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    ProtocolLog log = new ProtocolLog(registry);
+    ProtocolLog log = new ProtocolLog(new EdgeMeters(registry));
     InetSocketAddress peer = new InetSocketAddress("127.0.0.1", 4242);
     long start = System.nanoTime();
     for (int i = 0; i < 1_000; i++) {
@@ -44,7 +44,7 @@ class ProtocolLogTest {
     long seconds = Math.max(1, (System.nanoTime() - start) / 1_000_000_000L + 1);
     assertThat(
             registry
-                .get(ProtocolLog.METER)
+                .get(EdgeMeters.PROTOCOL_ERRORS)
                 .tag("side", "client")
                 .tag("kind", "request")
                 .counter()
@@ -59,7 +59,7 @@ class ProtocolLogTest {
 
   @Test
   void aHostileValueCannotForgeALogLine() {
-    ProtocolLog log = new ProtocolLog(new SimpleMeterRegistry());
+    ProtocolLog log = new ProtocolLog(new EdgeMeters(new SimpleMeterRegistry()));
     log.record(
         ProtocolLog.Side.UPSTREAM,
         "malformed",
@@ -74,7 +74,7 @@ class ProtocolLogTest {
 
   @Test
   void requestIdsAreUniqueAndShort() {
-    ProtocolLog log = new ProtocolLog(new SimpleMeterRegistry());
+    ProtocolLog log = new ProtocolLog(new EdgeMeters(new SimpleMeterRegistry()));
     Set<String> ids = new HashSet<>();
     for (int i = 0; i < 10_000; i++) {
       String id = log.newRequestId();
