@@ -31,6 +31,9 @@ class RetryExecutorTest {
     LoadBalancer lb = balancer(3);
     RetryExecutor retries = lb.retries(NO_BACKOFF);
     for (int i = 0; i < 300; i++) {
+      // 10 requests a second: the budget's per-second minimum covers every retry. (All 300 in
+      // one instant would ask for ~100 retries at once, a burst the budget exists to refuse.)
+      time.advance(Duration.ofMillis(100));
       RetryResult<String> r =
           retries.execute(
               RequestContext.none(),
