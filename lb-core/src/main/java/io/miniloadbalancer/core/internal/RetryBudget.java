@@ -40,7 +40,7 @@ public final class RetryBudget {
   private final long deposit;
   private final long minConcurrent;
   private final long windowNanos;
-  private final AtomicLong tokens = new AtomicLong(TOKEN);
+  private final AtomicLong tokens = new AtomicLong();
   private final AtomicLongArray reserveStamps;
   private final AtomicLong reserveCount = new AtomicLong();
   // Granted retries whose lease has not started yet, and retry leases open.
