@@ -13,13 +13,14 @@ import java.util.concurrent.atomic.LongAdder;
  *       its lease ends, or until it is refunded.
  *   <li><b>Rate</b>: a retry spends a token, and each request adds {@code ratio} of one, but the
  *       bucket holds at most one token, so nothing saved in healthy times is spent in a burst when
- *       an outage starts. Beyond the tokens, a reserve of {@code minPerSecond x window} retries in
- *       any sliding {@code window} keeps a quiet service able to retry.
+ *       an outage starts (with a ratio above 1, one request's worth). Beyond the tokens, a reserve
+ *       of {@code minPerSecond x window} retries in any sliding {@code window} keeps a quiet
+ *       service able to retry.
  * </ul>
  *
  * <p>Hence in every window, retries are at most {@code ratio x requests + minPerSecond x window +
- * 1} (the one carried token), however many clients retry: an outage multiplies traffic by at most
- * about {@code 1 + ratio}.
+ * max(1, ratio)} (the credit carried), however many clients retry: an outage multiplies traffic by
+ * at most about {@code 1 + ratio}.
  *
  * <h2>Design</h2>
  *
@@ -38,6 +39,7 @@ public final class RetryBudget {
 
   private final double ratio;
   private final long deposit;
+  private final long cap;
   private final long minConcurrent;
   private final long windowNanos;
   private final AtomicLong tokens = new AtomicLong();
@@ -59,6 +61,8 @@ public final class RetryBudget {
   public RetryBudget(double ratio, int minPerSecond, long windowNanos) {
     this.ratio = ratio;
     this.deposit = Math.round(ratio * TOKEN);
+    // One retry's credit, or one request's when a request earns more (a ratio above 100%).
+    this.cap = Math.max(TOKEN, deposit);
     this.minConcurrent = minPerSecond;
     this.windowNanos = windowNanos;
     long reserve = Math.round(minPerSecond * (windowNanos / 1e9));
@@ -151,7 +155,7 @@ public final class RetryBudget {
   private void addTokens(long amount) {
     for (int k = 0; k < CAS_TRIES; k++) {
       long t = tokens.get();
-      long next = Math.min(TOKEN, t + amount);
+      long next = Math.min(cap, t + amount);
       if (next == t || tokens.compareAndSet(t, next)) {
         return;
       }
