@@ -113,8 +113,8 @@ public final class ConsulEndpointSource implements EndpointSource {
 
   @Override
   public SourceSnapshot snapshot() {
-    long last = watch.lastGoodNanos();
-    Duration staleness = last == Long.MIN_VALUE ? null : Duration.ofNanos(System.nanoTime() - last);
+    long stale = watch.stalenessNanos(System.nanoTime());
+    Duration staleness = stale < 0 ? null : Duration.ofNanos(stale);
     return new SourceSnapshot(description, staleness, watch.problem());
   }
 

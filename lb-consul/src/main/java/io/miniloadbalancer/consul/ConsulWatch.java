@@ -25,8 +25,15 @@ import org.slf4j.LoggerFactory;
  * once when it starts and once when it ends.
  *
  * <p>{@link #run} runs on the source's one daemon thread; the loop's own state (index, failures) is
- * confined to it. What others read ({@link #lastGoodNanos}, {@link #problem}, {@link #queries}) is
+ * confined to it. What others read ({@link #stalenessNanos}, {@link #problem}, {@link #queries}) is
  * volatile.
+ *
+ * <p><b>Staleness</b> is how long the set has not been known to be current. A believed answer
+ * confirms it, and so does every moment of the blocking query that follows one (the agent would
+ * answer at once on a change), so a healthy watch reads about 0 however long its queries block.
+ * When a query fails, the set counts as confirmed only up to that query's start (the agent may have
+ * gone any time after), and staleness grows from there until an answer is believed again: it never
+ * drops because the agent went away.
  */
 final class ConsulWatch {
 
@@ -41,7 +48,9 @@ final class ConsulWatch {
   private final Set<String> loggedSkips = new HashSet<>();
 
   private volatile boolean closed;
-  private volatile long lastGoodNanos = Long.MIN_VALUE;
+  private volatile long confirmedNanos = Long.MIN_VALUE;
+  // The start of the query in flight when it follows a believed answer; MIN_VALUE otherwise.
+  private volatile long watchingSinceNanos = Long.MIN_VALUE;
   private volatile @Nullable String problem;
   private volatile long queries;
 
@@ -50,6 +59,7 @@ final class ConsulWatch {
   private int failures;
   private long failingSince;
   private @Nullable String problemKind;
+  private boolean inSync;
 
   ConsulWatch(ConsulEndpointSource.Builder b, String description) {
     this.config = b;
@@ -78,8 +88,13 @@ final class ConsulWatch {
     return firstAnswer.await(nanos, TimeUnit.NANOSECONDS);
   }
 
-  long lastGoodNanos() {
-    return lastGoodNanos;
+  /** How long the set has not been known current at {@code nowNanos}; -1 before any answer. */
+  long stalenessNanos(long nowNanos) {
+    long confirmed = confirmedNanos;
+    if (confirmed == Long.MIN_VALUE) {
+      return -1;
+    }
+    return watchingSinceNanos != Long.MIN_VALUE ? 0 : Math.max(0, nowNanos - confirmed);
   }
 
   @Nullable String problem() {
@@ -99,6 +114,9 @@ final class ConsulWatch {
   void run(Listener listener) {
     while (!closed) {
       long started = System.nanoTime();
+      if (inSync) {
+        watchingSinceNanos = started;
+      }
       try {
         queries++;
         ConsulResponse<List<ServiceHealth>> answer =
@@ -132,10 +150,12 @@ final class ConsulWatch {
     UpdateGuard.Verdict held = null;
     if (verdict.accept()) {
       listener.onEndpoints(mapped.endpoints(), mapped.health());
-      lastGoodNanos = System.nanoTime();
+      confirmedNanos = System.nanoTime();
+      inSync = true;
       firstAnswer.countDown();
     } else {
       held = verdict;
+      outOfSync(started);
     }
     index = BlockingQueries.nextIndex(index, answeredIndex, description);
     if (failures > 0 || problemKind != null) {
@@ -177,7 +197,22 @@ final class ConsulWatch {
     }
   }
 
+  /**
+   * Stops counting the query in flight as confirmation; the set was last confirmed at {@code at}.
+   */
+  private void outOfSync(long at) {
+    inSync = false;
+    if (watchingSinceNanos != Long.MIN_VALUE) {
+      confirmedNanos = at;
+      watchingSinceNanos = Long.MIN_VALUE;
+    }
+  }
+
   private void onFailure(RuntimeException e, long started) {
+    if (watchingSinceNanos != Long.MIN_VALUE) {
+      outOfSync(started);
+    }
+    inSync = false;
     if (failures == 0) {
       failingSince = started;
     }

@@ -201,4 +201,45 @@ class ConsulWatchFaultsTest {
     assertThat(lb.snapshot().source().staleness()).as("never had an answer").isNull();
     await().atMost(3, TimeUnit.SECONDS).until(() -> lb.snapshot().source().problem() != null);
   }
+
+  @Test
+  void stalenessStaysNearZeroWhileBlockingAndKeepsGrowingOnceTheAgentIsUnreachable() {
+    // Healthy: every query blocks 800 ms at the current index. The age of the last answer would
+    // climb to ~0.8 s each time; the set is current throughout, so staleness stays near 0.
+    agent.script(r -> blocking(r, "health-all", 48, 800));
+    start(source());
+    List<Duration> healthy = new java.util.ArrayList<>();
+    await()
+        .atMost(10, TimeUnit.SECONDS)
+        .pollInterval(Duration.ofMillis(50))
+        .until(
+            () -> {
+              healthy.add(lb.snapshot().source().staleness());
+              return agent.requests().size() >= 4;
+            });
+    assertThat(healthy).allMatch(d -> d != null && d.compareTo(Duration.ofMillis(300)) < 0);
+
+    // The agent answers one last time (as a leaving agent does), then its port closes.
+    agent.script(r -> Answer.ok("health-all", 49));
+    await().atMost(5, TimeUnit.SECONDS).until(() -> agent.requests().size() >= 6);
+    agent.close();
+    List<Duration> outage = new java.util.ArrayList<>();
+    await()
+        .atMost(10, TimeUnit.SECONDS)
+        .pollInterval(Duration.ofMillis(100))
+        .until(
+            () -> {
+              outage.add(lb.snapshot().source().staleness());
+              return outage.get(outage.size() - 1).compareTo(Duration.ofMillis(2_500)) > 0;
+            });
+    assertThat(lb.snapshot().source().problem()).contains("keeping the last good set");
+    for (int i = 1; i < outage.size(); i++) {
+      assertThat(outage.get(i))
+          .as("sample %d of %s", i, outage)
+          .isGreaterThanOrEqualTo(outage.get(i - 1));
+    }
+    assertThat(outage.get(0))
+        .as("no drop below the healthy readings when the agent went away")
+        .isGreaterThanOrEqualTo(healthy.stream().min(Duration::compareTo).orElseThrow());
+  }
 }

@@ -72,7 +72,7 @@ final class DataPath {
       }
       int started = endpoint.tryStartLease();
       if (started != EndpointRuntime.REFUSED) {
-        return lease(t, endpoint, now, started);
+        return lease(t, endpoint, now, started, excludes);
       }
       // The control context changed this endpoint after we read the table: read the new one.
       t = controller.table();
@@ -87,7 +87,7 @@ final class DataPath {
       }
       int started = endpoint.tryStartLease();
       if (started != EndpointRuntime.REFUSED) {
-        return lease(t, endpoint, now, started);
+        return lease(t, endpoint, now, started, excludes);
       }
     }
     throw t.noEndpoint();
@@ -100,18 +100,35 @@ final class DataPath {
     for (EndpointRuntime endpoint : t.members()) {
       if (endpoint.id().equals(endpointId)) {
         int started = endpoint.tryStartSessionLease(now);
-        return started == EndpointRuntime.REFUSED ? null : lease(t, endpoint, now, started);
+        return started == EndpointRuntime.REFUSED ? null : lease(t, endpoint, now, started, false);
       }
     }
     return null;
   }
 
-  private Lease lease(RoutingTable t, EndpointRuntime endpoint, long now, int started) {
+  /**
+   * A lease whose context excludes endpoints is a retry (every retry excludes what it tried): it
+   * counts in the retry budget's in-flight retries until it ends.
+   */
+  private Lease lease(
+      RoutingTable t, EndpointRuntime endpoint, long now, int started, boolean retry) {
     boolean counted = t.picker().readsTotalInFlight();
     if (counted) {
       totalInFlight.increment();
     }
-    return new Lease(this, endpoint, now, counted, started == EndpointRuntime.STARTED_TRIAL);
+    if (retry) {
+      retryBudget.retryLeaseStarted();
+    }
+    return new Lease(this, endpoint, now, counted, started == EndpointRuntime.STARTED_TRIAL, retry);
+  }
+
+  /** Open leases over all members: a scan, for retry decisions only (never per pick). */
+  long activeRequests() {
+    long n = 0;
+    for (EndpointRuntime r : controller.table().members()) {
+      n += r.inFlight();
+    }
+    return n;
   }
 
   /** The balancer's ticker now. */
@@ -130,9 +147,13 @@ final class DataPath {
   }
 
   /** A lease ended (exactly once): balance the total and tell the observers. */
-  void leaseEnded(Endpoint endpoint, Outcome outcome, long latencyNanos, boolean counted) {
+  void leaseEnded(
+      Endpoint endpoint, Outcome outcome, long latencyNanos, boolean counted, boolean retry) {
     if (counted) {
       totalInFlight.decrement();
+    }
+    if (retry) {
+      retryBudget.retryLeaseEnded();
     }
     for (LeaseObserver observer : observers) {
       try {

@@ -40,6 +40,7 @@ public final class Lease implements AutoCloseable {
   private final long startNanos;
   private final boolean countedInTotal;
   private final boolean trial;
+  private final boolean retry;
   private volatile boolean done;
 
   Lease(
@@ -47,13 +48,15 @@ public final class Lease implements AutoCloseable {
       EndpointRuntime runtime,
       long startNanos,
       boolean countedInTotal,
-      boolean trial) {
+      boolean trial,
+      boolean retry) {
     this.data = data;
     this.runtime = runtime;
     this.endpoint = runtime.endpoint();
     this.startNanos = startNanos;
     this.countedInTotal = countedInTotal;
     this.trial = trial;
+    this.retry = retry;
   }
 
   /**
@@ -138,11 +141,18 @@ public final class Lease implements AutoCloseable {
     }
   }
 
-  /** Releases the lease as {@link Outcome#CANCELLED} unless it was already completed. */
+  /**
+   * Releases the lease as {@link Outcome#CANCELLED} unless it was already completed, timing it: how
+   * long it was open is a lower bound on the endpoint's latency ({@code p2c-ewma} prices it in),
+   * and past the outlier detection's {@code slowRequestThreshold} the cancellation counts as a
+   * failure. A lease whose end says nothing about the endpoint (a finished tunnel) should end with
+   * {@code complete(Outcome.CANCELLED, -1)} instead, which carries no time.
+   */
   @Override
   public void close() {
     if (!done) {
-      finish(Outcome.CANCELLED, -1L, 0L);
+      long now = data.nanoTime();
+      finish(Outcome.CANCELLED, Math.max(0L, now - startNanos), now);
     }
   }
 
@@ -151,7 +161,7 @@ public final class Lease implements AutoCloseable {
       return false;
     }
     runtime.completeLease(outcome, latencyNanos, nowNanos, trial);
-    data.leaseEnded(endpoint, outcome, latencyNanos, countedInTotal);
+    data.leaseEnded(endpoint, outcome, latencyNanos, countedInTotal, retry);
     return true;
   }
 

@@ -60,7 +60,7 @@ public final class LoadBalancerBuilder {
   Duration maxPenalty = Duration.ofSeconds(30);
   int retryBudgetPercent = 20;
   int retryBudgetMinPerSecond = 10;
-  Duration retryBudgetWindow = Duration.ofSeconds(10);
+  Duration retryBudgetWindow = Duration.ofSeconds(1);
   final List<BalancerListener> listeners = new ArrayList<>();
   StrategyRegistry registry = StrategyRegistry.standard();
   final Set<String> set = new HashSet<>();
@@ -404,13 +404,17 @@ public final class LoadBalancerBuilder {
   }
 
   /**
-   * The balancer's retry budget, shared by all its retry executors: retries at most {@code
-   * percent}% of requests over {@code window}, plus {@code minPerSecond} per second. Defaults 20%,
-   * 10/s, 10 s (Finagle's and Linkerd's).
+   * The balancer's retry budget, shared by all its retry executors: retries in flight at most
+   * {@code max(minPerSecond, percent% x requests in flight)} (Envoy's), and a rate of {@code
+   * percent}% of requests with no credit saved beyond one retry, plus {@code minPerSecond x window}
+   * in any sliding {@code window}. Defaults 20%, 10/s, 1 s. Since 0.2 the window (was 10 s,
+   * counting requests too) bounds only that reserve: credit saved in healthy times went in one
+   * burst.
    *
-   * @param percent retries allowed, in percent of requests over the window
-   * @param minPerSecond retries allowed per second on top, so a quiet service can retry
-   * @param window the window requests and retries are counted over, 1 s..1 h
+   * @param percent retries allowed, in percent of requests (in flight, and as they come)
+   * @param minPerSecond retries allowed per second on top, and always allowed in flight at once, so
+   *     a quiet service can retry
+   * @param window the reserve's sliding window, 1 s..1 h
    * @return this builder
    */
   public LoadBalancerBuilder retryBudget(int percent, int minPerSecond, Duration window) {

@@ -98,7 +98,7 @@ record LoadBalancerConfig(
   /** A fresh budget: each balancer built from this config has its own. */
   RetryBudget newRetryBudget() {
     return new RetryBudget(
-        retryBudgetPercent / 100.0, retryBudgetMinPerSecond, (int) retryBudgetWindow.toSeconds());
+        retryBudgetPercent / 100.0, retryBudgetMinPerSecond, retryBudgetWindow.toNanos());
   }
 
   /** The control side's settings, sharing the data path's counters and budget. */

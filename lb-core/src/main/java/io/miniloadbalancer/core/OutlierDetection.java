@@ -14,6 +14,18 @@ import java.time.Duration;
  * half-open: at most {@code trialRequests} in flight; that many successes close the breaker, a
  * failure ejects it again for longer. The ejection count decays by one per clean interval.
  *
+ * <p>A lease closed without an outcome ({@link Lease#close()}: the client gave up) after {@code
+ * slowRequestThreshold} or longer counts as a failure for both rules: a client that waited that
+ * long without an answer most likely waited on a stuck endpoint. A shorter cancellation is not a
+ * failure (clients go away for their own reasons), though latency-aware strategies still take its
+ * duration as a lower bound on the endpoint's latency. A lease that ends without an outcome for
+ * reasons that are not the endpoint's (a finished WebSocket tunnel, a stream handed on) should end
+ * with {@code complete(Outcome.CANCELLED, -1)}, which carries no time.
+ *
+ * <p>A passing active probe (when {@code activeCheckEndsEjection}) ends only a first ejection
+ * early: an endpoint ejected again before its ejection count decayed is flapping, and runs its
+ * ejection's full time. A one-off crash still comes back on its first passing probe.
+ *
  * <p>Never more than {@code maxEjectionPercent} of the pool is ejected at once, except that one
  * endpoint may always be ejected in a pool of two or more (Envoy's floor): with 10% and 5
  * endpoints, 1 may be out. A pool of one is never ejected (it would only turn its errors into "no
@@ -31,6 +43,7 @@ public final class OutlierDetection {
   private final double ejectionJitter;
   private final int maxEjectionPercent;
   private final int trialRequests;
+  private final Duration slowRequestThreshold;
   private final boolean activeCheckEndsEjection;
   private final boolean dryRun;
 
@@ -44,6 +57,7 @@ public final class OutlierDetection {
     ejectionJitter = b.ejectionJitter;
     maxEjectionPercent = b.maxEjectionPercent;
     trialRequests = b.trialRequests;
+    slowRequestThreshold = b.slowRequestThreshold;
     activeCheckEndsEjection = b.activeCheckEndsEjection;
     dryRun = b.dryRun;
   }
@@ -148,9 +162,19 @@ public final class OutlierDetection {
   }
 
   /**
-   * Whether a passing active probe ends an ejection early (into half-open).
+   * How long a lease must have been open for its cancellation to count as a failure; zero: never.
    *
-   * @return whether a passing active probe ends an ejection early (into half-open)
+   * @return how long a lease must have been open for its cancellation to count as a failure
+   */
+  public Duration slowRequestThreshold() {
+    return slowRequestThreshold;
+  }
+
+  /**
+   * Whether a passing active probe ends a first ejection early (into half-open); a repeated one
+   * always runs its time.
+   *
+   * @return whether a passing active probe ends a first ejection early (into half-open)
    */
   public boolean activeCheckEndsEjection() {
     return activeCheckEndsEjection;
@@ -177,6 +201,7 @@ public final class OutlierDetection {
     private double ejectionJitter = 0.1;
     private int maxEjectionPercent = 10;
     private int trialRequests = 3;
+    private Duration slowRequestThreshold = Duration.ofSeconds(5);
     private boolean activeCheckEndsEjection = true;
     private boolean dryRun;
 
@@ -298,7 +323,25 @@ public final class OutlierDetection {
     }
 
     /**
-     * Default true (Envoy's {@code successful_active_health_check_uneject_host}).
+     * Default 5 s; zero disables. Longer than a healthy endpoint's slow requests usually take, and
+     * shorter than the timeouts clients commonly wait before giving up (10-60 s), so a cancellation
+     * this late most likely means the endpoint did not answer. Too short a threshold would eject
+     * healthy endpoints behind impatient clients.
+     *
+     * @param d default 5 s; zero disables
+     * @return this builder
+     */
+    public Builder slowRequestThreshold(Duration d) {
+      if (d == null || d.isNegative()) {
+        throw new IllegalArgumentException("slowRequestThreshold must be >= 0, was " + d);
+      }
+      this.slowRequestThreshold = d;
+      return this;
+    }
+
+    /**
+     * Default true (Envoy's {@code successful_active_health_check_uneject_host}), for a first
+     * ejection only: a repeated ejection (the ejection count above 1) runs its full time.
      *
      * @param value default true (Envoy's {@code successful_active_health_check_uneject_host})
      * @return this builder

@@ -229,7 +229,7 @@ public final class RetryExecutor {
         return -1;
       }
       long now = data.nanoTime();
-      if (!data.retryBudget().tryWithdraw(now)) {
+      if (!data.retryBudget().tryWithdraw(now, data.activeRequests())) {
         budgetExhausted = true;
         return -1;
       }

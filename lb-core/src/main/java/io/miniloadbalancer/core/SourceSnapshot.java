@@ -12,8 +12,9 @@ import org.jspecify.annotations.Nullable;
  *
  * @param description what the source is, for example {@code "consul service 'api' at
  *     http://127.0.0.1:8500"}
- * @param staleness the age of the last good answer; {@code null} for sources that cannot be stale
- *     (a static list) or that never had an answer yet
+ * @param staleness how long the set has not been known current (at most the age of the last good
+ *     answer); {@code null} for sources that cannot be stale (a static list) or that never had an
+ *     answer yet
  * @param problem the current problem (agent unreachable, a held-back shrink, garbage), or {@code
  *     null} when all is well
  */
@@ -25,8 +26,9 @@ public record SourceSnapshot(
    *
    * @param description what the source is, for example {@code "consul service 'api' at
    *     http://127.0.0.1:8500"}
-   * @param staleness the age of the last good answer; {@code null} for sources that cannot be stale
-   *     (a static list) or that never had an answer yet
+   * @param staleness how long the set has not been known current (at most the age of the last good
+   *     answer); {@code null} for sources that cannot be stale (a static list) or that never had an
+   *     answer yet
    * @param problem the current problem (agent unreachable, a held-back shrink, garbage), or {@code
    *     null} when all is well
    */

@@ -94,8 +94,9 @@ public final class MeterNames {
 
   /** Description of {@link #DISCOVERY_STALENESS}. */
   public static final String DISCOVERY_STALENESS_DESCRIPTION =
-      "Age of the endpoint source's last good answer (Consul: rises up to the blocking wait"
-          + " while nothing changes); NaN for sources that are never stale";
+      "How long the endpoint source's set has not been known current (Consul: about 0 while a"
+          + " blocking query is open, growing while the agent is unreachable); NaN for sources"
+          + " that are never stale";
 
   /** Gauge: 1 while the endpoint source reports a problem (agent unreachable, a held shrink). */
   public static final String DISCOVERY_PROBLEM = "lb.discovery.problem";

@@ -44,6 +44,12 @@ import org.jspecify.annotations.Nullable;
  * is tried again. The value and its time stamp are two fields written with release stores;
  * concurrent updates may lose one sample (last writer wins), which is harmless for a moving average
  * and keeps the path lock-free.
+ *
+ * <p><b>Cancellations carry time.</b> A lease cancelled after {@code t} says the endpoint took at
+ * least {@code t}: when {@code t} is above the current estimate it enters as a peak sample, never
+ * as a lower one (a cancelled request says nothing about how fast the endpoint would have been).
+ * Without this an endpoint that never answers before its clients give up keeps a cost of zero. A
+ * cancellation after the slow-request threshold also counts as a failure for outlier detection.
  */
 public final class EndpointRuntime {
 
@@ -104,6 +110,7 @@ public final class EndpointRuntime {
   private final String id;
   private final double ewmaTauNanos;
   private final int consecutiveFailureThreshold;
+  private final long slowRequestNanos;
   private final Signals signals;
 
   private volatile Endpoint endpoint;
@@ -119,6 +126,7 @@ public final class EndpointRuntime {
   private volatile long cancellations;
   private volatile double ewmaNanos;
   private volatile long ewmaStampNanos;
+  private volatile boolean sampled;
   private volatile int consecutiveFailures;
   private volatile boolean halfOpen;
   private volatile int trialPermits;
@@ -131,6 +139,7 @@ public final class EndpointRuntime {
    * @param ewmaTauNanos the EWMA's time constant
    * @param defaultRttNanos the EWMA's value before the first sample
    * @param consecutiveFailureThreshold report every this many consecutive failures; 0 never
+   * @param slowRequestNanos a lease cancelled after this long counts as a failure; 0 never
    */
   public EndpointRuntime(
       Endpoint endpoint,
@@ -138,8 +147,10 @@ public final class EndpointRuntime {
       double ewmaTauNanos,
       long defaultRttNanos,
       int consecutiveFailureThreshold,
+      long slowRequestNanos,
       long nowNanos,
       Signals signals) {
+    this.slowRequestNanos = slowRequestNanos;
     this.id = endpoint.id();
     this.endpoint = endpoint;
     this.state = initialState;
@@ -223,13 +234,26 @@ public final class EndpointRuntime {
   /**
    * Ends a lease with its outcome; {@code latencyNanos < 0} means unknown. {@code trial} says the
    * lease holds a half-open trial permit: its success or failure is the trial's verdict, and a
-   * lease that gives no verdict (cancelled, overloaded) hands its permit back.
+   * lease that gives no verdict (cancelled, overloaded) hands its permit back. A timed cancellation
+   * is a lower bound on the latency, and at or above the slow-request threshold a failure (see the
+   * class comment).
    */
   public void completeLease(Outcome outcome, long latencyNanos, long nowNanos, boolean trial) {
-    if (latencyNanos >= 0 && outcome != Outcome.CANCELLED) {
-      observeLatency(latencyNanos, nowNanos);
+    Outcome counted = outcome;
+    if (latencyNanos >= 0) {
+      if (outcome != Outcome.CANCELLED) {
+        observeLatency(latencyNanos, nowNanos);
+      } else {
+        if (latencyNanos > ewmaNanosAt(nowNanos)) {
+          observeLatency(latencyNanos, nowNanos);
+        }
+        if (slowRequestNanos > 0 && latencyNanos >= slowRequestNanos) {
+          CANCELLATIONS.getAndAdd(this, 1L);
+          counted = Outcome.FAILURE;
+        }
+      }
     }
-    switch (outcome) {
+    switch (counted) {
       case SUCCESS -> {
         if (consecutiveFailures != 0) {
           CONSECUTIVE_FAILURES.setRelease(this, 0);
@@ -297,6 +321,9 @@ public final class EndpointRuntime {
       EWMA.setRelease(this, current * w + latencyNanos * (1.0 - w));
     }
     EWMA_STAMP.setRelease(this, nowNanos);
+    if (!sampled) {
+      sampled = true;
+    }
   }
 
   /**
@@ -343,9 +370,19 @@ public final class EndpointRuntime {
     return consecutiveFailures;
   }
 
+  /** Control context only: a recovered endpoint starts its failure streak afresh. */
+  public void clearConsecutiveFailures() {
+    CONSECUTIVE_FAILURES.setRelease(this, 0);
+  }
+
   /** Completions reported as overloaded (429, or 503 with Retry-After). */
   public long overloaded() {
     return overloaded;
+  }
+
+  /** Whether any latency sample (a completion or a timed cancellation) has been taken. */
+  public boolean sampled() {
+    return sampled;
   }
 
   /** Peak-EWMA latency decayed to {@code nowNanos}, in nanoseconds. */
@@ -435,7 +472,7 @@ public final class EndpointRuntime {
     return failures;
   }
 
-  /** Cancelled completions so far. */
+  /** Cancelled completions so far (slow ones also count as failures). */
   public long cancellations() {
     return cancellations;
   }

@@ -20,7 +20,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>A chain is retired by bumping its generation: a round or a result of an older generation is
  * ignored, so restarting the chain (after maintenance) never runs two at once. A passing probe may
- * also end an ejection early when outlier detection is configured so.
+ * also end a first ejection early when outlier detection is configured so; a repeated ejection (a
+ * flapping endpoint) runs its full time.
  */
 public final class ActiveHealth {
 
@@ -187,7 +188,12 @@ public final class ActiveHealth {
       String why = check.rise() + " passing probes: " + result.detail();
       changed = health.reconcile(fx, Transition.Cause.PROBE, why, now);
     }
-    if (od != null && od.activeCheckEndsEjection() && health.breaker() == BreakerState.OPEN) {
+    // Only a first ejection ends early: a repeated one (the count has not decayed) is a
+    // flapping endpoint, and a probe passing in its up phase would let it straight back in.
+    if (od != null
+        && od.activeCheckEndsEjection()
+        && health.breaker() == BreakerState.OPEN
+        && m.outlier.ejections() <= 1) {
       String why = "active check passed (" + result.detail() + ")";
       changed |= outliers.endEjection(fx, m, why, now);
     }

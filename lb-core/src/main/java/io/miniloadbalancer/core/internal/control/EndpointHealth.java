@@ -65,6 +65,10 @@ public final class EndpointHealth {
   // window has closed for good (its drain settled).
   private boolean drainAwaited;
   private boolean sessionsSettled;
+  // The counters when it last entered HEALTHY, for outlier windows to start from; -1: not since
+  // the last time the outlier stage took them.
+  private long recoveredSuccesses = -1;
+  private long recoveredFailures;
 
   EndpointHealth(
       EndpointRuntime runtime,
@@ -121,6 +125,10 @@ public final class EndpointHealth {
     }
     switch (to) {
       case HEALTHY -> {
+        // Failures from before the recovery (the outage itself) must not eject it again.
+        recoveredSuccesses = runtime.successes();
+        recoveredFailures = runtime.failures();
+        runtime.clearConsecutiveFailures();
         // A cold or just-repaired endpoint should not take a full share at once.
         if (slowStart != null) {
           rampStartNanos = now;
@@ -246,6 +254,19 @@ public final class EndpointHealth {
    */
   void sessionsSettled() {
     sessionsSettled = true;
+  }
+
+  /**
+   * The success and failure counts when the endpoint last became {@code HEALTHY}, once: {@code
+   * null} when it has not recovered since the last call.
+   */
+  long @Nullable [] takeRecovery() {
+    if (recoveredSuccesses < 0) {
+      return null;
+    }
+    long[] counts = {recoveredSuccesses, recoveredFailures};
+    recoveredSuccesses = -1;
+    return counts;
   }
 
   // ---- the breaker

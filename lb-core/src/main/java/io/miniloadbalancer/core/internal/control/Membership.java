@@ -95,6 +95,7 @@ public final class Membership {
   private void join(
       Effects fx, Endpoint e, @Nullable SourceHealth said, boolean joinedLater, long now) {
     int consecutiveFailures = od == null ? 0 : od.consecutiveFailures();
+    long slowRequestNanos = od == null ? 0 : od.slowRequestThreshold().toNanos();
     EndpointRuntime r =
         new EndpointRuntime(
             e,
@@ -102,6 +103,7 @@ public final class Membership {
             runtimeSettings.ewmaTauNanos(),
             runtimeSettings.ewmaDefaultRttNanos(),
             consecutiveFailures,
+            slowRequestNanos,
             now,
             runtimeSettings.signals());
     Member m = new Member(r, new EndpointHealth(r, journal, slowStart, od));

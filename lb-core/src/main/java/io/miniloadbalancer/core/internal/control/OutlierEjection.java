@@ -16,7 +16,8 @@ import org.jspecify.annotations.Nullable;
  * interval / {@value #WINDOW_STEPS}. An ejection opens the endpoint's breaker for a time that grows
  * with its ejection count (decaying while it stays clean); it then half-opens for a bounded trial.
  * The max-ejection share is the floor above: never more than that share of the eligible endpoints
- * out at once.
+ * out at once. An endpoint's window restarts when it becomes {@code HEALTHY} again (an ejection
+ * ends, probes bring it back): failures recorded before the recovery are the outage's, not its.
  */
 public final class OutlierEjection {
 
@@ -210,6 +211,12 @@ public final class OutlierEjection {
     tick++;
     for (Member m : pool.copy()) {
       Track t = m.outlier;
+      long[] recovered = m.health().takeRecovery();
+      if (recovered != null) {
+        // The window starts at the recovery: failures from the outage are not held against it.
+        Arrays.fill(t.windowSuccesses, recovered[0]);
+        Arrays.fill(t.windowFailures, recovered[1]);
+      }
       long successes = m.runtime().successes();
       long failures = m.runtime().failures();
       long ok = successes - t.windowSuccesses[slot];

@@ -13,8 +13,17 @@ import java.util.function.LongSupplier;
  * <p>An endpoint under a Retry-After penalty stays in this strategy's table (the other strategies
  * skip it) and pays the penalty's remaining time as extra latency: a 5 s Retry-After weighs like a
  * 5 s response, so it is chosen only when the alternative is worse.
+ *
+ * <p>An endpoint with requests in flight and no latency sample yet costs {@link #PENALTY_NANOS} per
+ * request (Finagle's {@code Penalty}): nothing says it answers at all, so it is not drawn into a
+ * pair as the cheap one while its first requests are still out. Cancelled leases carry their open
+ * time as a lower bound (see {@code EndpointRuntime}), so an endpoint that never answers before its
+ * clients give up is priced by how long they waited, not at zero.
  */
 final class PeakEwmaPicker implements Picker {
+
+  /** The latency an unsampled endpoint with requests in flight is priced at: 30 s. */
+  static final double PENALTY_NANOS = 30e9;
 
   private final EndpointRuntime[] endpoints;
   private final double[] inverseWeights;
@@ -35,11 +44,12 @@ final class PeakEwmaPicker implements Picker {
 
   private double cost(int i, long nowNanos) {
     EndpointRuntime e = endpoints[i];
-    double latency = e.ewmaNanosAt(nowNanos);
+    int inFlight = e.inFlight();
+    double latency = inFlight > 0 && !e.sampled() ? PENALTY_NANOS : e.ewmaNanosAt(nowNanos);
     long penaltyUntil = e.penaltyUntilNanos();
     if (penaltyUntil > nowNanos) {
       latency += penaltyUntil - nowNanos;
     }
-    return latency * (e.inFlight() + 1) * inverseWeights[i];
+    return latency * (inFlight + 1) * inverseWeights[i];
   }
 }

@@ -174,6 +174,7 @@ class PickerInternalsTest {
               0,
               0,
               0,
+              0,
               NO_SIGNALS);
     }
     return r;
