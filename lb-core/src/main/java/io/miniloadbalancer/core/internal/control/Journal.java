@@ -52,7 +52,8 @@ public final class Journal {
     Transition t = new Transition(id, from, to, cause, reason, now, clock.instant());
     transitions.add(t);
     fx.add(new ControlEvent.Transitioned(t));
-    LOG.info("pool '{}': endpoint {} {} -> {} ({})", pool, id, from, to, reason);
+    LOG.info(
+        "pool '{}': endpoint {} {} -> {} ({})", pool, id, from == null ? "added" : from, to, reason);
     return t;
   }
 
