@@ -4,8 +4,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.miniloadbalancer.consul.ConsulEndpointSource;
 import io.miniloadbalancer.core.Endpoint;
 import io.miniloadbalancer.core.EndpointState;
-import io.miniloadbalancer.core.HealthCheck;
-import io.miniloadbalancer.core.HealthProbes;
 import io.miniloadbalancer.core.LoadBalancer;
 import io.miniloadbalancer.core.LoadBalancerBuilder;
 import io.miniloadbalancer.core.OutlierDetection;
@@ -14,6 +12,7 @@ import io.miniloadbalancer.core.Transition;
 import io.miniloadbalancer.core.spi.BalancerListener;
 import io.miniloadbalancer.edge.admin.AdminPlane;
 import io.miniloadbalancer.edge.config.EdgeConfig;
+import io.miniloadbalancer.edge.config.HealthCheckSettings;
 import io.miniloadbalancer.edge.proxy.DataPlane;
 import io.miniloadbalancer.metrics.LoadBalancerMetrics;
 import java.time.Duration;
@@ -42,7 +41,9 @@ final class Pools implements AutoCloseable {
       LoadBalancer lb = balancer(name, p, config, data);
       balancers.put(name, lb);
       RetryPolicy policy = RetryPolicy.defaults().withMaxRetries(config.upstream().maxRetries());
-      data.addPool(name, lb, lb.retries(policy), p.hashKey(), p.sticky());
+      Duration requestTimeout =
+          p.requestTimeout() != null ? p.requestTimeout() : config.upstream().responseTimeout();
+      data.addPool(name, lb, lb.retries(policy), p.hashKey(), p.sticky(), requestTimeout);
       admin.addPool(name, lb, p.hashKey());
       LoadBalancerMetrics m = LoadBalancerMetrics.builder(lb).build();
       m.bindTo(registry);
@@ -69,13 +70,13 @@ final class Pools implements AutoCloseable {
       }
       b.endpoints(endpoints);
     }
-    if (p.healthCheckPath() != null) {
-      b.healthCheck(
-          HealthCheck.builder(HealthProbes.http(p.healthCheckPath(), Duration.ofSeconds(1)))
-              .build());
+    HealthCheckSettings check = p.activeHealthCheck();
+    if (check != null) {
+      b.healthCheck(check.toHealthCheck("/"));
     }
     if (p.outlierDetection()) {
-      b.outlierDetection(OutlierDetection.defaults());
+      b.outlierDetection(
+          p.outlier() != null ? p.outlier().toOutlierDetection() : OutlierDetection.defaults());
     }
     if (p.sticky() != null) {
       b.drainSessionQuietPeriod(p.sticky().drainQuietPeriod());

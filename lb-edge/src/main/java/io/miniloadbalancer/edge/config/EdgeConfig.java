@@ -311,6 +311,15 @@ public record EdgeConfig(
    *     or outlier detection only)
    * @param outlierDetection eject endpoints that fail in a row; default true
    * @param sticky the proxy's affinity cookie; default none
+   * @param requestTimeout time from sending a request to this pool's backend until its response
+   *     head; past it the client gets 504, the endpoint is charged a failure, the connection is
+   *     closed and an idempotent request is retried on another endpoint. Default {@code
+   *     upstream.responseTimeout} (30 s): well under the ALB's 60 s idle timeout, so the client
+   *     gets the proxy's 504 and the endpoint is charged, instead of the ALB cutting the connection
+   * @param healthCheck active health check settings (path, interval, rise, fall, ...); default
+   *     lb-core's, with checks on only when a path is set here or in {@code healthCheckPath}
+   * @param outlier outlier detection settings while {@code outlierDetection} is on; default
+   *     lb-core's
    */
   public record Pool(
       String strategy,
@@ -320,7 +329,10 @@ public record EdgeConfig(
       @Nullable String hashKey,
       @Nullable String healthCheckPath,
       Boolean outlierDetection,
-      @Nullable Sticky sticky) {
+      @Nullable Sticky sticky,
+      @Nullable Duration requestTimeout,
+      @Nullable HealthCheckSettings healthCheck,
+      @Nullable OutlierSettings outlier) {
 
     /** Defaults and validation. */
     public Pool {
@@ -342,6 +354,36 @@ public record EdgeConfig(
         throw new IllegalArgumentException("healthCheckPath must start with '/'");
       }
       outlierDetection = outlierDetection != null ? outlierDetection : Boolean.TRUE;
+      ConfigChecks.healthAndOutliers(healthCheckPath, healthCheck, outlierDetection, outlier);
+      if (requestTimeout != null) {
+        positive(requestTimeout, "requestTimeout");
+      }
+    }
+
+    /**
+     * The active health check settings, or null when active checks are off (no path set).
+     *
+     * @return the settings, {@code healthCheckPath} folded in
+     */
+    public @Nullable HealthCheckSettings activeHealthCheck() {
+      if (healthCheck != null && healthCheck.path() != null) {
+        return healthCheck;
+      }
+      if (healthCheckPath == null) {
+        return null;
+      }
+      return healthCheck == null
+          ? HealthCheckSettings.ofPath(healthCheckPath)
+          : new HealthCheckSettings(
+              healthCheckPath,
+              healthCheck.interval(),
+              healthCheck.fastInterval(),
+              healthCheck.downInterval(),
+              healthCheck.timeout(),
+              healthCheck.rise(),
+              healthCheck.fall(),
+              healthCheck.jitter(),
+              healthCheck.newEndpointsWaitForProbe());
     }
   }
 

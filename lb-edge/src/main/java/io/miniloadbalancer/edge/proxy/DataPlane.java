@@ -11,6 +11,7 @@ import io.miniloadbalancer.edge.http.Readiness;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -75,8 +76,31 @@ public final class DataPlane implements AutoCloseable {
       RetryExecutor retries,
       @Nullable String hashKey,
       EdgeConfig.@Nullable Sticky sticky) {
+    addPool(name, balancer, retries, hashKey, sticky, parts.responseTimeout());
+  }
+
+  /**
+   * Adds a pool the data path routes to, with its own request timeout.
+   *
+   * @param name the pool's name, as in {@code /proxy/<name>/}
+   * @param balancer the pool's balancer
+   * @param retries the pool's retry policy and budget
+   * @param hashKey where the request's hash key comes from, or null for none
+   * @param sticky the pool's affinity cookie, or null for none
+   * @param requestTimeout time from sending a request until its response head (the pool's {@code
+   *     requestTimeout}, else {@code upstream.responseTimeout})
+   */
+  public void addPool(
+      String name,
+      LoadBalancer balancer,
+      RetryExecutor retries,
+      @Nullable String hashKey,
+      EdgeConfig.@Nullable Sticky sticky,
+      Duration requestTimeout) {
     StickySessions sessions = sticky == null ? null : new StickySessions(name, sticky, registry);
-    pools.put(name, new PoolRuntime(name, balancer, retries, hashKey, sessions));
+    pools.put(
+        name,
+        new PoolRuntime(name, balancer, retries, hashKey, sessions, requestTimeout.toNanos()));
   }
 
   /**

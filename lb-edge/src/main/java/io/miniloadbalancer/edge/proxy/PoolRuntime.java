@@ -12,15 +12,16 @@ import java.net.SocketAddress;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A configured pool at run time: its balancer, retry policy, where its hash key comes from and its
- * affinity cookie, if any.
+ * A configured pool at run time: its balancer, retry policy, where its hash key comes from, its
+ * affinity cookie, if any, and its request timeout (sending the request to the response head).
  */
 record PoolRuntime(
     String name,
     LoadBalancer balancer,
     RetryExecutor retries,
     @Nullable String hashKey,
-    @Nullable StickySessions sticky) {
+    @Nullable StickySessions sticky,
+    long requestTimeoutNanos) {
 
   /** The request's hash key per the pool's {@code hashKey} setting; none when absent. */
   RequestContext context(HttpRequest request, SocketAddress remote) {
