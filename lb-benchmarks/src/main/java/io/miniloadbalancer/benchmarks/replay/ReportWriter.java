@@ -139,8 +139,8 @@ public final class ReportWriter {
           .append(csv(recoveries(r)))
           .append(',')
           .append(csv(shares(r)))
-          .append(',' + r.attempts() + ',' + num(r.worstAttemptRatio(), 3))
-          .append(',' + r.windowsOverAttemptBound() + '\n');
+          .append("," + r.attempts() + "," + num(r.worstAttemptRatio(), 3))
+          .append("," + r.windowsOverAttemptBound() + "\n");
     }
     return s.toString();
   }

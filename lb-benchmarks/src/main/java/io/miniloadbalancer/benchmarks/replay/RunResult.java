@@ -38,7 +38,7 @@ public record RunResult(
    * @param retries retries the budget granted in this second
    * @param budgetExhausted retries the budget refused in this second
    * @param backendRequests requests each backend received in this second, retries included
-   * @param attempts leases of the balancer that ended in this second: first tries and retries,
+   * @param attempts leases of the balancer begun in this second: first tries and retries,
    *     connection attempts that failed included (what a backend's listener never sees)
    */
   public record Second(

@@ -90,15 +90,16 @@ interface TrafficPath extends AutoCloseable {
   }
 
   /**
-   * Records every lease's end (one per attempt, retries included) for the run, charged to the
-   * second the lease ended.
+   * Records every lease (one per attempt, retries included) for the run when it ends, charged to
+   * the second it began (its end less its latency; a cancelled lease, without one, to its end), so
+   * a window's attempts line up with the requests sent in it.
    */
   static void observeAttempts(LoadBalancer balancer, RunRecorder recorder, long startNanos) {
     balancer.addLeaseObserver(
         new LeaseObserver() {
           @Override
           public void onLeaseEnd(Endpoint endpoint, Outcome outcome, long latencyNanos) {
-            recorder.attempt(System.nanoTime() - startNanos);
+            recorder.attempt(System.nanoTime() - startNanos - Math.max(0, latencyNanos));
           }
         });
   }

@@ -172,5 +172,7 @@ class RunRecorderTest {
     assertThat(r.attempts()).isEqualTo(180);
     assertThat(r.windowsOverAttemptBound()).isEqualTo(1);
     assertThat(r.worstAttemptRatio()).isEqualTo(1.6);
+    assertThat(ReportWriter.summaryCsv(List.of(r))).endsWith(",180,1.600,1\n");
+    assertThat(ReportWriter.summaryMarkdown(List.of(r))).contains("| 1.60 | 1 |");
   }
 }
