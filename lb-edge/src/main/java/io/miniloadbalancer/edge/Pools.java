@@ -4,8 +4,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.miniloadbalancer.consul.ConsulEndpointSource;
 import io.miniloadbalancer.core.Endpoint;
 import io.miniloadbalancer.core.EndpointState;
-import io.miniloadbalancer.core.HealthCheck;
-import io.miniloadbalancer.core.HealthProbes;
 import io.miniloadbalancer.core.LoadBalancer;
 import io.miniloadbalancer.core.LoadBalancerBuilder;
 import io.miniloadbalancer.core.OutlierDetection;
@@ -15,6 +13,7 @@ import io.miniloadbalancer.core.Transition;
 import io.miniloadbalancer.core.spi.BalancerListener;
 import io.miniloadbalancer.edge.admin.AdminPlane;
 import io.miniloadbalancer.edge.config.EdgeConfig;
+import io.miniloadbalancer.edge.config.HealthCheckSettings;
 import io.miniloadbalancer.edge.logging.TransitionLog;
 import io.miniloadbalancer.edge.proxy.DataPlane;
 import io.miniloadbalancer.metrics.LoadBalancerMetrics;
@@ -80,7 +79,9 @@ final class Pools implements AutoCloseable {
     LoadBalancer lb = balancer(name, p, config, data, source);
     int maxRetries = config.upstream().maxRetries();
     RetryPolicy policy = RetryPolicy.defaults().withMaxRetries(maxRetries);
-    data.addPool(name, lb, lb.retries(policy), p.hashKey(), p.sticky());
+    Duration requestTimeout =
+        p.requestTimeout() != null ? p.requestTimeout() : config.upstream().responseTimeout();
+    data.addPool(name, lb, lb.retries(policy), p.hashKey(), p.sticky(), requestTimeout);
     admin.addPool(name, lb, p.hashKey());
     Built old = pools.get(name);
     if (old != null) {
@@ -149,7 +150,10 @@ final class Pools implements AutoCloseable {
             a.hashKey(),
             a.healthCheckPath(),
             a.outlierDetection(),
-            a.sticky())
+            a.sticky(),
+            a.requestTimeout(),
+            a.healthCheck(),
+            a.outlier())
         .equals(b);
   }
 
@@ -233,13 +237,13 @@ final class Pools implements AutoCloseable {
     } else {
       b.source(source);
     }
-    if (p.healthCheckPath() != null) {
-      b.healthCheck(
-          HealthCheck.builder(HealthProbes.http(p.healthCheckPath(), Duration.ofSeconds(1)))
-              .build());
+    HealthCheckSettings check = p.activeHealthCheck();
+    if (check != null) {
+      b.healthCheck(check.toHealthCheck("/"));
     }
     if (p.outlierDetection()) {
-      b.outlierDetection(OutlierDetection.defaults());
+      b.outlierDetection(
+          p.outlier() != null ? p.outlier().toOutlierDetection() : OutlierDetection.defaults());
     }
     if (p.sticky() != null) {
       b.drainSessionQuietPeriod(p.sticky().drainQuietPeriod());

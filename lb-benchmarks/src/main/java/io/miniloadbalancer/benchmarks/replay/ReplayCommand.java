@@ -59,6 +59,15 @@ public final class ReplayCommand implements Callable<Integer> {
   @Option(names = "--seed", description = "Overrides the scenario's seed.")
   private Long seed;
 
+  @Option(
+      names = "--via",
+      defaultValue = "okhttp",
+      description =
+          "okhttp: lb-core inside the client, through lb-okhttp's interceptor; edge: the edge"
+              + " proxy started in this process with an equivalent pool, a plain client in front"
+              + " (default: ${DEFAULT-VALUE}).")
+  private String via = "okhttp";
+
   @Option(names = "--no-progress", description = "No progress bar (for logs and CI).")
   private boolean noProgress;
 
@@ -77,6 +86,13 @@ public final class ReplayCommand implements Callable<Integer> {
     PrintWriter err = spec.commandLine().getErr();
     PrintWriter outWriter = spec.commandLine().getOut();
     ScenarioLoader loader = new ScenarioLoader();
+    TrafficPath.Via path;
+    try {
+      path = TrafficPath.Via.parse(via);
+    } catch (IllegalArgumentException e) {
+      err.println("replay: " + e.getMessage());
+      return 2;
+    }
     List<Scenario> loaded = new ArrayList<>();
     List<String> texts = new ArrayList<>();
     // Every file is checked before the first run starts: a typo in the fourth file should not
@@ -99,6 +115,9 @@ public final class ReplayCommand implements Callable<Integer> {
                   s.faults(),
                   s.runs());
         }
+        if (path == TrafficPath.Via.EDGE) {
+          EdgePath.check(s);
+        }
         loaded.add(s);
         texts.add(Files.readString(file));
       } catch (ScenarioLoader.ScenarioException | IllegalArgumentException e) {
@@ -108,10 +127,10 @@ public final class ReplayCommand implements Callable<Integer> {
     }
     for (int i = 0; i < loaded.size(); i++) {
       Scenario scenario = loaded.get(i);
-      ReplayRunner runner = new ReplayRunner(scenario);
+      ReplayRunner runner = new ReplayRunner(scenario, path);
       List<RunResult> results = new ArrayList<>();
       for (Scenario.Run run : scenario.runs()) {
-        String label = scenario.name() + ": " + run.label(scenario.client());
+        String label = scenario.name() + ": " + run.label(scenario.client()) + " via " + via.trim();
         long expected = (long) scenario.traffic().rate() * scenario.duration().toSeconds();
         if (noProgress) {
           outWriter.println("running " + label);
@@ -132,14 +151,17 @@ public final class ReplayCommand implements Callable<Integer> {
         RunResult r = results.get(results.size() - 1);
         outWriter.printf(
             Locale.ROOT,
-            "  %-40s success %.3f%%  p99 %.1f ms  retries %d%n",
+            "  %-40s success %.3f%%  p99 %.1f ms  retries %d  worst attempts/requests %.2f%n",
             r.label(),
             r.successPercent(),
             r.percentileMillis(99),
-            r.retries());
+            r.retries(),
+            r.worstAttemptRatio());
         outWriter.flush();
       }
-      Path dir = out.resolve(scenario.name());
+      Path dir =
+          out.resolve(
+              path == TrafficPath.Via.OKHTTP ? scenario.name() : scenario.name() + "-via-edge");
       Path html = new ReportWriter(dir).write(scenario, texts.get(i), results);
       outWriter.println();
       outWriter.print(ReportWriter.summaryMarkdown(results));

@@ -1,19 +1,10 @@
 package io.miniloadbalancer.benchmarks.replay;
 
 import io.miniloadbalancer.core.Endpoint;
-import io.miniloadbalancer.core.HealthCheck;
-import io.miniloadbalancer.core.HealthProbes;
 import io.miniloadbalancer.core.LoadBalancer;
-import io.miniloadbalancer.core.LoadBalancerBuilder;
-import io.miniloadbalancer.core.OutlierDetection;
-import io.miniloadbalancer.core.RetryPolicy;
-import io.miniloadbalancer.core.Transition;
-import io.miniloadbalancer.core.spi.BalancerListener;
 import io.miniloadbalancer.okhttp.LoadBalancerIOException;
-import io.miniloadbalancer.okhttp.LoadBalancingInterceptor;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -32,8 +23,6 @@ import java.util.function.LongSupplier;
 import me.tongfei.progressbar.ProgressBar;
 import okhttp3.Call;
 import okhttp3.Callback;
-import okhttp3.ConnectionPool;
-import okhttp3.Dispatcher;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
 import okhttp3.Response;
@@ -44,8 +33,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Runs one {@link Scenario.Run} of a scenario on real sockets: starts the backends on loopback,
- * builds an lb-core balancer and an OkHttp client with lb-okhttp's interceptor, offers open-loop
- * traffic, applies the fault timeline on schedule, and returns what it measured.
+ * opens the run's {@link TrafficPath} (an lb-core balancer inside an OkHttp client with lb-okhttp's
+ * interceptor, or the edge proxy in this process in front of a plain OkHttp client), offers
+ * open-loop traffic, applies the fault timeline on schedule, and returns what it measured.
  *
  * <p>Every run of a scenario sees the same seeded arrivals, keys and backend draws; the strategy
  * (and the variant's settings) is the only thing that changes. What stays nondeterministic is OS
@@ -55,9 +45,6 @@ import org.jspecify.annotations.Nullable;
  * <p>Not thread-safe: one run at a time (they compete for the same two cores otherwise).
  */
 public final class ReplayRunner {
-
-  /** The logical host the client calls; the interceptor maps it to the balancer. */
-  static final String LOGICAL_HOST = "replay";
 
   /** The header carrying the request key to hash strategies. */
   static final String KEY_HEADER = "X-Replay-Key";
@@ -69,10 +56,17 @@ public final class ReplayRunner {
   private static final long GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
 
   private final Scenario scenario;
+  private final TrafficPath.Via via;
 
-  /** A runner for {@code scenario}. */
+  /** A runner for {@code scenario} through lb-okhttp's interceptor (today's path). */
   public ReplayRunner(Scenario scenario) {
+    this(scenario, TrafficPath.Via.OKHTTP);
+  }
+
+  /** A runner for {@code scenario} through {@code via}. */
+  ReplayRunner(Scenario scenario, TrafficPath.Via via) {
     this.scenario = scenario;
+    this.via = via;
   }
 
   /**
@@ -105,8 +99,7 @@ public final class ReplayRunner {
 
     long startNanos = System.nanoTime() + LEAD_NANOS;
     List<FaultyBackend> backends = new ArrayList<>();
-    LoadBalancer balancer = null;
-    OkHttpClient http = null;
+    TrafficPath path = null;
     try {
       List<Endpoint> endpoints = new ArrayList<>();
       for (int i = 0; i < scenario.backendCount(); i++) {
@@ -122,21 +115,17 @@ public final class ReplayRunner {
         backends.add(b);
         endpoints.add(Endpoint.of(b.id(), "127.0.0.1", b.port()));
       }
-      balancer = balancer(run, endpoints, recorder, startNanos, seed);
-      http = client(balancer, client, run.retries(client), scenario.traffic().concurrency(), calls);
+      path = via.open(scenario, run, endpoints, recorder, startNanos, calls);
+      LoadBalancer balancer = path.balancer();
       scheduleFaults(timeline, backends, balancer, startNanos);
       scheduleSamples(timeline, balancer, recorder, startNanos, seconds, progress);
-      offerTraffic(http, recorder, startNanos, seed, progress);
+      offerTraffic(path, recorder, startNanos, seed, progress);
     } finally {
       timeline.shutdownNow();
-      if (http != null) {
-        http.dispatcher().cancelAll();
-        http.connectionPool().evictAll();
+      if (path != null) {
+        path.close();
       }
       calls.shutdownNow();
-      if (balancer != null) {
-        balancer.close();
-      }
       backends.forEach(FaultyBackend::close);
       replies.shutdownNow();
       handlers.shutdownNow();
@@ -148,94 +137,6 @@ public final class ReplayRunner {
       }
     }
     return recorder.finish(run.label(client), perBackend, scenario.faults());
-  }
-
-  /** The balancer for {@code run}: the scenario's client settings with the run's overrides. */
-  private LoadBalancer balancer(
-      Scenario.Run run,
-      List<Endpoint> endpoints,
-      RunRecorder recorder,
-      long startNanos,
-      long seed) {
-    Scenario.Client client = scenario.client();
-    LoadBalancerBuilder builder =
-        LoadBalancer.builder()
-            .name(scenario.name())
-            .endpoints(endpoints)
-            .strategy(run.strategy())
-            .randomSource(seeded(seed ^ 0x5DEECE66DL))
-            .hashBalanceFactor(
-                run.hashBalanceFactor() != null
-                    ? run.hashBalanceFactor()
-                    : client.hashBalanceFactor())
-            .listener(
-                new BalancerListener() {
-                  @Override
-                  public void onTransition(Transition t) {
-                    recorder.transition(System.nanoTime() - startNanos, t);
-                  }
-                });
-    Scenario.HealthCheckSettings hc = client.healthCheck();
-    if (hc != null) {
-      builder.healthCheck(
-          HealthCheck.builder(HealthProbes.http("/health", hc.timeout()))
-              .interval(hc.interval())
-              .timeout(hc.timeout())
-              .rise(run.hysteresis() ? hc.rise() : 1)
-              .fall(run.hysteresis() ? hc.fall() : 1)
-              .build());
-    }
-    boolean outliers =
-        run.outlierDetection() != null ? run.outlierDetection() : client.outlierDetection();
-    if (outliers) {
-      builder.outlierDetection(
-          run.hysteresis()
-              ? OutlierDetection.builder()
-                  .activeCheckEndsEjection(run.activeCheckEndsEjection())
-                  .build()
-              // No damping: one failure ejects, for a short time that never grows.
-              : OutlierDetection.builder()
-                  .consecutiveFailures(1)
-                  .baseEjectionTime(NO_DAMPING_EJECTION)
-                  .maxEjectionTime(NO_DAMPING_EJECTION)
-                  .ejectionJitter(0)
-                  .build());
-    }
-    if (!run.retryBudget()) {
-      // lb-core has no switch to turn the budget off; a budget this large never binds
-      // (retries
-      // stay bounded by maxRetries per request).
-      builder.retryBudget(1_000_000, 1_000_000, Duration.ofSeconds(1));
-    }
-    return builder.build();
-  }
-
-  /** The ejection time of a run without hysteresis: one health-check interval's worth. */
-  static final Duration NO_DAMPING_EJECTION = Duration.ofSeconds(1);
-
-  private static OkHttpClient client(
-      LoadBalancer balancer,
-      Scenario.Client client,
-      int maxRetries,
-      int concurrency,
-      ExecutorService calls) {
-    Dispatcher dispatcher = new Dispatcher(calls);
-    // The semaphore in offerTraffic is the bound; the dispatcher must never queue behind it.
-    dispatcher.setMaxRequests(concurrency);
-    dispatcher.setMaxRequestsPerHost(concurrency);
-    return new OkHttpClient.Builder()
-        .dispatcher(dispatcher)
-        .connectionPool(new ConnectionPool(concurrency, 1, TimeUnit.MINUTES))
-        .callTimeout(client.timeout())
-        .connectTimeout(client.timeout())
-        .readTimeout(client.timeout())
-        .addInterceptor(
-            LoadBalancingInterceptor.builder()
-                .route(LOGICAL_HOST, balancer)
-                .retryPolicy(RetryPolicy.defaults().withMaxRetries(maxRetries))
-                .hashKeyHeader(KEY_HEADER)
-                .build())
-        .build();
   }
 
   /** Puts every fault of the timeline on the scheduler, relative to the run's start. */
@@ -315,7 +216,7 @@ public final class ReplayRunner {
    * Returns when every call has finished or the grace time after the last one has passed.
    */
   private void offerTraffic(
-      OkHttpClient http,
+      TrafficPath path,
       RunRecorder recorder,
       long startNanos,
       long seed,
@@ -325,6 +226,7 @@ public final class ReplayRunner {
     SplittableRandom arrivals = new SplittableRandom(seed);
     LongSupplier keys = keys(traffic.keys(), seed);
     Semaphore permits = new Semaphore(traffic.concurrency());
+    OkHttpClient http = path.http();
     long durationNanos = scenario.duration().toNanos();
     double meanGapNanos = 1e9 / traffic.rate();
     long due = 0;
@@ -346,10 +248,7 @@ public final class ReplayRunner {
         continue;
       }
       Request request =
-          new Request.Builder()
-              .url("http://" + LOGICAL_HOST + "/work?key=" + key)
-              .header(KEY_HEADER, Long.toString(key))
-              .build();
+          new Request.Builder().url(path.url(key)).header(KEY_HEADER, Long.toString(key)).build();
       http.newCall(request)
           .enqueue(
               new Callback() {

@@ -69,7 +69,7 @@ public final class ReportWriter {
     for (RunRecorder.Result r : RunRecorder.Result.values()) {
       s.append(',').append(r.name().toLowerCase(Locale.ROOT));
     }
-    s.append(",p50_ms,p99_ms,p999_ms,retries,budget_refusals");
+    s.append(",p50_ms,p99_ms,p999_ms,retries,budget_refusals,attempts");
     for (int b = 0; b < scenario.backendCount(); b++) {
       s.append(',').append(Scenario.backendId(b)).append("_requests");
     }
@@ -97,7 +97,9 @@ public final class ReportWriter {
             .append(',')
             .append(row.retries())
             .append(',')
-            .append(row.budgetExhausted());
+            .append(row.budgetExhausted())
+            .append(',')
+            .append(row.attempts());
         for (long n : row.backendRequests()) {
           s.append(',').append(n);
         }
@@ -110,7 +112,7 @@ public final class ReportWriter {
   static String summaryCsv(List<RunResult> runs) {
     StringBuilder s =
         new StringBuilder(
-            "run,requests,success_pct,p50_ms,p99_ms,p999_ms,retries,budget_exhausted,shed,max_over_mean_load,state_changes,errors_after_fault_s,load_share_pct\n");
+            "run,requests,success_pct,p50_ms,p99_ms,p999_ms,retries,budget_exhausted,shed,max_over_mean_load,state_changes,errors_after_fault_s,load_share_pct,attempts,worst_attempt_ratio,windows_over_attempt_bound\n");
     for (RunResult r : runs) {
       s.append(csv(r.label()))
           .append(',')
@@ -137,7 +139,8 @@ public final class ReportWriter {
           .append(csv(recoveries(r)))
           .append(',')
           .append(csv(shares(r)))
-          .append('\n');
+          .append("," + r.attempts() + "," + num(r.worstAttemptRatio(), 3))
+          .append("," + r.windowsOverAttemptBound() + "\n");
     }
     return s.toString();
   }
@@ -148,8 +151,8 @@ public final class ReportWriter {
         new StringBuilder(
             "| run | requests | success % | p50 ms | p99 ms | p99.9 ms | retries |"
                 + " budget exhausted | errors until (s after fault) | max/mean load |"
-                + " state changes |\n"
-                + "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|\n");
+                + " state changes | attempts/requests, worst 1 s | 1 s windows over 1.2x+10 |\n"
+                + "|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|\n");
     for (RunResult r : runs) {
       s.append("| ")
           .append(r.label())
@@ -173,6 +176,7 @@ public final class ReportWriter {
           .append(num(r.maxOverMeanLoad(), 2))
           .append(" | ")
           .append(r.stateChanges())
+          .append(" | " + num(r.worstAttemptRatio(), 2) + " | " + r.windowsOverAttemptBound())
           .append(" |\n");
     }
     return s.toString();

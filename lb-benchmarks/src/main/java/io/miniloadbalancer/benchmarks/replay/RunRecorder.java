@@ -56,6 +56,7 @@ final class RunRecorder {
   private final AtomicLongArray errorSlots;
   private final long[] retriesGranted;
   private final long[] retriesRefused;
+  private final AtomicLongArray attempts;
   private final List<RunResult.TransitionAt> transitions = new ArrayList<>();
 
   /** A recorder for a run of {@code seconds} seconds. */
@@ -74,6 +75,7 @@ final class RunRecorder {
     this.errorSlots = new AtomicLongArray((int) (seconds * 1_000_000_000L / ERROR_SLOT_NANOS));
     this.retriesGranted = new long[seconds];
     this.retriesRefused = new long[seconds];
+    this.attempts = new AtomicLongArray(seconds);
   }
 
   private static Histogram histogram() {
@@ -108,6 +110,17 @@ final class RunRecorder {
       synchronized (total) {
         total.recordValue(micros);
       }
+    }
+  }
+
+  /**
+   * Records one attempt (a lease of the balancer ended: a first try or a retry) at {@code atNanos}
+   * from the run's start.
+   */
+  void attempt(long atNanos) {
+    int second = (int) (atNanos / 1_000_000_000L);
+    if (second >= 0 && second < seconds) {
+      attempts.incrementAndGet(second);
     }
   }
 
@@ -164,7 +177,8 @@ final class RunRecorder {
                 percentileMillis(h, 99.9),
                 granted - prevGranted,
                 refused - prevRefused,
-                perBackend));
+                perBackend,
+                attempts.get(s)));
       }
       prevGranted = granted;
       prevRefused = refused;

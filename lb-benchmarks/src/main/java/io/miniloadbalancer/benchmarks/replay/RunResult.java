@@ -38,6 +38,8 @@ public record RunResult(
    * @param retries retries the budget granted in this second
    * @param budgetExhausted retries the budget refused in this second
    * @param backendRequests requests each backend received in this second, retries included
+   * @param attempts leases of the balancer begun in this second: first tries and retries,
+   *     connection attempts that failed included (what a backend's listener never sees)
    */
   public record Second(
       int second,
@@ -49,7 +51,8 @@ public record RunResult(
       double p999Millis,
       long retries,
       long budgetExhausted,
-      long[] backendRequests) {
+      long[] backendRequests,
+      long attempts) {
 
     /** Succeeded / offered in percent, or NaN for a second without requests. */
     public double successPercent() {
@@ -122,6 +125,40 @@ public record RunResult(
   /** A latency percentile of the whole run in milliseconds. */
   public double percentileMillis(double percentile) {
     return RunRecorder.percentileMillis(latency, percentile);
+  }
+
+  /** Attempts (first tries and retries) over the run. */
+  public long attempts() {
+    long n = 0;
+    for (Second s : seconds) {
+      n += s.attempts();
+    }
+    return n;
+  }
+
+  /**
+   * The issue 15 bound on one 1 s window: attempts at most 1.2 x requests + 10 (Envoy's retry
+   * budget shape: 20% of requests plus a floor), the requests being those due in the window.
+   */
+  static boolean withinAttemptBound(Second s) {
+    return s.attempts() <= 1.2 * s.offered() + 10;
+  }
+
+  /** 1 s windows whose attempts exceed 1.2 x requests + 10. */
+  public long windowsOverAttemptBound() {
+    return seconds.stream().filter(s -> !withinAttemptBound(s)).count();
+  }
+
+  /** The highest attempts / requests of any 1 s window with requests (NaN: none). */
+  public double worstAttemptRatio() {
+    double worst = Double.NaN;
+    for (Second s : seconds) {
+      if (s.offered() > 0) {
+        double r = (double) s.attempts() / s.offered();
+        worst = Double.isNaN(worst) ? r : Math.max(worst, r);
+      }
+    }
+    return worst;
   }
 
   /** Retries granted over the run. */

@@ -150,4 +150,29 @@ class RunRecorderTest {
               assertThat(at.transition()).isEqualTo(t);
             });
   }
+
+  @Test
+  void attemptsPerWindowAgainstTheBound() {
+    RunRecorder recorder = new RunRecorder(2);
+    for (int i = 0; i < 100; i++) {
+      recorder.record(i * 10 * MS, 5 * MS, Result.OK);
+      recorder.attempt(i * 10 * MS + 5 * MS);
+    }
+    // Second 1: 50 requests, 80 attempts (1.6x > 1.2 x 50 + 10 = 70).
+    for (int i = 0; i < 50; i++) {
+      recorder.record(S + i * 10 * MS, 5 * MS, Result.OK);
+    }
+    for (int i = 0; i < 80; i++) {
+      recorder.attempt(S + i * 10 * MS);
+    }
+    recorder.attempt(5 * S); // outside the run: ignored
+    RunResult r = recorder.finish("r", new long[0][2], List.of());
+    assertThat(r.seconds().get(0).attempts()).isEqualTo(100);
+    assertThat(r.seconds().get(1).attempts()).isEqualTo(80);
+    assertThat(r.attempts()).isEqualTo(180);
+    assertThat(r.windowsOverAttemptBound()).isEqualTo(1);
+    assertThat(r.worstAttemptRatio()).isEqualTo(1.6);
+    assertThat(ReportWriter.summaryCsv(List.of(r))).endsWith(",180,1.600,1\n");
+    assertThat(ReportWriter.summaryMarkdown(List.of(r))).contains("| 1.60 | 1 |");
+  }
 }

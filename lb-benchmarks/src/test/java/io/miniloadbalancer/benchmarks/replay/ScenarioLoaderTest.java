@@ -82,7 +82,8 @@ class ScenarioLoaderTest {
     }
     assertThat(files)
         .extracting(p -> p.getFileName().toString())
-        .containsExactly("crash.yaml", "flap.yaml", "skew.yaml", "slow.yaml");
+        .containsExactly(
+            "client-timeout.yaml", "crash.yaml", "flap.yaml", "skew.yaml", "slow.yaml");
     for (Path f : files) {
       assertThat(load(f).runs()).as(f.toString()).isNotEmpty();
     }

@@ -2,6 +2,7 @@ package io.miniloadbalancer.edge.admin;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import io.miniloadbalancer.edge.config.AddressRanges;
 import io.miniloadbalancer.edge.config.EdgeConfig;
 import io.miniloadbalancer.edge.http.LogRateLimit;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -147,7 +148,7 @@ final class AdminAuth {
   private final AdminHosts hosts;
 
   AdminAuth(EdgeConfig.Admin admin, Clock clock) {
-    this.open = EdgeConfig.isLoopback(admin.bind()) && admin.token().isEmpty();
+    this.open = AddressRanges.isLoopback(admin.bind()) && admin.token().isEmpty();
     this.token = admin.token();
     this.clock = clock;
     this.warnLimit = new LogRateLimit(WARN_LINES_PER_SECOND, clock::millis);

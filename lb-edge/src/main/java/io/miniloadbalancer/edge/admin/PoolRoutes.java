@@ -176,7 +176,10 @@ final class PoolRoutes {
     ConfigControl control = parts.control().get();
     if (control == null) {
       return done(
-          Answer.error(HttpResponseStatus.SERVICE_UNAVAILABLE, "config reload is not available"));
+          // A request this proxy cannot serve, not a fault of ours: 409, saying why.
+          Answer.error(
+              HttpResponseStatus.CONFLICT,
+              "nothing to reload: this proxy was started without a config file (--demo)"));
     }
     return control
         .reload("admin")

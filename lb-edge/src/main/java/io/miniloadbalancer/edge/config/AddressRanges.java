@@ -82,4 +82,14 @@ public final class AddressRanges {
     }
     return false;
   }
+
+  /**
+   * Whether {@code bind} names a loopback address, where the admin plane may run without a token.
+   *
+   * @param bind a bind address or name
+   * @return true for {@code localhost}, {@code 127.*} and {@code ::1}
+   */
+  public static boolean isLoopback(String bind) {
+    return bind.equals("localhost") || bind.startsWith("127.") || bind.equals("::1");
+  }
 }

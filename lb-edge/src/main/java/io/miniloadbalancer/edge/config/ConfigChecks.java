@@ -44,7 +44,7 @@ final class ConfigChecks {
             "route '" + r.prefix() + "' names pool '" + r.pool() + "', which is not configured");
       }
     }
-    boolean loopback = EdgeConfig.isLoopback(admin.bind());
+    boolean loopback = AddressRanges.isLoopback(admin.bind());
     if (!loopback && admin.token().isEmpty()) {
       throw new IllegalArgumentException(
           "admin.token is required when admin.bind ("
@@ -141,5 +141,30 @@ final class ConfigChecks {
       throw new IllegalArgumentException(key + " must not be negative, was " + d);
     }
     return d;
+  }
+
+  /**
+   * A pool's health and outlier keys agree: one health-check path (the shorthand or the block's),
+   * settings only where the feature is on.
+   */
+  static void healthAndOutliers(
+      @Nullable String healthCheckPath,
+      @Nullable HealthCheckSettings healthCheck,
+      boolean outlierDetection,
+      @Nullable OutlierSettings outlier) {
+    if (healthCheck != null && healthCheck.path() != null && healthCheckPath != null) {
+      throw new IllegalArgumentException(
+          "healthCheckPath and healthCheck.path both set; keep one (healthCheckPath is the"
+              + " shorthand for healthCheck.path)");
+    }
+    if (healthCheck != null && healthCheck.path() == null && healthCheckPath == null) {
+      throw new IllegalArgumentException(
+          "healthCheck needs a path (healthCheck.path or healthCheckPath): active checks are off"
+              + " without one");
+    }
+    if (outlier != null && !outlierDetection) {
+      throw new IllegalArgumentException(
+          "outlier settings given but outlierDetection is false; remove one of them");
+    }
   }
 }

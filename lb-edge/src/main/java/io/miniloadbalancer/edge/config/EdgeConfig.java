@@ -37,7 +37,7 @@ public record EdgeConfig(
     List<Route> routes,
     @Nullable ReloadWatch reload,
     @Nullable StickyKeys sticky,
-    @Nullable AccessLog accessLog) {
+    @Nullable AccessLogSettings accessLog) {
 
   /** Defaults and validation. */
   public EdgeConfig {
@@ -51,18 +51,8 @@ public record EdgeConfig(
     routes = routes != null ? List.copyOf(routes) : List.of();
     reload = reload != null ? reload : new ReloadWatch(null, null);
     sticky = sticky != null ? sticky : new StickyKeys(null);
-    accessLog = accessLog != null ? accessLog : new AccessLog(null);
+    accessLog = accessLog != null ? accessLog : new AccessLogSettings(null);
     ConfigChecks.wholeConfig(admin, consul, pools, routes);
-  }
-
-  /**
-   * Whether {@code bind} names a loopback address, where the admin plane may run without a token.
-   *
-   * @param bind a bind address or name
-   * @return true for {@code localhost}, {@code 127.*} and {@code ::1}
-   */
-  public static boolean isLoopback(String bind) {
-    return bind.equals("localhost") || bind.startsWith("127.") || bind.equals("::1");
   }
 
   /** A copy safe to show: secrets replaced by {@code "<redacted>"}. */
@@ -335,6 +325,15 @@ public record EdgeConfig(
    *     or outlier detection only)
    * @param outlierDetection eject endpoints that fail in a row; default true
    * @param sticky the proxy's affinity cookie; default none
+   * @param requestTimeout time from sending a request to this pool's backend until its response
+   *     head; past it the client gets 504, the endpoint is charged a failure, the connection is
+   *     closed and an idempotent request is retried on another endpoint. Default {@code
+   *     upstream.responseTimeout} (30 s): well under the ALB's 60 s idle timeout, so the client
+   *     gets the proxy's 504 and the endpoint is charged, instead of the ALB cutting the connection
+   * @param healthCheck active health check settings (path, interval, rise, fall, ...); default
+   *     lb-core's, with checks on only when a path is set here or in {@code healthCheckPath}
+   * @param outlier outlier detection settings while {@code outlierDetection} is on; default
+   *     lb-core's
    */
   public record Pool(
       String strategy,
@@ -344,7 +343,10 @@ public record EdgeConfig(
       @Nullable String hashKey,
       @Nullable String healthCheckPath,
       Boolean outlierDetection,
-      @Nullable Sticky sticky) {
+      @Nullable Sticky sticky,
+      @Nullable Duration requestTimeout,
+      @Nullable HealthCheckSettings healthCheck,
+      @Nullable OutlierSettings outlier) {
 
     /** Defaults and validation. */
     public Pool {
@@ -366,6 +368,36 @@ public record EdgeConfig(
         throw new IllegalArgumentException("healthCheckPath must start with '/'");
       }
       outlierDetection = outlierDetection != null ? outlierDetection : Boolean.TRUE;
+      ConfigChecks.healthAndOutliers(healthCheckPath, healthCheck, outlierDetection, outlier);
+      if (requestTimeout != null) {
+        positive(requestTimeout, "requestTimeout");
+      }
+    }
+
+    /**
+     * The active health check settings, or null when active checks are off (no path set).
+     *
+     * @return the settings, {@code healthCheckPath} folded in
+     */
+    public @Nullable HealthCheckSettings activeHealthCheck() {
+      if (healthCheck != null && healthCheck.path() != null) {
+        return healthCheck;
+      }
+      if (healthCheckPath == null) {
+        return null;
+      }
+      return healthCheck == null
+          ? HealthCheckSettings.ofPath(healthCheckPath)
+          : new HealthCheckSettings(
+              healthCheckPath,
+              healthCheck.interval(),
+              healthCheck.fastInterval(),
+              healthCheck.downInterval(),
+              healthCheck.timeout(),
+              healthCheck.rise(),
+              healthCheck.fall(),
+              healthCheck.jitter(),
+              healthCheck.newEndpointsWaitForProbe());
     }
   }
 
@@ -455,19 +487,4 @@ public record EdgeConfig(
   }
 
   // ---- observability (issue 20): kept apart so other sections merge without touching it
-
-  /**
-   * The access log: one JSON line per proxied request on the logger {@code
-   * io.miniloadbalancer.edge.access}. Env: {@code EDGE_ACCESS_LOG_ENABLED}.
-   *
-   * @param enabled default true: an edge proxy's first question is "what came through"; turn it off
-   *     when the ALB's own access log already answers it
-   */
-  public record AccessLog(Boolean enabled) {
-
-    /** Defaults. */
-    public AccessLog {
-      enabled = enabled != null ? enabled : Boolean.TRUE;
-    }
-  }
 }

@@ -13,6 +13,7 @@ import io.netty.channel.ChannelHandler;
 import io.netty.channel.group.DefaultChannelGroup;
 import io.netty.util.concurrent.GlobalEventExecutor;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -91,6 +92,28 @@ public final class DataPlane implements AutoCloseable {
       RetryExecutor retries,
       @Nullable String hashKey,
       EdgeConfig.@Nullable Sticky sticky) {
+    addPool(name, balancer, retries, hashKey, sticky, parts.responseTimeout());
+  }
+
+  /**
+   * Adds a pool the data path routes to with its own request timeout, or replaces the pool of that
+   * name (see above).
+   *
+   * @param name the pool's name, as in {@code /proxy/<name>/}
+   * @param balancer the pool's balancer
+   * @param retries the pool's retry policy and budget
+   * @param hashKey where the request's hash key comes from, or null for none
+   * @param sticky the pool's affinity cookie, or null for none
+   * @param requestTimeout time from sending a request until its response head (the pool's {@code
+   *     requestTimeout}, else {@code upstream.responseTimeout})
+   */
+  public void addPool(
+      String name,
+      LoadBalancer balancer,
+      RetryExecutor retries,
+      @Nullable String hashKey,
+      EdgeConfig.@Nullable Sticky sticky,
+      Duration requestTimeout) {
     PoolRuntime old = pools.get(name);
     StickySessions sessions =
         sticky == null
@@ -98,7 +121,16 @@ public final class DataPlane implements AutoCloseable {
             : old != null && old.sticky() != null && Objects.equals(old.sticky().config(), sticky)
                 ? old.sticky()
                 : new StickySessions(name, sticky, registry, stickyKeys, Clock.systemUTC());
-    pools.put(name, new PoolRuntime(name, balancer, retries, hashKey, sessions, meters.pool(name)));
+    pools.put(
+        name,
+        new PoolRuntime(
+            name,
+            balancer,
+            retries,
+            hashKey,
+            sessions,
+            meters.pool(name),
+            requestTimeout.toNanos()));
   }
 
   /**

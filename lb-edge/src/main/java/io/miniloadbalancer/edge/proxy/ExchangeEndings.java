@@ -1,11 +1,13 @@
 package io.miniloadbalancer.edge.proxy;
 
+import io.miniloadbalancer.core.HttpOutcomes;
 import io.miniloadbalancer.core.Lease;
 import io.miniloadbalancer.core.Outcome;
 import io.netty.channel.Channel;
 import io.netty.channel.pool.FixedChannelPool;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.util.concurrent.Future;
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
@@ -191,6 +193,11 @@ final class ExchangeEndings {
       return;
     }
     ex.pool.meters().retry(reason);
+    retryIn(backoff);
+  }
+
+  /** A granted retry: on another endpoint than the ones tried, after {@code backoff} nanos. */
+  void retryIn(long backoff) {
     if (ex.lease != null) {
       ex.context = ex.context.excluding(ex.lease.endpoint().id());
     }
@@ -228,8 +235,9 @@ final class ExchangeEndings {
   void finish() {
     ex.done = true;
     ex.relay.cancelTimer();
-    Outcome outcome = ex.status >= 500 ? Outcome.FAILURE : Outcome.SUCCESS;
-    endLease(outcome);
+    // lb-core's table: 5xx a failure, 429 and 503 + Retry-After an overload (a pause, no
+    // ejection), the rest a success.
+    endLease(HttpOutcomes.outcome(ex.status, ex.retryAfter != null));
     Channel up = ex.upstream;
     ex.upstream = null;
     if (up != null) {
@@ -270,6 +278,9 @@ final class ExchangeEndings {
     if (l != null && !l.isDone()) {
       if (outcome == Outcome.CANCELLED) {
         l.close();
+      } else if (outcome == Outcome.OVERLOADED) {
+        // The pause asked for (zero: lb-core's 1 s), capped by the balancer's maxPenalty.
+        l.overloaded(ex.retryAfter != null ? ex.retryAfter : Duration.ZERO);
       } else {
         l.complete(outcome, System.nanoTime() - l.startNanos());
       }

@@ -12,8 +12,9 @@ import java.net.SocketAddress;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A configured pool at run time: its balancer, retry policy, where its hash key comes from and its
- * affinity cookie, if any, and its meters.
+ * A configured pool at run time: its balancer, retry policy, where its hash key comes from, its
+ * affinity cookie, if any, its meters, and its request timeout (sending the request to the response
+ * head).
  */
 record PoolRuntime(
     String name,
@@ -21,7 +22,8 @@ record PoolRuntime(
     RetryExecutor retries,
     @Nullable String hashKey,
     @Nullable StickySessions sticky,
-    EdgeMeters.Pool meters) {
+    EdgeMeters.Pool meters,
+    long requestTimeoutNanos) {
 
   /** The request's hash key per the pool's {@code hashKey} setting; none when absent. */
   RequestContext context(HttpRequest request, SocketAddress remote) {

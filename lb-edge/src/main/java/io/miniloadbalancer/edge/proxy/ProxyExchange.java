@@ -1,12 +1,12 @@
 package io.miniloadbalancer.edge.proxy;
 
 import io.miniloadbalancer.core.Endpoint;
+import io.miniloadbalancer.core.HttpOutcomes;
 import io.miniloadbalancer.core.Lease;
 import io.miniloadbalancer.core.NoEndpointAvailableException;
 import io.miniloadbalancer.core.Outcome;
 import io.miniloadbalancer.core.RequestContext;
 import io.miniloadbalancer.core.RetryExecutor;
-import io.miniloadbalancer.core.RetryPolicy;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -54,10 +54,13 @@ import org.jspecify.annotations.Nullable;
  * {@link ResponseRelay} relays the response, {@link WebSocketTunnel} carries an upgraded
  * connection, and {@link ExchangeEndings} settles every ending (finish, retry, failure, cut).
  *
- * <p>Retries: only for idempotent requests without a body, on connect failures, connections lost
- * before the response head, response timeouts, malformed heads and 502/503/504, on another
- * endpoint, within lb-core's policy and shared budget ({@link RetryExecutor.RetryTracker}). Every
- * attempt writes a complete request (head and end), so a connection is never left mid-message.
+ * <p>Retries: only for idempotent requests (lb-core's {@link HttpOutcomes#isIdempotent}: the
+ * method, or an {@code Idempotency-Key}) without a body (a body is streamed, not kept, so it cannot
+ * be sent twice), on connect failures, connections lost before the response head, the pool's
+ * request timeout, malformed heads and the answers {@link HttpOutcomes#isRetryable} names (every
+ * 5xx and 429), always on another endpoint, within lb-core's policy and shared budget ({@link
+ * RetryExecutor.RetryTracker}). Every attempt writes a complete request (head and end), so a
+ * connection is never left mid-message.
  */
 final class ProxyExchange implements ChannelFutureListener {
 
@@ -117,6 +120,10 @@ final class ProxyExchange implements ChannelFutureListener {
   long responseBytes;
   long headLatencyNanos;
   int status;
+
+  /** The pause the current answer's {@code Retry-After} asks for; null when it had none. */
+  java.time.@Nullable Duration retryAfter;
+
   int attempt;
 
   /** Whether the current attempt's connection came back from the pool (served a request before). */
@@ -149,9 +156,11 @@ final class ProxyExchange implements ChannelFutureListener {
     this.requestComplete = bodyless;
     this.headRequest = request.method().equals(HttpMethod.HEAD);
     this.upgradeAsked = WebSocketTunnel.isUpgrade(request) && bodyless;
-    this.idempotent = RetryPolicy.isIdempotent(request.method().name());
-    this.retries =
-        pool.retries().track(bodyless && RetryPolicy.isIdempotent(request.method().name()));
+    // lb-core's one table: an idempotent method, or any method with an Idempotency-Key.
+    this.idempotent =
+        HttpOutcomes.isIdempotent(
+            request.method().name(), request.headers().contains(HttpOutcomes.IDEMPOTENCY_KEY));
+    this.retries = pool.retries().track(bodyless && idempotent);
     StickySessions sticky = pool.sticky();
     if (sticky != null) {
       this.affinityToken = sticky.token(request.headers());

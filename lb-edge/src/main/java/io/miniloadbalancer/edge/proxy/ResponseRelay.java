@@ -1,5 +1,6 @@
 package io.miniloadbalancer.edge.proxy;
 
+import io.miniloadbalancer.core.HttpOutcomes;
 import io.miniloadbalancer.core.Outcome;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -17,16 +18,19 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
  * The response stage of a {@link ProxyExchange}: every response head is checked before a byte of it
- * is relayed; interim responses (1xx other than 101) go to HTTP/1.1 clients, then the final one; a
- * 502/503/504 before anything was sent may be retried elsewhere; a backend's 101 turns the exchange
- * into a {@link WebSocketTunnel}; the body streams with back-pressure, its trailers dropped, and
- * bytes beyond its framing retire the connection. Runs on the client connection's event loop and
- * reads and writes its exchange's state.
+ * is relayed; interim responses (1xx other than 101) go to HTTP/1.1 clients, then the final one; an
+ * answer lb-core's {@link HttpOutcomes#isRetryable} names (every 5xx, 429) may be retried on
+ * another endpoint before anything was sent; a backend's 101 turns the exchange into a {@link
+ * WebSocketTunnel}; the body streams with back-pressure, its trailers dropped, and bytes beyond its
+ * framing retire the connection. Runs on the client connection's event loop and reads and writes
+ * its exchange's state.
  */
 final class ResponseRelay {
 
@@ -55,17 +59,23 @@ final class ResponseRelay {
     cancelTimer();
     ex.status = code;
     ex.headLatencyNanos = ex.lease == null ? 0 : System.nanoTime() - ex.lease.startNanos();
-    if ((ex.status == 502 || ex.status == 503 || ex.status == 504)
-        && !ex.responseStarted
-        && ex.endings.retryPossible()) {
-      // Drop this answer and its connection; try another endpoint.
-      ex.upstreamReusable = false;
-      ex.endings.closeUpstream();
-      ex.endings.endLease(Outcome.FAILURE);
-      // A backend's own 5xx is an answer, not a protocol error: nothing to log.
-      ex.endings.retryOrFail(
-          response.status(), null, "backend " + ex.describeEndpoint() + " answered " + ex.status);
-      return;
+    ex.retryAfter =
+        HttpOutcomes.retryAfter(response.headers().get(HttpOutcomes.RETRY_AFTER), Instant.now());
+    if (HttpOutcomes.isRetryable(ex.status) && !ex.responseStarted && ex.endings.retryPossible()) {
+      long backoff = ex.retries.grant();
+      if (backoff >= 0) {
+        // Drop this answer and its connection; try another endpoint (never the same one: the
+        // retry excludes it, so a 429's Retry-After is honoured there too). A backend's own 5xx
+        // is an answer, not a protocol error: nothing to log.
+        ex.upstreamReusable = false;
+        ex.endings.closeUpstream();
+        ex.endings.endLease(HttpOutcomes.outcome(ex.status, ex.retryAfter != null));
+        ex.pool.meters().retry("status_" + ex.status);
+        ex.endings.retryIn(backoff);
+        return;
+      }
+      // No retry left (policy or budget): the backend's own answer goes to the client, its body
+      // and Retry-After included, as nginx passes on the last upstream's answer.
     }
     // The backend's headers are rewritten in place rather than copied (see upstreamHead), so
     // the
@@ -223,14 +233,15 @@ final class ResponseRelay {
   }
 
   /**
-   * Starts the wait for the response head once the request is out: past {@code
-   * upstream.responseTimeout} the attempt fails as a 504, or is retried elsewhere.
+   * Starts the wait for the response head once the request is out: past the pool's {@code
+   * requestTimeout} (default {@code upstream.responseTimeout}) the attempt fails as a 504, or is
+   * retried elsewhere. The one timer of an attempt: the pool's key only sets its length.
    */
   void startTimer() {
     if (responseTimer != null || ex.done) {
       return;
     }
-    long timeout = ex.parts.responseTimeout().toNanos();
+    long timeout = ex.pool.requestTimeoutNanos();
     int forAttempt = ex.attempt;
     responseTimer =
         ex.client
@@ -249,7 +260,9 @@ final class ResponseRelay {
                       "timeout",
                       "no response head from "
                           + ex.describeEndpoint()
-                          + " within upstream.responseTimeout");
+                          + " within the pool's requestTimeout ("
+                          + Duration.ofNanos(timeout).toMillis()
+                          + " ms)");
                 },
                 timeout,
                 TimeUnit.NANOSECONDS);

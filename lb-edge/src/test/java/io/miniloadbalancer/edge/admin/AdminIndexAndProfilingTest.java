@@ -13,6 +13,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -106,6 +107,12 @@ class AdminIndexAndProfilingTest {
         continue; // a 10 s recording, and a switch needing ?name: covered below and elsewhere
       }
       HttpResponse<byte[]> answer = send(r.get("method").asText(), path, true);
+      if (path.endsWith("/config/reload")) {
+        // The demo has no config file: the route answers, and says why there is nothing to do.
+        assertThat(answer.statusCode()).isEqualTo(409);
+        assertThat(new String(answer.body(), StandardCharsets.UTF_8)).contains("without a config");
+        continue;
+      }
       assertThat(answer.statusCode()).as("%s %s", r.get("method").asText(), path).isLessThan(400);
     }
   }

@@ -3,6 +3,9 @@ package io.miniloadbalancer.edge.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.miniloadbalancer.core.HealthCheck;
+import io.miniloadbalancer.core.HealthProbes;
+import io.miniloadbalancer.core.OutlierDetection;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -102,5 +105,110 @@ class ConfigLoaderTest {
   void aPublicAdminNeedsAToken() {
     assertThatThrownBy(() -> loader.load("admin:\n  bind: 0.0.0.0\n" + POOL, "edge.yaml", Map.of()))
         .hasMessageContaining("admin.token");
+  }
+
+  @Test
+  void healthOutlierAndTimeoutKeysReachLbCoreWithItsDefaults() throws Exception {
+    EdgeConfig c =
+        loader.load(
+            POOL
+                + "    requestTimeout: 5s\n"
+                + "    healthCheck: {path: /ready, interval: 3s, fastInterval: 500ms,"
+                + " downInterval: 10s, timeout: 700ms, rise: 4, fall: 5, jitter: 0.2,"
+                + " newEndpointsWaitForProbe: true}\n"
+                + "    outlier: {consecutiveFailures: 7, failureRate: 0.4, minRequests: 30,"
+                + " interval: 20s, baseEjectionTime: 10s, maxEjectionTime: 2m,"
+                + " ejectionJitter: 0.0, maxEjectionPercent: 50, trialRequests: 2,"
+                + " activeCheckEndsEjection: false, dryRun: true}\n",
+            "edge.yaml",
+            Map.of());
+    EdgeConfig.Pool p = c.pools().get("api");
+    assertThat(p.requestTimeout()).isEqualTo(Duration.ofSeconds(5));
+    HealthCheck h = p.activeHealthCheck().toHealthCheck("/");
+    assertThat(h.interval()).isEqualTo(Duration.ofSeconds(3));
+    assertThat(h.fastInterval()).isEqualTo(Duration.ofMillis(500));
+    assertThat(h.downInterval()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(h.timeout()).isEqualTo(Duration.ofMillis(700));
+    assertThat(h.rise()).isEqualTo(4);
+    assertThat(h.fall()).isEqualTo(5);
+    assertThat(h.jitter()).isEqualTo(0.2);
+    assertThat(h.newEndpointsWaitForProbe()).isTrue();
+    OutlierDetection o = p.outlier().toOutlierDetection();
+    assertThat(o.consecutiveFailures()).isEqualTo(7);
+    assertThat(o.failureRate()).isEqualTo(0.4);
+    assertThat(o.minRequests()).isEqualTo(30);
+    assertThat(o.interval()).isEqualTo(Duration.ofSeconds(20));
+    assertThat(o.baseEjectionTime()).isEqualTo(Duration.ofSeconds(10));
+    assertThat(o.maxEjectionTime()).isEqualTo(Duration.ofMinutes(2));
+    assertThat(o.ejectionJitter()).isZero();
+    assertThat(o.maxEjectionPercent()).isEqualTo(50);
+    assertThat(o.trialRequests()).isEqualTo(2);
+    assertThat(o.activeCheckEndsEjection()).isFalse();
+    assertThat(o.dryRun()).isTrue();
+
+    // Keys left out: lb-core's own defaults, whatever lb-core makes them.
+    EdgeConfig d = loader.load(POOL + "    healthCheckPath: /health\n", "edge.yaml", Map.of());
+    EdgeConfig.Pool dp = d.pools().get("api");
+    assertThat(dp.requestTimeout()).isNull(); // upstream.responseTimeout applies
+    assertThat(d.upstream().responseTimeout()).isEqualTo(Duration.ofSeconds(30));
+    HealthCheck dh = dp.activeHealthCheck().toHealthCheck("/");
+    HealthCheck core = HealthCheck.builder(HealthProbes.tcp(Duration.ofSeconds(1))).build();
+    assertThat(dh).usingRecursiveComparison().ignoringFields("probe").isEqualTo(core);
+    assertThat(OutlierSettings.defaults().toOutlierDetection())
+        .usingRecursiveComparison()
+        .isEqualTo(OutlierDetection.defaults());
+  }
+
+  @Test
+  void healthOutlierAndTimeoutErrorsNameTheKey() {
+    assertThatThrownBy(
+            () ->
+                loader.load(POOL + "    healthCheck: {path: /h, rise: 0}\n", "edge.yaml", Map.of()))
+        .hasMessageContaining("line 5")
+        .hasMessageContaining("pools.api.healthCheck.rise")
+        .hasMessageContaining("must be at least 1, was 0");
+    assertThatThrownBy(
+            () ->
+                loader.load(
+                    POOL + "    healthCheck:\n      path: /h\n      fall: many\n",
+                    "edge.yaml",
+                    Map.of()))
+        .hasMessageContaining("line 7")
+        .hasMessageContaining("pools.api.healthCheck.fall");
+    assertThatThrownBy(
+            () -> loader.load(POOL + "    healthCheck: {rise: 2}\n", "edge.yaml", Map.of()))
+        .hasMessageContaining("pools.api")
+        .hasMessageContaining("healthCheck needs a path");
+    assertThatThrownBy(
+            () ->
+                loader.load(
+                    POOL + "    healthCheckPath: /a\n    healthCheck: {path: /b}\n",
+                    "edge.yaml",
+                    Map.of()))
+        .hasMessageContaining("healthCheckPath and healthCheck.path both set");
+    assertThatThrownBy(
+            () ->
+                loader.load(
+                    POOL + "    outlier: {maxEjectionPercent: 120}\n", "edge.yaml", Map.of()))
+        .hasMessageContaining("pools.api.outlier.maxEjectionPercent")
+        .hasMessageContaining("must be in 0..100, was 120");
+    assertThatThrownBy(
+            () ->
+                loader.load(
+                    POOL + "    outlier: {baseEjectionTime: 1m, maxEjectionTime: 10s}\n",
+                    "edge.yaml",
+                    Map.of()))
+        .hasMessageContaining("maxEjectionTime")
+        .hasMessageContaining("baseEjectionTime");
+    assertThatThrownBy(
+            () ->
+                loader.load(
+                    POOL + "    outlierDetection: false\n    outlier: {dryRun: true}\n",
+                    "edge.yaml",
+                    Map.of()))
+        .hasMessageContaining("outlierDetection is false");
+    assertThatThrownBy(() -> loader.load(POOL + "    requestTimeout: 0s\n", "edge.yaml", Map.of()))
+        .hasMessageContaining("pools.api")
+        .hasMessageContaining("requestTimeout");
   }
 }

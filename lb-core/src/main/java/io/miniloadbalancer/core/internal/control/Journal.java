@@ -53,7 +53,12 @@ public final class Journal {
     transitions.add(t);
     fx.add(new ControlEvent.Transitioned(t));
     LOG.info(
-        "pool '{}': endpoint {} {} -> {} ({})", pool, id, from == null ? "added" : from, to, reason);
+        "pool '{}': endpoint {} {} -> {} ({})",
+        pool,
+        id,
+        from == null ? "added" : from,
+        to,
+        reason);
     return t;
   }
 
