@@ -65,11 +65,13 @@ class ReplayTimelineTest {
   void burstFailuresAreRetriedOnTheOtherBackend() {
     RunResult.Second burst = result.seconds().get(1);
     // b1 answers 503 to everything for that second; round-robin still sends it half the
-    // traffic,
-    // and each 503 is retried once on b2, within the budget's reserve of 10/s x 10 s.
-    assertThat(burst.retries()).isGreaterThan(50);
-    assertThat(requests(2, 1)).isGreaterThan(requests(2, 0) + 50);
-    assertThat(burst.successPercent()).isGreaterThan(90.0);
+    // traffic, and its 503s are retried once on b2 as far as the retry budget allows: 20% of the
+    // requests arriving now plus a reserve of 10/s (and one carried retry), never saved credit
+    // spent in a burst (issue 15). So the budget is used, and bounded.
+    assertThat(burst.retries()).isGreaterThan(burst.offered() / 10);
+    assertThat(burst.retries()).isLessThanOrEqualTo(burst.offered() / 5 + 11);
+    assertThat(requests(2, 1)).isGreaterThan(requests(2, 0) + burst.retries() / 2);
+    assertThat(burst.successPercent()).isGreaterThan(60.0);
     assertThat(result.seconds().get(0).retries()).isZero();
     assertThat(result.seconds().get(3).retries()).isZero();
   }
