@@ -83,7 +83,12 @@ class ScenarioLoaderTest {
     assertThat(files)
         .extracting(p -> p.getFileName().toString())
         .containsExactly(
-            "client-timeout.yaml", "crash.yaml", "flap.yaml", "skew.yaml", "slow.yaml");
+            "client-timeout.yaml",
+            "crash.yaml",
+            "flap.yaml",
+            "outage.yaml",
+            "skew.yaml",
+            "slow.yaml");
     for (Path f : files) {
       assertThat(load(f).runs()).as(f.toString()).isNotEmpty();
     }
