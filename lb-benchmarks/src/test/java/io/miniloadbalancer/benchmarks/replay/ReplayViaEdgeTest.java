@@ -79,10 +79,12 @@ class ReplayViaEdgeTest {
     Scenario s = scenario();
     RunResult r = new ReplayRunner(s, TrafficPath.Via.EDGE).run(s.runs().get(0), null);
     assertThat(r.offered()).isGreaterThan(300);
-    // b1's 503 burst (second 1) is retried by the proxy on another backend.
+    // b1's 503 burst (second 1) is retried by the proxy on another backend, as far as the
+    // burst-free budget allows (20% of arriving requests + a reserve of 10/s + one carried).
     RunResult.Second burst = r.seconds().get(1);
     assertThat(burst.retries()).isPositive();
-    assertThat(burst.successPercent()).isGreaterThan(90.0);
+    assertThat(burst.retries()).isLessThanOrEqualTo(burst.offered() / 5 + 11);
+    assertThat(burst.successPercent()).isGreaterThan(70.0);
     // Every request is at least one attempt; the burst's retries are attempts too.
     for (RunResult.Second sec : r.seconds()) {
       assertThat(sec.attempts()).isGreaterThanOrEqualTo(sec.succeeded() - 5);
