@@ -28,8 +28,7 @@ import org.slf4j.LoggerFactory;
  * What the proxy tells backends about the client, and what it tells clients about itself: RFC 7239
  * ({@code Forwarded}) and the de-facto {@code X-Forwarded-*} fields, believed only from configured
  * trusted proxies; RFC 9110 15.5 / 15.6 error answers that say nothing about the inside (issue 14
- * items 10, 11, 13). Contract: /work/notes/strict-http-contract.md, "Forwarding" and "Error
- * answers".
+ * items 10, 11, 13). Contract: README.md, "Hardening", "Forwarding" and "Error answers".
  */
 @DisplayName("RFC 7239 / X-Forwarded-*, and RFC 9110 15.5-15.6 error answers without internals")
 class ConformanceForwardingTest {

@@ -31,8 +31,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Interim responses and protocol upgrades: RFC 9110 section 15.2 (1xx: forwarded to HTTP/1.1
  * clients, never to HTTP/1.0 ones; the final response follows), 7.8 (Upgrade: a 101 nobody asked
  * for is a protocol error), RFC 6455 4 (the WebSocket opening handshake, then a byte tunnel), and
- * RFC 9113 3.1 (h2c upgrades are not offered by this proxy). Contract:
- * /work/notes/strict-http-contract.md.
+ * RFC 9113 3.1 (h2c upgrades are not offered by this proxy). Contract: README.md, "Hardening".
  */
 @DisplayName("RFC 9110 15.2, 7.8 / RFC 6455 4: interim responses and upgrades")
 class ConformanceInterimAndUpgradeTest {

@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Request message framing from a hostile client: RFC 9112 section 6 (message body: 6.1
  * Transfer-Encoding, 6.2 Content-Length, 6.3 message body length), section 7.1 (chunked transfer
  * coding), section 11.2 (request smuggling), and RFC 9110 section 7.6.1 (Connection may not remove
- * framing). Contract: /work/notes/strict-http-contract.md, "Client side".
+ * framing). Contract: README.md, "Hardening", "Client side".
  *
  * <p>Every row also proves that nothing pipelined behind a refused request reaches any backend,
  * that the proxy still serves, and that the next client on the same worker and pool is answered

@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The request line and header section from a hostile client: RFC 9112 section 3 (request line,
  * method, request target forms, HTTP version), section 5 (field syntax: names, whitespace before
  * the colon, obs-fold), RFC 9110 section 5.5 (field values), 7.2 (Host), 2.5 (version, 505).
- * Contract: /work/notes/strict-http-contract.md, "Client side".
+ * Contract: README.md, "Hardening", "Client side".
  */
 @DisplayName("RFC 9112 3, 5 / RFC 9110 5.5, 7.2: request line and header fields")
 class ConformanceRequestLineAndHeadersTest {

@@ -25,7 +25,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Responses from a hostile backend: RFC 9112 section 4 (status line), 5 (field syntax), 6.3
  * (message body length), 9.3 (persistence), 9.6 (tear-down), and RFC 9110 6.4.1 / 15.3.5 / 15.4.5
- * (no content on HEAD, 204, 304). Contract: /work/notes/strict-http-contract.md, "Backend side".
+ * (no content on HEAD, 204, 304). Contract: README.md, "Hardening", "Backend side".
  *
  * <p>A malformed response is a 502 (nothing sent yet) or a visibly truncated body (head sent); an
  * upstream connection that misbehaved is closed, never pooled; and in every row the next client, on
