@@ -24,6 +24,8 @@ import org.jspecify.annotations.Nullable;
  * @param activeCheckEndsEjection whether a passing active probe ends an ejection early (lb-core:
  *     true, Envoy's {@code successful_active_health_check_uneject_host})
  * @param dryRun log ejections without making them (lb-core: false)
+ * @param slowRequestThreshold a cancellation (the client gave up) after this long counts as a
+ *     failure (lb-core: 5 s)
  */
 public record OutlierSettings(
     @Nullable Integer consecutiveFailures,
@@ -36,7 +38,8 @@ public record OutlierSettings(
     @Nullable Integer maxEjectionPercent,
     @Nullable Integer trialRequests,
     @Nullable Boolean activeCheckEndsEjection,
-    @Nullable Boolean dryRun) {
+    @Nullable Boolean dryRun,
+    @Nullable Duration slowRequestThreshold) {
 
   /** Validation: lb-core's builder checks every value given. */
   public OutlierSettings {
@@ -52,12 +55,14 @@ public record OutlierSettings(
         maxEjectionPercent,
         trialRequests,
         activeCheckEndsEjection,
-        dryRun);
+        dryRun,
+        slowRequestThreshold);
   }
 
   /** No keys: lb-core's defaults. */
   static OutlierSettings defaults() {
-    return new OutlierSettings(null, null, null, null, null, null, null, null, null, null, null);
+    return new OutlierSettings(
+        null, null, null, null, null, null, null, null, null, null, null, null);
   }
 
   /**
@@ -78,7 +83,8 @@ public record OutlierSettings(
         maxEjectionPercent,
         trialRequests,
         activeCheckEndsEjection,
-        dryRun);
+        dryRun,
+        slowRequestThreshold);
   }
 
   private static OutlierDetection build(
@@ -92,7 +98,8 @@ public record OutlierSettings(
       @Nullable Integer maxEjectionPercent,
       @Nullable Integer trialRequests,
       @Nullable Boolean activeCheckEndsEjection,
-      @Nullable Boolean dryRun) {
+      @Nullable Boolean dryRun,
+      @Nullable Duration slowRequestThreshold) {
     OutlierDetection.Builder b = OutlierDetection.builder();
     try {
       if (consecutiveFailures != null) {
@@ -127,6 +134,9 @@ public record OutlierSettings(
       }
       if (dryRun != null) {
         b.dryRun(dryRun);
+      }
+      if (slowRequestThreshold != null) {
+        b.slowRequestThreshold(slowRequestThreshold);
       }
       return b.build();
     } catch (IllegalArgumentException | NullPointerException e) {

@@ -119,7 +119,7 @@ class ConfigLoaderTest {
                 + "    outlier: {consecutiveFailures: 7, failureRate: 0.4, minRequests: 30,"
                 + " interval: 20s, baseEjectionTime: 10s, maxEjectionTime: 2m,"
                 + " ejectionJitter: 0.0, maxEjectionPercent: 50, trialRequests: 2,"
-                + " activeCheckEndsEjection: false, dryRun: true}\n",
+                + " activeCheckEndsEjection: false, dryRun: true, slowRequestThreshold: 8s}\n",
             "edge.yaml",
             Map.of());
     EdgeConfig.Pool p = c.pools().get("api");
@@ -145,6 +145,7 @@ class ConfigLoaderTest {
     assertThat(o.trialRequests()).isEqualTo(2);
     assertThat(o.activeCheckEndsEjection()).isFalse();
     assertThat(o.dryRun()).isTrue();
+    assertThat(o.slowRequestThreshold()).isEqualTo(Duration.ofSeconds(8));
 
     // Keys left out: lb-core's own defaults, whatever lb-core makes them.
     EdgeConfig d = loader.load(POOL + "    healthCheckPath: /health\n", "edge.yaml", Map.of());
