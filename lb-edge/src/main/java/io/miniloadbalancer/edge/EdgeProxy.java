@@ -18,6 +18,7 @@ import io.miniloadbalancer.edge.admin.AdminPlane;
 import io.miniloadbalancer.edge.admin.ReloadReport;
 import io.miniloadbalancer.edge.config.EdgeConfig;
 import io.miniloadbalancer.edge.http.ClientTimeouts;
+import io.miniloadbalancer.edge.http.IdleTimeout;
 import io.miniloadbalancer.edge.proxy.DataPlane;
 import io.miniloadbalancer.edge.proxy.Transport;
 import io.netty.bootstrap.ServerBootstrap;
@@ -30,9 +31,9 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpServerExpectContinueHandler;
-import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -158,9 +159,7 @@ public final class EdgeProxy implements AutoCloseable {
               ClientTimeouts timeouts =
                   new ClientTimeouts(s.requestHeadTimeout(), s.bodyIdleTimeout());
               ch.pipeline()
-                  .addLast(
-                      "idle",
-                      new IdleStateHandler(0, 0, s.idleTimeout().toMillis(), TimeUnit.MILLISECONDS))
+                  .addLast("idle", new IdleTimeout(s.idleTimeout()))
                   .addLast("timeouts", timeouts)
                   .addLast(
                       "codec",
@@ -179,7 +178,7 @@ public final class EdgeProxy implements AutoCloseable {
               ClientTimeouts timeouts =
                   new ClientTimeouts(s.requestHeadTimeout(), s.bodyIdleTimeout());
               ch.pipeline()
-                  .addLast("idle", new IdleStateHandler(0, 0, 60, TimeUnit.SECONDS))
+                  .addLast("idle", new IdleTimeout(Duration.ofSeconds(60)))
                   .addLast("timeouts", timeouts)
                   .addLast("codec", new HttpServerCodec(8192, 16_384, 65_536))
                   .addLast("aggregate", new HttpObjectAggregator(1 << 20))

@@ -22,39 +22,72 @@ public record Authority(String host, int port, byte @Nullable [] ip) {
    * @return the authority, or null when {@code value} is not one
    */
   public static @Nullable Authority parse(String value) {
-    String host;
-    String rest;
-    if (value.startsWith("[")) {
-      int close = value.indexOf(']');
-      if (close < 0 || !NetUtil.isValidIpV6Address(value.substring(1, close))) {
-        return null;
-      }
-      host = value.substring(1, close);
-      rest = value.substring(close + 1);
-    } else {
-      int colon = value.indexOf(':');
-      host = colon < 0 ? value : value.substring(0, colon);
-      rest = colon < 0 ? "" : value.substring(colon);
-      if (host.isEmpty() || host.length() > 253 || !host.chars().allMatch(Authority::nameChar)) {
-        return null;
-      }
+    int hostEnd = hostEnd(value);
+    if (hostEnd < 0 || !validPort(value, hostEnd)) {
+      return null;
     }
+    boolean bracketed = value.startsWith("[");
+    String host = bracketed ? value.substring(1, hostEnd - 1) : value.substring(0, hostEnd);
     int port = -1;
-    if (!rest.isEmpty()) {
-      if (!rest.startsWith(":")
-          || rest.length() > 6
-          || !rest.substring(1).chars().allMatch(c -> c >= '0' && c <= '9')) {
-        return null;
-      }
-      if (rest.length() > 1) { // "host:" is a valid (empty) port, RFC 3986 section 3.2.3
-        port = Integer.parseInt(rest.substring(1));
-        if (port < 1 || port > 65_535) {
-          return null;
-        }
-      }
+    if (value.length() > hostEnd + 1) { // "host:" is a valid (empty) port, RFC 3986 section 3.2.3
+      port = Integer.parseInt(value, hostEnd + 1, value.length(), 10);
     }
     byte[] ip = NetUtil.createByteArrayFromIpAddressString(host);
     return new Authority(host.toLowerCase(Locale.ROOT), port, ip);
+  }
+
+  /**
+   * Whether {@code value} is an authority, by the rules of {@link #parse} but without building one:
+   * the data path checks every request's {@code Host} and needs only the answer.
+   *
+   * @param value a {@code Host} value
+   * @return whether {@link #parse} would accept it
+   */
+  public static boolean isValid(String value) {
+    int hostEnd = hostEnd(value);
+    return hostEnd >= 0 && validPort(value, hostEnd);
+  }
+
+  /** Where the host part ends (after the bracket of an IPv6 literal), or -1 when it is invalid. */
+  private static int hostEnd(String value) {
+    if (value.startsWith("[")) {
+      int close = value.indexOf(']');
+      if (close < 0 || !NetUtil.isValidIpV6Address(value.substring(1, close))) {
+        return -1;
+      }
+      return close + 1;
+    }
+    int colon = value.indexOf(':');
+    int end = colon < 0 ? value.length() : colon;
+    if (end == 0 || end > 253) {
+      return -1;
+    }
+    for (int i = 0; i < end; i++) {
+      if (!nameChar(value.charAt(i))) {
+        return -1;
+      }
+    }
+    return end;
+  }
+
+  /** Whether what follows the host is nothing, or ":" and at most five digits of 1..65535. */
+  private static boolean validPort(String value, int hostEnd) {
+    int length = value.length() - hostEnd;
+    if (length == 0) {
+      return true;
+    }
+    if (value.charAt(hostEnd) != ':' || length > 6) {
+      return false;
+    }
+    int port = 0;
+    for (int i = hostEnd + 1; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (c < '0' || c > '9') {
+        return false;
+      }
+      port = port * 10 + (c - '0');
+    }
+    return length == 1 || (port >= 1 && port <= 65_535);
   }
 
   private static boolean nameChar(int c) {

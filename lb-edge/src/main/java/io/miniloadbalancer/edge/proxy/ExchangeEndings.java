@@ -4,9 +4,7 @@ import io.miniloadbalancer.core.HttpOutcomes;
 import io.miniloadbalancer.core.Lease;
 import io.miniloadbalancer.core.Outcome;
 import io.netty.channel.Channel;
-import io.netty.channel.pool.FixedChannelPool;
 import io.netty.handler.codec.http.HttpResponseStatus;
-import io.netty.util.concurrent.Future;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
@@ -56,7 +54,7 @@ final class ExchangeEndings {
       // (as OkHttp, nginx and Envoy do for a stale pooled connection).
       ex.staleRetries++;
       int sameAttempt = ex.attempt;
-      ex.upstreamPool.acquire().addListener((Future<Channel> f) -> ex.onAcquired(f, sameAttempt));
+      ex.upstreamPool.acquire(ex, sameAttempt);
       return;
     }
     endLease(Outcome.FAILURE);
@@ -297,15 +295,7 @@ final class ExchangeEndings {
   }
 
   void release(Channel ch, boolean reusable) {
-    FixedChannelPool p = ex.upstreamPool;
-    if (!reusable) {
-      ch.close();
-    }
-    if (p != null) {
-      p.release(ch);
-    } else {
-      ch.close();
-    }
+    UpstreamPool.giveBack(ch, reusable);
   }
 
   /** Counts and logs a failure as the backend's; null {@code kind}: nothing to log. */

@@ -1,11 +1,13 @@
 package io.miniloadbalancer.edge.proxy;
 
+import io.miniloadbalancer.edge.config.AddressRanges;
 import io.netty.channel.Channel;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpVersion;
+import io.netty.util.AsciiString;
 import java.net.InetSocketAddress;
 import java.util.List;
 import org.jspecify.annotations.Nullable;
@@ -17,17 +19,27 @@ import org.jspecify.annotations.Nullable;
  */
 final class ForwardingHeaders {
 
-  private static final List<String> HOP_BY_HOP =
+  // AsciiString names: their hash is computed once, not on every remove (twice per exchange).
+  private static final List<AsciiString> HOP_BY_HOP =
       List.of(
-          "connection",
-          "keep-alive",
-          "proxy-connection",
-          "proxy-authenticate",
-          "proxy-authorization",
-          "te",
-          "trailer",
-          "transfer-encoding",
-          "upgrade");
+          HttpHeaderNames.CONNECTION,
+          AsciiString.cached("keep-alive"),
+          AsciiString.cached("proxy-connection"),
+          AsciiString.cached("proxy-authenticate"),
+          HttpHeaderNames.PROXY_AUTHORIZATION,
+          HttpHeaderNames.TE,
+          HttpHeaderNames.TRAILER,
+          HttpHeaderNames.TRANSFER_ENCODING,
+          HttpHeaderNames.UPGRADE);
+
+  private static final AsciiString X_FORWARDED_FOR = AsciiString.cached("x-forwarded-for");
+  private static final AsciiString X_FORWARDED_PROTO = AsciiString.cached("x-forwarded-proto");
+  private static final AsciiString X_FORWARDED_HOST = AsciiString.cached("x-forwarded-host");
+  private static final AsciiString X_FORWARDED_PORT = AsciiString.cached("x-forwarded-port");
+  private static final AsciiString FORWARDED = AsciiString.cached("forwarded");
+  private static final AsciiString HTTP = AsciiString.cached("http");
+  private static final String VIA_1_1 = "1.1 edge-balancer";
+  private static final String VIA_1_0 = "1.0 edge-balancer";
 
   private ForwardingHeaders() {}
 
@@ -37,7 +49,7 @@ final class ForwardingHeaders {
    */
   static void rewriteRequest(
       HttpRequest request,
-      Channel client,
+      ClientAddress client,
       boolean trusted,
       boolean upgradeAsked,
       boolean chunked,
@@ -45,26 +57,26 @@ final class ForwardingHeaders {
     HttpHeaders h = request.headers();
     String originalHost = h.get(HttpHeaderNames.HOST);
     // Every line: a field split over lines is one list (RFC 9110 5.3), each a hop.
-    String xff = trusted ? joined(h, "x-forwarded-for") : null;
-    String xfProto = trusted ? h.get("x-forwarded-proto") : null;
-    String xfHost = trusted ? h.get("x-forwarded-host") : null;
-    String xfPort = trusted ? h.get("x-forwarded-port") : null;
+    String xff = trusted ? joined(h, X_FORWARDED_FOR) : null;
+    String xfProto = trusted ? h.get(X_FORWARDED_PROTO) : null;
+    String xfHost = trusted ? h.get(X_FORWARDED_HOST) : null;
+    String xfPort = trusted ? h.get(X_FORWARDED_PORT) : null;
     stripHopByHop(h);
     if (!trusted) {
       // A client's own forwarding claims would reach backends that act on them (RFC 7239).
-      h.remove("forwarded");
+      h.remove(FORWARDED);
     }
-    String clientIp = clientAddress(client);
-    h.set("x-forwarded-for", xff == null || xff.isBlank() ? clientIp : xff + ", " + clientIp);
-    h.set("x-forwarded-proto", xfProto != null ? xfProto : "http");
+    String clientIp = client.ip();
+    h.set(X_FORWARDED_FOR, xff == null || xff.isBlank() ? clientIp : xff + ", " + clientIp);
+    h.set(X_FORWARDED_PROTO, xfProto != null ? xfProto : HTTP);
     if (xfHost != null) {
-      h.set("x-forwarded-host", xfHost);
+      h.set(X_FORWARDED_HOST, xfHost);
     } else if (originalHost != null) {
-      h.set("x-forwarded-host", originalHost);
+      h.set(X_FORWARDED_HOST, originalHost);
     } else {
-      h.remove("x-forwarded-host");
+      h.remove(X_FORWARDED_HOST);
     }
-    h.set("x-forwarded-port", xfPort != null ? xfPort : String.valueOf(localPort(client)));
+    h.set(X_FORWARDED_PORT, xfPort != null ? xfPort : client.localPort());
     appendVia(h, request.protocolVersion());
     if (request.protocolVersion().minorVersion() == 0) {
       // An HTTP/1.0 request's Expect is ignored (RFC 9110 10.1.1).
@@ -87,35 +99,77 @@ final class ForwardingHeaders {
   /** Removes the hop-by-hop fields, and every field {@code Connection} names. */
   static void stripHopByHop(HttpHeaders h) {
     for (String connectionToken : h.getAll(HttpHeaderNames.CONNECTION)) {
+      if (HttpHeaderValues.KEEP_ALIVE.contentEqualsIgnoreCase(connectionToken)) {
+        continue; // the common value, removed below with the other hop-by-hop names: no split
+      }
       for (String name : connectionToken.split(",")) {
         h.remove(name.trim());
       }
     }
-    for (String name : HOP_BY_HOP) {
+    for (AsciiString name : HOP_BY_HOP) {
       h.remove(name);
     }
   }
 
   /** Adds this hop to {@code Via}: the version the message was {@code received} in. */
   static void appendVia(HttpHeaders h, HttpVersion received) {
-    String via = received.majorVersion() + "." + received.minorVersion() + " edge-balancer";
+    String via =
+        received == HttpVersion.HTTP_1_1
+            ? VIA_1_1
+            : received == HttpVersion.HTTP_1_0
+                ? VIA_1_0
+                : received.majorVersion() + "." + received.minorVersion() + " edge-balancer";
     String existing = h.get(HttpHeaderNames.VIA);
     h.set(HttpHeaderNames.VIA, existing == null ? via : existing + ", " + via);
   }
 
-  private static @Nullable String joined(HttpHeaders h, String name) {
+  private static @Nullable String joined(HttpHeaders h, CharSequence name) {
     List<String> all = h.getAll(name);
     return all.isEmpty() ? null : String.join(", ", all);
   }
 
-  private static String clientAddress(Channel client) {
-    if (client.remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null) {
-      return a.getAddress().getHostAddress();
-    }
-    return "unknown";
-  }
+  /**
+   * The client connection's addresses as the forwarding headers write them, computed once per
+   * connection rather than once per request.
+   */
+  static final class ClientAddress {
+    private final Channel channel;
+    private @Nullable String ip;
+    private @Nullable String localPort;
+    private @Nullable Boolean trusted;
 
-  private static int localPort(Channel client) {
-    return client.localAddress() instanceof InetSocketAddress a ? a.getPort() : 0;
+    ClientAddress(Channel channel) {
+      this.channel = channel;
+    }
+
+    String ip() {
+      String s = ip;
+      if (s == null) {
+        s =
+            channel.remoteAddress() instanceof InetSocketAddress a && a.getAddress() != null
+                ? a.getAddress().getHostAddress()
+                : "unknown";
+        ip = s;
+      }
+      return s;
+    }
+
+    boolean trusted(AddressRanges trustedProxies) {
+      Boolean t = trusted;
+      if (t == null) {
+        t = trustedProxies.contains(channel.remoteAddress());
+        trusted = t;
+      }
+      return t;
+    }
+
+    String localPort() {
+      String s = localPort;
+      if (s == null) {
+        s = String.valueOf(channel.localAddress() instanceof InetSocketAddress a ? a.getPort() : 0);
+        localPort = s;
+      }
+      return s;
+    }
   }
 }

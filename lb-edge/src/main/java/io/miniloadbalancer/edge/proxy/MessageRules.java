@@ -301,7 +301,7 @@ final class MessageRules {
    * Authority#parse}).
    */
   static boolean isAuthority(String host) {
-    return Authority.parse(stripOws(host)) != null;
+    return Authority.isValid(stripOws(host));
   }
 
   /** At most 120 chars, control bytes shown as '?', so a hostile value cannot forge log lines. */

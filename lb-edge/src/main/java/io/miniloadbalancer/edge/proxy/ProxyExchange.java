@@ -9,10 +9,7 @@ import io.miniloadbalancer.core.RequestContext;
 import io.miniloadbalancer.core.RetryExecutor;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.pool.FixedChannelPool;
 import io.netty.handler.codec.http.DefaultHttpRequest;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
@@ -25,7 +22,6 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.Future;
 import java.util.ArrayDeque;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
@@ -62,7 +58,7 @@ import org.jspecify.annotations.Nullable;
  * RetryExecutor.RetryTracker}). Every attempt writes a complete request (head and end), so a
  * connection is never left mid-message.
  */
-final class ProxyExchange implements ChannelFutureListener {
+final class ProxyExchange implements UpstreamPool.Acquirer {
 
   /**
    * Re-sends on another pooled connection after stale ones (see onUpstreamClosed); then a new one
@@ -94,7 +90,7 @@ final class ProxyExchange implements ChannelFutureListener {
   @Nullable String pinnedEndpoint;
   @Nullable Lease lease;
   @Nullable Channel upstream;
-  @Nullable FixedChannelPool upstreamPool;
+  @Nullable UpstreamPool upstreamPool;
   @Nullable String requestId;
 
   /**
@@ -207,42 +203,42 @@ final class ProxyExchange implements ChannelFutureListener {
     lease = l;
     attempt++;
     Endpoint endpoint = l.endpoint();
-    FixedChannelPool p = parts.upstream().pool(client.channel().eventLoop(), endpoint);
+    UpstreamPool p = parts.upstream().pool(client.channel().eventLoop(), endpoint);
     upstreamPool = p;
-    int thisAttempt = attempt;
-    p.acquire().addListener((Future<Channel> f) -> onAcquired(f, thisAttempt));
+    p.acquire(this, attempt);
   }
 
-  void onAcquired(Future<Channel> f, int forAttempt) {
-    if (!f.isSuccess()) {
-      if (forAttempt == attempt && !done) {
-        if (f.cause() instanceof java.util.concurrent.TimeoutException) {
-          // Every connection of upstream.maxConnectionsPerEndpoint is busy: the proxy's
-          // own
-          // limit, not the endpoint's failure (503, as for a full queue; never charged to
-          // it).
-          endings.endLease(Outcome.CANCELLED);
-          endings.fail(
-              HttpResponseStatus.SERVICE_UNAVAILABLE,
-              "pool_full",
-              "no free connection to "
-                  + describeEndpoint()
-                  + " within upstream.connectTimeout"
-                  + " (upstream.maxConnectionsPerEndpoint in use)");
-          return;
-        }
-        pool.meters().connectError();
-        endings.endLease(Outcome.FAILURE);
-        endings.retryOrFail(
-            HttpResponseStatus.BAD_GATEWAY,
-            "connect",
-            "connect to " + describeEndpoint() + " failed: " + f.cause().getMessage());
+  @Override
+  public void acquireFailed(Throwable cause, int forAttempt) {
+    if (forAttempt == attempt && !done) {
+      if (cause instanceof java.util.concurrent.TimeoutException) {
+        // Every connection of upstream.maxConnectionsPerEndpoint is busy: the proxy's
+        // own
+        // limit, not the endpoint's failure (503, as for a full queue; never charged to
+        // it).
+        endings.endLease(Outcome.CANCELLED);
+        endings.fail(
+            HttpResponseStatus.SERVICE_UNAVAILABLE,
+            "pool_full",
+            "no free connection to "
+                + describeEndpoint()
+                + " within upstream.connectTimeout"
+                + " (upstream.maxConnectionsPerEndpoint in use)");
+        return;
       }
-      return;
+      pool.meters().connectError();
+      endings.endLease(Outcome.FAILURE);
+      endings.retryOrFail(
+          HttpResponseStatus.BAD_GATEWAY,
+          "connect",
+          "connect to " + describeEndpoint() + " failed: " + cause.getMessage());
     }
-    Channel ch = f.getNow();
+  }
+
+  @Override
+  public void acquired(Channel ch, int forAttempt) {
     if (done || forAttempt != attempt) {
-      endings.release(ch, true);
+      UpstreamPool.giveBack(ch, true);
       return;
     }
     upstream = ch;
@@ -251,17 +247,19 @@ final class ProxyExchange implements ChannelFutureListener {
     ch.attr(UpstreamHandler.EXCHANGE).set(this);
     ch.config().setAutoRead(true);
     UpstreamConnections.decoder(ch).expectResponseTo(headRequest);
-    ChannelFuture headWritten;
+    // Writes take the void promise: a write that fails (a pooled connection the backend reset a
+    // moment ago) reaches UpstreamHandler.exceptionCaught, which ends the attempt at once instead
+    // of waiting for a response that cannot come, with no promise or listener per request.
     if (bodyless) {
       // The whole request, head and end, on every attempt: a retry that wrote only the head
       // would
       // leave the connection's encoder mid-message, and the next request on it would never go
       // out.
       ch.write(upstreamHead(), ch.voidPromise());
-      headWritten = ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT);
+      ch.writeAndFlush(LastHttpContent.EMPTY_LAST_CONTENT, ch.voidPromise());
       relay.startTimer();
     } else {
-      headWritten = ch.write(upstreamHead());
+      ch.write(upstreamHead(), ch.voidPromise());
       while (!pending.isEmpty()) {
         ch.write(pending.poll(), ch.voidPromise());
       }
@@ -272,35 +270,22 @@ final class ProxyExchange implements ChannelFutureListener {
         relay.startTimer();
       }
     }
-    // A write that fails (a pooled connection the backend reset a moment ago) ends the attempt
-    // at
-    // once, instead of waiting for a response that cannot come.
-    headWritten.addListener(this);
-  }
-
-  /** The request head's write finished; a failure ends the attempt (see onAcquired). */
-  @Override
-  public void operationComplete(ChannelFuture future) {
-    if (!future.isSuccess()) {
-      Channel ch = future.channel();
-      onUpstreamClosed(ch, "writing the request failed: " + future.cause());
-    }
   }
 
   private HttpRequest upstreamHead() {
     HttpHeaders h = request.headers();
     if (!upstreamHeadersReady) {
       upstreamHeadersReady = true;
-      Channel ch = client.channel();
+      ForwardingHeaders.ClientAddress address = owner.clientAddress();
       ForwardingHeaders.rewriteRequest(
           request,
-          ch,
-          parts.trustedProxies().contains(ch.remoteAddress()),
+          address,
+          address.trusted(parts.trustedProxies()),
           upgradeAsked,
           chunkedRequest,
           pool.sticky());
     }
-    h.set(HttpHeaderNames.HOST, lease.endpoint().authority());
+    h.set(HttpHeaderNames.HOST, upstreamPool.authority());
     return new DefaultHttpRequest(HttpVersion.HTTP_1_1, request.method(), upstreamUri, h);
   }
 

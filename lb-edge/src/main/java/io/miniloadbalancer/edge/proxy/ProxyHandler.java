@@ -41,6 +41,7 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
   private final ClientTimeouts timeouts;
   private @Nullable ProxyExchange current;
   private @Nullable ChannelHandlerContext context;
+  private ForwardingHeaders.@Nullable ClientAddress clientAddress;
 
   /** After an answer to a request whose body is still coming (connection kept): drop the body. */
   private boolean discarding;
@@ -69,6 +70,16 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
 
   ClientTimeouts timeouts() {
     return timeouts;
+  }
+
+  /** The connection's addresses for the forwarding headers (made once per connection). */
+  ForwardingHeaders.ClientAddress clientAddress() {
+    ForwardingHeaders.ClientAddress a = clientAddress;
+    if (a == null) {
+      a = new ForwardingHeaders.ClientAddress(context.channel());
+      clientAddress = a;
+    }
+    return a;
   }
 
   @Override

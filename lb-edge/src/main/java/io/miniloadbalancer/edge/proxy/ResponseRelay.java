@@ -17,10 +17,8 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
-import io.netty.util.concurrent.ScheduledFuture;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -35,7 +33,9 @@ import org.jspecify.annotations.Nullable;
 final class ResponseRelay {
 
   private final ProxyExchange ex;
-  private @Nullable ScheduledFuture<?> responseTimer;
+
+  /** The upstream connection whose response deadline this exchange set, while it is set. */
+  private @Nullable Channel deadlineOn;
 
   ResponseRelay(ProxyExchange ex) {
     this.ex = ex;
@@ -235,44 +235,43 @@ final class ResponseRelay {
   /**
    * Starts the wait for the response head once the request is out: past the pool's {@code
    * requestTimeout} (default {@code upstream.responseTimeout}) the attempt fails as a 504, or is
-   * retried elsewhere. The one timer of an attempt: the pool's key only sets its length.
+   * retried elsewhere. The deadline lives on the upstream connection ({@link UpstreamHandler}),
+   * whose one timer serves request after request; the pool's key only sets its length.
    */
   void startTimer() {
-    if (responseTimer != null || ex.done) {
+    Channel up = ex.upstream;
+    if (deadlineOn != null || ex.done || up == null) {
       return;
     }
-    long timeout = ex.pool.requestTimeoutNanos();
-    int forAttempt = ex.attempt;
-    responseTimer =
-        ex.client
-            .executor()
-            .schedule(
-                () -> {
-                  responseTimer = null;
-                  if (ex.done || forAttempt != ex.attempt || ex.responseStarted) {
-                    return;
-                  }
-                  ex.upstreamReusable = false;
-                  ex.endings.closeUpstream();
-                  ex.endings.endLease(Outcome.FAILURE);
-                  ex.endings.retryOrFail(
-                      HttpResponseStatus.GATEWAY_TIMEOUT,
-                      "timeout",
-                      "no response head from "
-                          + ex.describeEndpoint()
-                          + " within the pool's requestTimeout ("
-                          + Duration.ofNanos(timeout).toMillis()
-                          + " ms)");
-                },
-                timeout,
-                TimeUnit.NANOSECONDS);
+    deadlineOn = up;
+    UpstreamHandler.of(up).expectResponseBy(System.nanoTime() + ex.pool.requestTimeoutNanos());
+  }
+
+  /** The deadline set by startTimer passed on {@code ch} with no response head. */
+  void onResponseTimeout(Channel ch) {
+    if (ex.done || ch != ex.upstream || ex.responseStarted) {
+      return;
+    }
+    deadlineOn = null;
+    ex.upstreamReusable = false;
+    ex.endings.closeUpstream();
+    ex.endings.endLease(Outcome.FAILURE);
+    ex.endings.retryOrFail(
+        HttpResponseStatus.GATEWAY_TIMEOUT,
+        "timeout",
+        "no response head from "
+            + ex.describeEndpoint()
+            + " within the pool's requestTimeout ("
+            + Duration.ofNanos(ex.pool.requestTimeoutNanos()).toMillis()
+            + " ms)");
   }
 
   /** The head came, or the attempt ended otherwise. */
   void cancelTimer() {
-    if (responseTimer != null) {
-      responseTimer.cancel(false);
-      responseTimer = null;
+    Channel ch = deadlineOn;
+    if (ch != null) {
+      deadlineOn = null;
+      UpstreamHandler.of(ch).responseNoLongerExpected();
     }
   }
 }
