@@ -22,6 +22,7 @@ import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
+import java.nio.channels.ClosedChannelException;
 import java.util.ArrayDeque;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
@@ -211,6 +212,16 @@ final class ProxyExchange implements UpstreamPool.Acquirer {
   @Override
   public void acquireFailed(Throwable cause, int forAttempt) {
     if (forAttempt == attempt && !done) {
+      if (cause instanceof ClosedChannelException && staleRetries < MAX_STALE_RETRIES) {
+        // The new connection was closed on this side before its connect finished: nothing was
+        // sent and the endpoint said nothing. Seen when a client closes while uploading and the
+        // new socket reuses its descriptor within one epoll batch (the closed socket's pending
+        // read lands on the connecting one). Tried again on another new connection, for any
+        // method (the request has not left the proxy), not charged to the endpoint or the budget.
+        staleRetries++;
+        upstreamPool.acquire(this, attempt);
+        return;
+      }
       if (cause instanceof java.util.concurrent.TimeoutException) {
         // Every connection of upstream.maxConnectionsPerEndpoint is busy: the proxy's
         // own
@@ -231,7 +242,7 @@ final class ProxyExchange implements UpstreamPool.Acquirer {
       endings.retryOrFail(
           HttpResponseStatus.BAD_GATEWAY,
           "connect",
-          "connect to " + describeEndpoint() + " failed: " + cause.getMessage());
+          "connect to " + describeEndpoint() + " failed: " + MessageRules.describe(cause));
     }
   }
 
