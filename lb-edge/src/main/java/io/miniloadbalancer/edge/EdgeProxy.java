@@ -58,7 +58,7 @@ public final class EdgeProxy implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EdgeProxy.class);
 
   private final EdgeConfig config;
-  private final Transport transport = Transport.best();
+  private final Transport transport;
   private final EventLoopGroup group;
   private final PrometheusMeterRegistry registry =
       new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -75,6 +75,7 @@ public final class EdgeProxy implements AutoCloseable {
   private EdgeProxy(EdgeConfig config, EnvironmentInfo environment) {
     this.config = config;
     this.environment = environment;
+    this.transport = Transport.choose(config.server().transport());
     this.group = transport.group(config.server().workers());
     bindProcessMeters(registry, group);
     this.data = new DataPlane(config, transport, registry, state);

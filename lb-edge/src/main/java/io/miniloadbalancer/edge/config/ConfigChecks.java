@@ -3,6 +3,7 @@ package io.miniloadbalancer.edge.config;
 import io.netty.util.NetUtil;
 import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
@@ -113,6 +114,16 @@ final class ConfigChecks {
         || prefix.equals("/readyz")) {
       throw new IllegalArgumentException("route prefix '" + prefix + "' shadows a built-in path");
     }
+  }
+
+  /** {@code value} lower-cased ({@code dflt} when absent), when it is one of {@code allowed}. */
+  static String oneOf(@Nullable String value, String dflt, List<String> allowed, String key) {
+    String v = value != null ? value.toLowerCase(Locale.ROOT) : dflt;
+    if (!allowed.contains(v)) {
+      throw new IllegalArgumentException(
+          key + " must be one of " + String.join(", ", allowed) + ", was '" + value + "'");
+    }
+    return v;
   }
 
   static int checkPort(int port, String key) {

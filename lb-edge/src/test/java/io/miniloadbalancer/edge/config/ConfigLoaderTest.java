@@ -49,7 +49,7 @@ class ConfigLoaderTest {
   }
 
   @Test
-  void errorsNameTheKeyAndTheLine() {
+  void errorsNameTheKeyAndTheLine() throws Exception {
     assertThatThrownBy(() -> loader.load("server:\n  port: 0x\n" + POOL, "edge.yaml", Map.of()))
         .hasMessageContaining("edge.yaml line 2")
         .hasMessageContaining("server.port");
@@ -81,6 +81,17 @@ class ConfigLoaderTest {
             () -> loader.load("server:\n  idleTimeout: soon\n" + POOL, "edge.yaml", Map.of()))
         .hasMessageContaining("line 2")
         .hasMessageContaining("server.idleTimeout");
+    assertThatThrownBy(
+            () -> loader.load("server:\n  transport: kqueue\n" + POOL, "edge.yaml", Map.of()))
+        .hasMessageContaining("server.transport")
+        .hasMessageContaining("kqueue")
+        .hasMessageContaining("io_uring");
+    assertThat(loader.load("server:\n  transport: EPOLL\n" + POOL, "edge.yaml", Map.of()))
+        .extracting(c -> c.server().transport())
+        .isEqualTo("epoll");
+    assertThat(loader.load(POOL, "edge.yaml", Map.of("EDGE_SERVER_TRANSPORT", "nio")))
+        .extracting(c -> c.server().transport())
+        .isEqualTo("nio");
   }
 
   @Test
