@@ -63,7 +63,7 @@ SHAPES=(small)
 ALL_SHAPES=(small c1 c256 16k 1m upload1m)
 # The Dockerfile's JVM flags, with a fixed heap in place of its container-relative one. (Not named
 # EDGE_*: the proxy refuses unknown EDGE_* variables, and it inherits this environment.)
-PROXY_BENCH_JAVA_OPTS=${PROXY_BENCH_JAVA_OPTS:-"-Xms512m -Xmx512m -XX:MaxDirectMemorySize=128m -XX:+ExitOnOutOfMemoryError"}
+PROXY_BENCH_JAVA_OPTS=${PROXY_BENCH_JAVA_OPTS:-"-XX:+UseParallelGC -Xms256m -Xmx256m -XX:MaxDirectMemorySize=128m -XX:+ExitOnOutOfMemoryError"}
 # Its own variable: the baseline may be the same jar with other JVM flags.
 PROXY_BENCH_BASELINE_JAVA_OPTS=${PROXY_BENCH_BASELINE_JAVA_OPTS:-$PROXY_BENCH_JAVA_OPTS}
 REQUEST_PATH=/proxy/bench/hello
