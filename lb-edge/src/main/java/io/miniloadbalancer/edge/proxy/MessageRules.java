@@ -6,6 +6,7 @@ import io.miniloadbalancer.edge.http.Authority;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpMethod;
 import io.netty.handler.codec.http.HttpRequest;
@@ -138,6 +139,10 @@ final class MessageRules {
   /** The framing (or routing) field a Connection header lists, if any; the same rule both ways. */
   private static @Nullable String namedFramingField(HttpHeaders h) {
     for (String value : h.getAll(HttpHeaderNames.CONNECTION)) {
+      if (HttpHeaderValues.KEEP_ALIVE.contentEqualsIgnoreCase(value)
+          || HttpHeaderValues.CLOSE.contentEqualsIgnoreCase(value)) {
+        continue; // the common single token, which names no field: no split on every message
+      }
       for (String token : value.split(",")) {
         String t = stripOws(token).toLowerCase(Locale.ROOT);
         if (t.equals("content-length") || t.equals("transfer-encoding") || t.equals("host")) {

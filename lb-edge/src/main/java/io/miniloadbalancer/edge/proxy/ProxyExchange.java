@@ -83,7 +83,10 @@ final class ProxyExchange implements UpstreamPool.Acquirer {
   final boolean upgradeAsked;
   final boolean idempotent;
   final RetryExecutor.RetryTracker retries;
-  final ArrayDeque<HttpContent> pending = new ArrayDeque<>();
+
+  /** Request body pieces read before the upstream connection was ready (made when first needed). */
+  @Nullable ArrayDeque<HttpContent> pending;
+
   final long startNanos = System.nanoTime();
 
   RequestContext context;
@@ -271,8 +274,9 @@ final class ProxyExchange implements UpstreamPool.Acquirer {
       relay.startTimer();
     } else {
       ch.write(upstreamHead(), ch.voidPromise());
-      while (!pending.isEmpty()) {
-        ch.write(pending.poll(), ch.voidPromise());
+      ArrayDeque<HttpContent> early = pending;
+      while (early != null && !early.isEmpty()) {
+        ch.write(early.poll(), ch.voidPromise());
       }
       ch.flush();
       if (!requestComplete) {
@@ -335,6 +339,9 @@ final class ProxyExchange implements UpstreamPool.Acquirer {
     }
     Channel up = upstream;
     if (up == null) {
+      if (pending == null) {
+        pending = new ArrayDeque<>(4);
+      }
       pending.add(content);
       client.channel().config().setAutoRead(false);
       return;
@@ -394,8 +401,11 @@ final class ProxyExchange implements UpstreamPool.Acquirer {
   /** Marks the exchange over: drops buffered request pieces and the response timer. */
   void stop() {
     done = true;
-    pending.forEach(ReferenceCountUtil::release);
-    pending.clear();
+    ArrayDeque<HttpContent> early = pending;
+    if (early != null) {
+      early.forEach(ReferenceCountUtil::release);
+      early.clear();
+    }
     relay.cancelTimer();
   }
 

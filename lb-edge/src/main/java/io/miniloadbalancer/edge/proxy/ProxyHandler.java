@@ -14,7 +14,6 @@ import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.LastHttpContent;
-import io.netty.handler.codec.http.QueryStringDecoder;
 import io.netty.handler.timeout.IdleStateEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.util.ArrayDeque;
@@ -160,7 +159,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
       return;
     }
     String uri = request.uri();
-    String path = new QueryStringDecoder(uri).rawPath();
+    // MessageRules admitted only origin-form without '#': the path is what precedes the query.
+    int query = uri.indexOf('?');
+    String path = query < 0 ? uri : uri.substring(0, query);
     boolean keepAlive = HttpUtil.isKeepAlive(request) && !bodyPending;
     if (HealthEndpoints.isHealthPath(path)) {
       HealthEndpoints.answer(ctx, parts.readiness(), path, keepAlive);
