@@ -3,11 +3,12 @@
 # the edge proxy while wrk drives it, and this writes a flame graph picture (PNG, and its SVG), the
 # collapsed stacks and a "where the time goes" summary.
 #
-#   flock /work/.build.lock bash lb-benchmarks/proxy/profile-edge.sh [--edge-jar JAR] [--out DIR]
+#   bash lb-benchmarks/proxy/profile-edge.sh [--edge-jar JAR] [--out DIR]
 #       [-w 10] [-d 20] [-t 2] [-c 64] [--shape small] [--event auto|cpu|ctimer|itimer]
 #
-# Hold the shared build lock around the whole run: it runs Maven (once, to fetch async-profiler)
-# and the benchmark, and takes no lock itself (a nested flock on the same file would wait forever).
+# Run it on a quiet machine, like the benchmark it drives: it runs Maven (once, to fetch
+# async-profiler) and then the load, and any other build or benchmark on the same cores shows up
+# in the profile.
 #
 # What it does, in order:
 #   1. fetches async-profiler's Maven artifact (tools.profiler:async-profiler; its jar carries the
@@ -47,12 +48,12 @@ SHAPE=small
 EVENT=auto
 INTERVAL=1ms
 # The benchmark's default edge proxy flags (run-proxy-bench.sh), plus exact inlined frames.
-JAVA_OPTS=${PROXY_BENCH_JAVA_OPTS:-"-Xms512m -Xmx512m -XX:MaxDirectMemorySize=128m -XX:+ExitOnOutOfMemoryError"}
+JAVA_OPTS=${PROXY_BENCH_JAVA_OPTS:-"-XX:+UseParallelGC -Xms256m -Xmx256m -XX:MaxDirectMemorySize=128m -XX:+ExitOnOutOfMemoryError"}
 JAVA_OPTS="$JAVA_OPTS -XX:+UnlockDiagnosticVMOptions -XX:+DebugNonSafepoints"
 
 usage() {
   cat <<EOF
-usage: $0 [options]   (run it under: flock /work/.build.lock ...)
+usage: $0 [options]   (on a quiet machine: nothing else building or benchmarking)
       --edge-jar PATH   edge proxy jar to profile (default $EDGE_JAR, built when missing)
       --out DIR         where to write the outputs (default: a new directory under /tmp)
   -w, --warmup S        seconds of load before profiling starts (default $WARMUP)
