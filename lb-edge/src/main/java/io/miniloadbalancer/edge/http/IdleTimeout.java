@@ -25,6 +25,11 @@ import org.jspecify.annotations.Nullable;
 public final class IdleTimeout extends ChannelDuplexHandler {
 
   private final long idleNanos;
+  private @Nullable ChannelHandlerContext ctx;
+
+  /** The timer's task, made once per connection rather than once per (re-)arming. */
+  private final Runnable check = this::check;
+
   private long lastActivity;
   private @Nullable ScheduledFuture<?> timer;
 
@@ -54,8 +59,9 @@ public final class IdleTimeout extends ChannelDuplexHandler {
     if (timer != null || idleNanos <= 0) {
       return;
     }
+    this.ctx = ctx;
     lastActivity = System.nanoTime();
-    timer = ctx.executor().schedule(() -> check(ctx), idleNanos, TimeUnit.NANOSECONDS);
+    timer = ctx.executor().schedule(check, idleNanos, TimeUnit.NANOSECONDS);
   }
 
   @Override
@@ -70,20 +76,21 @@ public final class IdleTimeout extends ChannelDuplexHandler {
     ctx.write(msg, promise);
   }
 
-  private void check(ChannelHandlerContext ctx) {
+  private void check() {
     timer = null;
-    if (!ctx.channel().isOpen()) {
+    ChannelHandlerContext ctx = this.ctx;
+    if (ctx == null || !ctx.channel().isOpen()) {
       return;
     }
     long left = lastActivity + idleNanos - System.nanoTime();
     if (left > 0) {
-      timer = ctx.executor().schedule(() -> check(ctx), left, TimeUnit.NANOSECONDS);
+      timer = ctx.executor().schedule(check, left, TimeUnit.NANOSECONDS);
       return;
     }
     // Re-armed for a full period: a handler that keeps the connection (a tunnel, say) gets the
     // event again if it stays silent.
     lastActivity = System.nanoTime();
-    timer = ctx.executor().schedule(() -> check(ctx), idleNanos, TimeUnit.NANOSECONDS);
+    timer = ctx.executor().schedule(check, idleNanos, TimeUnit.NANOSECONDS);
     ctx.fireUserEventTriggered(IdleStateEvent.ALL_IDLE_STATE_EVENT);
   }
 

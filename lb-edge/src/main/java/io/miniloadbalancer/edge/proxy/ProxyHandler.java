@@ -56,7 +56,10 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
    * arrival order; replayed when that exchange ends. Reads stop while anything is held, so this is
    * at most what one socket read decoded into.
    */
-  private final ArrayDeque<Object> held = new ArrayDeque<>();
+  private ArrayDeque<Object> held = NOTHING_HELD;
+
+  /** Shared while nothing is held: an idle connection carries no queue of its own. */
+  private static final ArrayDeque<Object> NOTHING_HELD = new ArrayDeque<>(0);
 
   ProxyHandler(ProxyParts parts, ClientTimeouts timeouts) {
     this.parts = parts;
@@ -98,6 +101,9 @@ final class ProxyHandler extends ChannelInboundHandlerAdapter {
     if (!held.isEmpty() || (msg instanceof HttpRequest && current != null && !current.isDone())) {
       if (held.isEmpty()) {
         ctx.channel().config().setAutoRead(false);
+        if (held == NOTHING_HELD) {
+          held = new ArrayDeque<>(4);
+        }
       }
       held.add(msg);
       return;
