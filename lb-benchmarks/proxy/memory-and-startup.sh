@@ -32,6 +32,9 @@ export LC_ALL=C # $EPOCHREALTIME and awk's numbers with a decimal point, whateve
 
 REPO_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$REPO_ROOT/lb-benchmarks/proxy"
+SCRIPT_NAME=memory-and-startup
+# shellcheck source=common.sh
+source "$HERE/common.sh"
 cd "$REPO_ROOT"
 
 JAR=lb-edge/target/edge-proxy.jar
@@ -67,15 +70,6 @@ Measures the edge proxy's ready time (launch to the first /readyz 200, target <=
 its memory per idle keep-alive client connection (target <= $BYTES_TARGET bytes of RSS), with nginx's
 memory per idle connection for comparison. About 1-2 minutes.
 EOF
-}
-
-die() {
-  echo "memory-and-startup: $*" >&2
-  exit 1
-}
-
-positive_int() { # name value
-  [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer, was '$2'"
 }
 
 COMMAND_LINE="bash lb-benchmarks/proxy/memory-and-startup.sh $*"
@@ -168,9 +162,6 @@ stop_pids() { # pid... : TERM, up to 10 s, then KILL (bounded either way)
 trap 'stop_pids "${CHILDREN[@]}"; echo "memory-and-startup: logs and configs kept in $RUN_DIR" >&2' EXIT
 trap 'exit 130' INT TERM
 
-port_in_use() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
 for p in $BACKEND_PORT $NGINX_PORT $EDGE_PORT $EDGE_ADMIN_PORT; do
   port_in_use "$p" && die "port $p is in use on 127.0.0.1; pick other ports with --port-base"
 done
@@ -268,18 +259,6 @@ read -r READY_MEDIAN READY_MIN READY_MAX < <(printf '%s\n' "${READY_MS[@]}" | so
   | awk '{ v[NR] = $1 } END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%d %d %d\n", m, v[1], v[NR] }')
 
 # ---- 2. and 3. idle connections ------------------------------------------------------------------
-
-# Resident memory (KiB) of a process and its children (nginx's workers): the sum counts the pages
-# they share (the binary, the config) once per process, an upper bound a few MB above the truth.
-# The same sum before and after, so the per-connection delta is not affected.
-rss_kb() {
-  local total=0 pid rss
-  for pid in "$1" $(pgrep -P "$1" || true); do
-    rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) || continue
-    total=$((total + ${rss:-0}))
-  done
-  echo "$total"
-}
 
 established() { # port: server-side sockets in ESTABLISHED on it (the client's side has another sport)
   ss -Htn state established "( sport = :$1 )" | wc -l

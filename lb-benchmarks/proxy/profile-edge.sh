@@ -35,6 +35,9 @@ set -euo pipefail
 CALLER_DIR=$PWD
 REPO_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$REPO_ROOT/lb-benchmarks/proxy"
+SCRIPT_NAME=profile-edge
+# shellcheck source=common.sh
+source "$HERE/common.sh"
 cd "$REPO_ROOT"
 
 AP_VERSION=4.1
@@ -67,15 +70,6 @@ usage: $0 [options]   (on a quiet machine: nothing else building or benchmarking
       --ap-version V    async-profiler version from Maven (default $AP_VERSION)
   PROXY_BENCH_JAVA_OPTS  the edge proxy's JVM flags (default: the benchmark's)
 EOF
-}
-
-die() {
-  echo "profile-edge: $*" >&2
-  exit 1
-}
-
-positive_int() { # name value
-  [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer, was '$2'"
 }
 
 COMMAND_LINE="bash lb-benchmarks/proxy/profile-edge.sh $*"

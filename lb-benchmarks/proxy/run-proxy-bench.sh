@@ -44,6 +44,9 @@ set -euo pipefail
 
 REPO_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 HERE="$REPO_ROOT/lb-benchmarks/proxy"
+SCRIPT_NAME=run-proxy-bench
+# shellcheck source=common.sh
+source "$HERE/common.sh"
 cd "$REPO_ROOT"
 
 # Defaults: wrk's threads = the machine's 2 cores; 64 connections = enough concurrency to keep every
@@ -106,15 +109,6 @@ usage: $0 [options]
 Every shape runs -w seconds of warm-up per target and -r rounds of -d seconds per target: with
 --shapes all, five targets and the defaults, about 20 minutes.
 EOF
-}
-
-die() {
-  echo "run-proxy-bench: $*" >&2
-  exit 1
-}
-
-positive_int() { # name value
-  [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive integer, was '$2'"
 }
 
 COMMAND_LINE="bash lb-benchmarks/proxy/run-proxy-bench.sh $*"
@@ -240,9 +234,6 @@ stop_children() {
 trap 'stop_children; echo "run-proxy-bench: logs and configs kept in $RUN_DIR" >&2' EXIT
 trap 'exit 130' INT TERM
 
-port_in_use() {
-  (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
 PORTS=($BACKEND_PORT $NGINX_PORT $HAPROXY_PORT $EDGE_PORT $EDGE_ADMIN_PORT)
 [[ $RUN_BEFORE == false ]] || PORTS+=($EDGE_BEFORE_PORT $EDGE_BEFORE_ADMIN_PORT)
 for p in "${PORTS[@]}"; do
@@ -366,18 +357,6 @@ cpu_ticks() {
   echo "$total"
 }
 CLK_TCK=$(getconf CLK_TCK)
-
-# Resident memory (KiB) of a process and its children at this moment. For nginx it is the sum over
-# the master and its workers, which counts the pages they share (the binary, the config) once per
-# process: an upper bound, a few MB above what they really hold.
-rss_kb() {
-  local total=0 pid rss
-  for pid in "$1" $(pgrep -P "$1" || true); do
-    rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) || continue
-    total=$((total + ${rss:-0}))
-  done
-  echo "$total"
-}
 
 # Only full runs (every default target) are results; a --targets subset keeps its files with the logs.
 RESULTS_DIR=lb-benchmarks/results
