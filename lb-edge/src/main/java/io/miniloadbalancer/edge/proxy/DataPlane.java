@@ -157,7 +157,7 @@ public final class DataPlane implements AutoCloseable {
    * @param endpoint the endpoint, by its address
    */
   public void forget(Endpoint endpoint) {
-    parts.upstream().forget(endpoint.host(), endpoint.port());
+    parts.upstream().forget(endpoint);
   }
 
   /**

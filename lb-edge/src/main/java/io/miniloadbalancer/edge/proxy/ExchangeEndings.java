@@ -38,7 +38,7 @@ final class ExchangeEndings {
     ex.upstreamReusable = false;
     ex.upstream = null;
     ch.attr(UpstreamHandler.EXCHANGE).set(null);
-    release(ch, false);
+    UpstreamPool.giveBack(ch, false);
     ex.relay.cancelTimer();
     if (!ex.responseStarted
         && !ex.interim
@@ -157,7 +157,7 @@ final class ExchangeEndings {
     ex.upstream = null;
     if (up != null) {
       up.attr(UpstreamHandler.EXCHANGE).set(null);
-      release(up, false);
+      UpstreamPool.giveBack(up, false);
     }
     Lease l = ex.lease;
     if (l != null && !l.isDone()) {
@@ -241,7 +241,7 @@ final class ExchangeEndings {
     if (up != null) {
       up.attr(UpstreamHandler.EXCHANGE).set(null);
       up.config().setAutoRead(true);
-      release(up, ex.upstreamReusable && ex.requestComplete);
+      UpstreamPool.giveBack(up, ex.upstreamReusable && ex.requestComplete);
     }
     ended(
         ex.clientKeepAlive
@@ -290,12 +290,8 @@ final class ExchangeEndings {
     ex.upstream = null;
     if (up != null) {
       up.attr(UpstreamHandler.EXCHANGE).set(null);
-      release(up, false);
+      UpstreamPool.giveBack(up, false);
     }
-  }
-
-  void release(Channel ch, boolean reusable) {
-    UpstreamPool.giveBack(ch, reusable);
   }
 
   /** Counts and logs a failure as the backend's; null {@code kind}: nothing to log. */

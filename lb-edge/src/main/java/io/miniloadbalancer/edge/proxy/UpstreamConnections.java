@@ -131,8 +131,8 @@ final class UpstreamConnections {
   }
 
   /** Closes every pool of an endpoint that left (its connections go with it). */
-  void forget(String host, int port) {
-    String authority = Endpoint.of("forget", host, port).authority();
+  void forget(Endpoint endpoint) {
+    String authority = endpoint.authority();
     for (LoopPools lp : pools.values()) {
       UpstreamPool p = lp.byAuthority.remove(authority);
       if (p != null) {

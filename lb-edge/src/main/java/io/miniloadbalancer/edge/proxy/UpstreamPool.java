@@ -193,11 +193,6 @@ final class UpstreamPool {
     return closed;
   }
 
-  /** Connections open now (idle, in use, connecting); for tests. */
-  int open() {
-    return open;
-  }
-
   /** One acquire waiting for a connection; it runs as its own timeout. */
   private final class Waiter implements Runnable {
     final Acquirer who;
